@@ -1,0 +1,272 @@
+"""Pure rules of KPI health: target status, signal direction, capability, reasons.
+
+No Django import: the health engine, the pages and the benchmarks share these, and they
+are tested alone. Values may be ``float``, ``int`` or ``Decimal``; they are compared as
+floats.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from decimal import Decimal
+
+# Target rules (mirrors Kpi.target_rule choices).
+NONE = "none"
+AT_LEAST = "at_least"
+AT_MOST = "at_most"
+BETWEEN = "between"
+TARGET_RULES = (NONE, AT_LEAST, AT_MOST, BETWEEN)
+
+# Intents.
+SUSTAIN = "sustain"
+IMPROVE = "improve"
+
+# Target statuses.
+ON_TARGET = "on_target"
+OFF_TARGET = "off_target"
+NO_TARGET = "no_target"
+NO_DATA = "no_data"
+
+# Capability: where the natural process limits lie against the target.
+CONSISTENTLY_MET = "consistently_met"
+HIT_AND_MISS = "hit_and_miss"
+CONSISTENTLY_MISSED = "consistently_missed"
+
+CAPABILITY_LABELS = {
+    CONSISTENTLY_MET: "consistently meets the target",
+    HIT_AND_MISS: "hit and miss",
+    CONSISTENTLY_MISSED: "consistently misses the target",
+}
+
+RULE_LABELS = {
+    1: "Point outside the limits",
+    2: "Run of 8 on one side",
+    3: "3 of 4 near a limit",
+}
+
+
+def _f(value) -> float | None:
+    return None if value is None else float(value)
+
+
+def validate_target(rule: str, low, high) -> None:
+    """Raise ValueError with a plain message when a target rule is incomplete or reversed."""
+    if rule not in TARGET_RULES:
+        raise ValueError(f"Unknown target rule {rule!r}.")
+    if rule in (AT_LEAST, BETWEEN) and low is None:
+        raise ValueError("This target rule needs a lower value.")
+    if rule == AT_MOST and high is None:
+        raise ValueError("An 'at most' target needs an upper value.")
+    if rule == BETWEEN:
+        if high is None:
+            raise ValueError("A 'between' target needs an upper value.")
+        if float(low) > float(high):
+            raise ValueError("The lower value of a 'between' target must not exceed the upper one.")
+
+
+def target_status(value, rule: str, low=None, high=None) -> str:
+    """on_target / off_target / no_target / no_data for one value.
+
+    The target itself counts as met: ``at_least 95`` is met by 95, ``between 2 and 4`` by 2
+    and 4. For ``at_least`` the bound is ``low``, for ``at_most`` it is ``high``.
+    """
+    if value is None:
+        return NO_DATA
+    if rule == NONE or rule is None:
+        return NO_TARGET
+    v = float(value)
+    lo, hi = _f(low), _f(high)
+    if rule == AT_LEAST:
+        return ON_TARGET if v >= lo else OFF_TARGET
+    if rule == AT_MOST:
+        return ON_TARGET if v <= hi else OFF_TARGET
+    if rule == BETWEEN:
+        return ON_TARGET if lo <= v <= hi else OFF_TARGET
+    raise ValueError(f"Unknown target rule {rule!r}.")
+
+
+def signal_is_favourable(
+    *, chart: str, side: str, rule: str, low=None, high=None, center=None, intent: str = SUSTAIN
+) -> bool | None:
+    """Whether a signal moves the KPI the way its target wants.
+
+    ``True``: favourable, ``False``: unfavourable, ``None``: cannot tell.
+
+    - A moving-range signal (a jump in variation) is never good news: unfavourable, unless
+      there is no target and the intent is ``improve`` (then: cannot tell).
+    - ``at_least``: above is favourable, below unfavourable; ``at_most``: the reverse.
+    - ``between``: a shift towards the band is favourable (centre below the band and the
+      signal above, or centre above it and the signal below); any shift of a process
+      whose centre already lies in the band is unfavourable.
+    - No target: for ``sustain`` (keep as is) any real change is unfavourable; for
+      ``improve`` the direction cannot be judged.
+    """
+    if rule in (NONE, None):
+        return False if intent == SUSTAIN else None
+    if chart == "mr":
+        return False
+    if rule == AT_LEAST:
+        return side == "above"
+    if rule == AT_MOST:
+        return side == "below"
+    if rule == BETWEEN:
+        lo, hi, c = _f(low), _f(high), _f(center)
+        if c is not None and c < lo:
+            return side == "above"
+        if c is not None and c > hi:
+            return side == "below"
+        return False
+    raise ValueError(f"Unknown target rule {rule!r}.")
+
+
+def capability(lower_limit, upper_limit, rule: str, low=None, high=None) -> str | None:
+    """Where the natural process limits lie against the target (None: no limits or target).
+
+    - consistently met: every value the process will produce meets the target;
+    - consistently missed: the target lies beyond the limits on the wrong side, so no
+      value the process will produce meets it;
+    - hit and miss: the target cuts through the limits.
+    """
+    if lower_limit is None or upper_limit is None or rule in (NONE, None):
+        return None
+    lnpl, unpl = float(lower_limit), float(upper_limit)
+    lo, hi = _f(low), _f(high)
+    if rule == AT_LEAST:
+        if lnpl >= lo:
+            return CONSISTENTLY_MET
+        if unpl < lo:
+            return CONSISTENTLY_MISSED
+        return HIT_AND_MISS
+    if rule == AT_MOST:
+        if unpl <= hi:
+            return CONSISTENTLY_MET
+        if lnpl > hi:
+            return CONSISTENTLY_MISSED
+        return HIT_AND_MISS
+    if rule == BETWEEN:
+        if lnpl >= lo and unpl <= hi:
+            return CONSISTENTLY_MET
+        if unpl < lo or lnpl > hi:
+            return CONSISTENTLY_MISSED
+        return HIT_AND_MISS
+    raise ValueError(f"Unknown target rule {rule!r}.")
+
+
+def off_target_streak(statuses: Sequence[str]) -> int:
+    """How many of the newest periods in a row are off target (statuses oldest first)."""
+    n = 0
+    for status in reversed(statuses):
+        if status != OFF_TARGET:
+            break
+        n += 1
+    return n
+
+
+def on_target_streak(statuses: Sequence[str]) -> int:
+    n = 0
+    for status in reversed(statuses):
+        if status != ON_TARGET:
+            break
+        n += 1
+    return n
+
+
+# --- Human-readable text --------------------------------------------------------------
+
+
+def format_value(value, unit: str = "", decimals: int = 0) -> str:
+    """``52 min``, ``97.5 %``, ``1,200 EUR``; ``%`` sticks to the number."""
+    if value is None:
+        return "—"
+    d = max(0, int(decimals or 0))
+    v = float(value) if not isinstance(value, Decimal) else value
+    text = f"{v:,.{d}f}"
+    if text.startswith("-") and float(text.replace(",", "")) == 0:
+        text = text[1:]
+    unit = (unit or "").strip()
+    if not unit:
+        return text
+    if unit == "%":
+        return f"{text}%"
+    return f"{text} {unit}"
+
+
+def describe_target(rule: str, low=None, high=None, unit: str = "", decimals: int = 0) -> str:
+    if rule == AT_LEAST:
+        return f"at least {format_value(low, unit, decimals)}"
+    if rule == AT_MOST:
+        return f"at most {format_value(high, unit, decimals)}"
+    if rule == BETWEEN:
+        return (
+            f"between {format_value(low, unit='', decimals=decimals)} and "
+            f"{format_value(high, unit, decimals)}"
+        )
+    return "no target"
+
+
+def _date(d) -> str:
+    if isinstance(d, dt.datetime):
+        d = d.date()
+    return d.isoformat() if isinstance(d, dt.date) else str(d)
+
+
+def reason_off_target(
+    periods: int, value, rule: str, low=None, high=None, unit: str = "", decimals: int = 0
+) -> str:
+    """ "Off target for 3 periods: 52 min against at most 30 min"."""
+    plural = "period" if periods == 1 else "periods"
+    return (
+        f"Off target for {periods} {plural}: {format_value(value, unit, decimals)} "
+        f"against {describe_target(rule, low, high, unit, decimals)}"
+    )
+
+
+def reason_capability(
+    lower_limit, upper_limit, rule: str, low=None, high=None, unit: str = "", decimals: int = 0
+) -> str:
+    """ "Limits 41–63 min: it will consistently miss at most 30 min"."""
+    return (
+        f"Limits {format_value(lower_limit, '', decimals)}–"
+        f"{format_value(upper_limit, unit, decimals)}: it will consistently miss "
+        f"{describe_target(rule, low, high, unit, decimals)}"
+    )
+
+
+def reason_signal(
+    *,
+    rule: int,
+    chart: str,
+    side: str,
+    length: int = 1,
+    since=None,
+    value=None,
+    unit: str = "",
+    decimals: int = 0,
+) -> str:
+    """One line per signal, for a reason or a badge's title.
+
+    - rule 1 x:  "Point above the upper limit on 2026-08-03 (71 min)"
+    - rule 1 mr: "Jump in variation on 2026-08-03"
+    - rule 2:    "Run of 9 below the centre line since 2026-08-03"
+    - rule 3:    "3 of 4 points near the upper limit since 2026-08-03"
+    """
+    when = f" since {_date(since)}" if since is not None else ""
+    on = f" on {_date(since)}" if since is not None else ""
+    if rule == 1 and chart == "mr":
+        return f"Jump in variation{on}"
+    if rule == 1:
+        limit = "upper" if side == "above" else "lower"
+        direction = "above" if side == "above" else "below"
+        shown = f" ({format_value(value, unit, decimals)})" if value is not None else ""
+        return f"Point {direction} the {limit} limit{on}{shown}"
+    if rule == 2:
+        return f"Run of {length} {side} the centre line{when}"
+    if rule == 3:
+        limit = "upper" if side == "above" else "lower"
+        return f"3 of 4 points near the {limit} limit{when}"
+    raise ValueError(f"Unknown rule {rule!r}")
+
+
+def join_reasons(reasons: Sequence[str]) -> str:
+    return "; ".join(r for r in reasons if r)

@@ -1,0 +1,252 @@
+"""XmR (individuals and moving range) analysis — Wheeler's process behaviour chart.
+
+Pure Python, no Django import: the charts, the health engine and the benchmarks share it.
+
+    centre line            = mean of the baseline values
+    moving range           = |x_i - x_(i-1)|
+    average moving range   = mean of the moving ranges inside the baseline
+    natural process limits = centre ± 2.66 × average moving range
+    upper range limit      = 3.268 × average moving range
+    halfway lines          = (centre + limit) / 2
+
+Detection rules (DESIGN.md, "KPIs and their health"):
+
+1. a point outside the natural process limits (chart "x"), or a moving range above the
+   upper range limit (chart "mr");
+2. eight successive points on the same side of the centre line;
+3. three out of four successive points beyond the same halfway line.
+
+A point exactly on a limit or a halfway line is *not* beyond it; a point exactly on the
+centre line belongs to neither side and so breaks a run.
+
+The baseline is the first ``baseline_size`` values (all of them when ``None``, fewer while
+there are fewer) counted from ``baseline_start`` (a rebase: the index of the first value
+after a known change). Values before ``baseline_start`` are kept in ``moving_ranges`` but
+are not judged against the new limits. Fewer than ``MIN_POINTS`` baseline values: no
+limits, no signals.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+MIN_POINTS = 6
+DEFAULT_BASELINE_SIZE = 20
+NPL_FACTOR = 2.66  # 3 / d2, d2 = 1.128 for moving ranges of two values
+URL_FACTOR = 3.268  # D4 for n = 2
+RUN_LENGTH = 8
+ABOVE = "above"
+BELOW = "below"
+
+# Values are floats; a limit computed as ``centre + 2.66 * mr`` can differ from a value
+# that a person would call "exactly on the limit" by one unit in the last place. Anything
+# within this relative tolerance of a line counts as on it.
+_REL_TOL = 1e-9
+
+
+@dataclass(frozen=True)
+class Signal:
+    rule: int  # 1, 2 or 3
+    chart: str  # "x" or "mr"
+    index: int  # the point that completes the signal
+    side: str  # "above" or "below"
+    indices: tuple[int, ...] = ()  # every point taking part (for runs: the whole run)
+
+    def __post_init__(self):
+        if not self.indices:
+            object.__setattr__(self, "indices", (self.index,))
+
+    @property
+    def first_index(self) -> int:
+        return min(self.indices)
+
+
+@dataclass(frozen=True)
+class Analysis:
+    values: tuple[float, ...]
+    moving_ranges: list[float | None]
+    center: float | None = None
+    average_moving_range: float | None = None
+    upper_limit: float | None = None
+    lower_limit: float | None = None
+    upper_range_limit: float | None = None
+    baseline_start: int = 0
+    baseline_end: int = 0  # exclusive
+    signals: list[Signal] = field(default_factory=list)
+
+    @property
+    def has_limits(self) -> bool:
+        return self.center is not None
+
+    @property
+    def upper_halfway(self) -> float | None:
+        if self.center is None:
+            return None
+        return (self.center + self.upper_limit) / 2
+
+    @property
+    def lower_halfway(self) -> float | None:
+        if self.center is None:
+            return None
+        return (self.center + self.lower_limit) / 2
+
+    def signals_at(self, index: int) -> list[Signal]:
+        return [s for s in self.signals if index in s.indices]
+
+    def rules_at(self, index: int) -> set[int]:
+        """Rules of the x-chart signals a point takes part in (for colouring a chart)."""
+        return {s.rule for s in self.signals if s.chart == "x" and index in s.indices}
+
+
+def _tol(line: float) -> float:
+    return _REL_TOL * max(1.0, abs(line))
+
+
+def _above(value: float, line: float) -> bool:
+    return value > line + _tol(line)
+
+
+def _below(value: float, line: float) -> bool:
+    return value < line - _tol(line)
+
+
+def _as_floats(values: Sequence) -> tuple[float, ...]:
+    out = []
+    for v in values:
+        f = float(v)
+        if not math.isfinite(f):
+            raise ValueError(f"XmR values must be finite numbers, got {v!r}")
+        out.append(f)
+    return tuple(out)
+
+
+def moving_ranges_of(values: Sequence[float]) -> list[float | None]:
+    if not values:
+        return []
+    return [None] + [abs(values[i] - values[i - 1]) for i in range(1, len(values))]
+
+
+def analyse(
+    values: Sequence,
+    baseline_size: int | None = DEFAULT_BASELINE_SIZE,
+    baseline_start: int = 0,
+) -> Analysis:
+    """Analyse a series of individual values in time order."""
+    xs = _as_floats(values)
+    n = len(xs)
+    mrs = moving_ranges_of(xs)
+    if baseline_size is not None and baseline_size < 2:
+        raise ValueError("baseline_size must be at least 2 (or None for all values)")
+    start = max(0, min(int(baseline_start), n))
+    end = n if baseline_size is None else min(n, start + baseline_size)
+
+    if end - start < MIN_POINTS:
+        return Analysis(values=xs, moving_ranges=mrs, baseline_start=start, baseline_end=end)
+
+    base = xs[start:end]
+    center = sum(base) / len(base)
+    # Moving ranges inside the baseline only: the one that straddles a rebase mixes the
+    # old process with the new one.
+    base_mrs = [mrs[i] for i in range(start + 1, end)]
+    mr_bar = sum(base_mrs) / len(base_mrs)
+    unpl = center + NPL_FACTOR * mr_bar
+    lnpl = center - NPL_FACTOR * mr_bar
+    url = URL_FACTOR * mr_bar
+
+    signals = _detect(xs, mrs, start, center, unpl, lnpl, url)
+    return Analysis(
+        values=xs,
+        moving_ranges=mrs,
+        center=center,
+        average_moving_range=mr_bar,
+        upper_limit=unpl,
+        lower_limit=lnpl,
+        upper_range_limit=url,
+        baseline_start=start,
+        baseline_end=end,
+        signals=signals,
+    )
+
+
+def _detect(xs, mrs, start, center, unpl, lnpl, url) -> list[Signal]:
+    n = len(xs)
+    signals: list[Signal] = []
+
+    # Rule 1, X chart: outside the natural process limits.
+    for i in range(start, n):
+        if _above(xs[i], unpl):
+            signals.append(Signal(rule=1, chart="x", index=i, side=ABOVE))
+        elif _below(xs[i], lnpl):
+            signals.append(Signal(rule=1, chart="x", index=i, side=BELOW))
+
+    # Rule 1, mR chart: a moving range above the upper range limit.
+    for i in range(start + 1, n):
+        if _above(mrs[i], url):
+            signals.append(Signal(rule=1, chart="mr", index=i, side=ABOVE, indices=(i - 1, i)))
+
+    # Rule 2: runs of eight or more on one side. One signal per run; ``index`` is the
+    # eighth point (the one that completes the signal), ``indices`` the whole run.
+    run_side = None
+    run: list[int] = []
+
+    def close_run():
+        if len(run) >= RUN_LENGTH:
+            signals.append(
+                Signal(
+                    rule=2, chart="x", index=run[RUN_LENGTH - 1], side=run_side, indices=tuple(run)
+                )
+            )
+
+    for i in range(start, n):
+        side = ABOVE if _above(xs[i], center) else BELOW if _below(xs[i], center) else None
+        if side is not None and side == run_side:
+            run.append(i)
+            continue
+        close_run()
+        run_side, run = side, ([i] if side else [])
+    close_run()
+
+    # Rule 3: three out of four successive points beyond the same halfway line. Windows
+    # that overlap make one signal; ``index`` is the point completing the first window,
+    # ``indices`` the points beyond the line in all of them.
+    upper_half = (center + unpl) / 2
+    lower_half = (center + lnpl) / 2
+    for side, beyond in (
+        (ABOVE, lambda v: _above(v, upper_half)),
+        (BELOW, lambda v: _below(v, lower_half)),
+    ):
+        cluster: set[int] = set()
+        completing = None
+        last_window_end = None
+        for end in range(start + 3, n):
+            window = range(end - 3, end + 1)
+            hits = [i for i in window if beyond(xs[i])]
+            if len(hits) < 3:
+                continue
+            if last_window_end is not None and end - 3 <= last_window_end:
+                cluster.update(hits)
+            else:
+                if cluster:
+                    signals.append(
+                        Signal(
+                            rule=3,
+                            chart="x",
+                            index=completing,
+                            side=side,
+                            indices=tuple(sorted(cluster)),
+                        )
+                    )
+                cluster = set(hits)
+                completing = max(hits)
+            last_window_end = end
+        if cluster:
+            signals.append(
+                Signal(
+                    rule=3, chart="x", index=completing, side=side, indices=tuple(sorted(cluster))
+                )
+            )
+
+    signals.sort(key=lambda s: (s.index, s.rule, s.chart))
+    return signals
