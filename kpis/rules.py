@@ -29,9 +29,10 @@ NO_TARGET = "no_target"
 NO_DATA = "no_data"
 
 # Capability: where the natural process limits lie against the target.
-CONSISTENTLY_MET = "consistently_met"
+# (values match KpiHealth.Capability)
+CONSISTENTLY_MET = "met"
 HIT_AND_MISS = "hit_and_miss"
-CONSISTENTLY_MISSED = "consistently_missed"
+CONSISTENTLY_MISSED = "missed"
 
 CAPABILITY_LABELS = {
     CONSISTENTLY_MET: "consistently meets the target",
@@ -48,6 +49,18 @@ RULE_LABELS = {
 
 def _f(value) -> float | None:
     return None if value is None else float(value)
+
+
+def bounds(rule: str, target_value, target_upper=None) -> tuple:
+    """(low, high) from the stored form: ``target_value`` is the bound of ``at_least`` and
+    ``at_most`` and the low end of ``between``; ``target_upper`` is the high end."""
+    if rule == AT_LEAST:
+        return target_value, None
+    if rule == AT_MOST:
+        return None, target_value
+    if rule == BETWEEN:
+        return target_value, target_upper
+    return None, None
 
 
 def validate_target(rule: str, low, high) -> None:

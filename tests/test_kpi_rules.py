@@ -33,6 +33,13 @@ def test_target_status(value, rule, low, high, expected):
     assert R.target_status(value, rule, low, high) == expected
 
 
+def test_bounds_from_stored_form():
+    assert R.bounds(R.AT_LEAST, 95, None) == (95, None)
+    assert R.bounds(R.AT_MOST, 30, None) == (None, 30)
+    assert R.bounds(R.BETWEEN, 2, 4) == (2, 4)
+    assert R.bounds(R.NONE, None, None) == (None, None)
+
+
 def test_validate_target():
     R.validate_target(R.BETWEEN, 1, 2)
     R.validate_target(R.NONE, None, None)
