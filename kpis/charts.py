@@ -1,0 +1,211 @@
+"""Plotly figures for KPIs, built in Python (no Django import).
+
+The XmR chart shows the values, the centre line, the natural process limits, the halfway
+lines (faint), the points coloured by the detection rule they take part in, and the target
+as a line. ``figure_dict`` returns plain JSON-able data that the page hands to the vendored
+plotly.js.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Sequence
+
+import plotly.graph_objects as go
+
+from . import rules as R
+from .xmr import Analysis
+
+COLOURS = {
+    "value": "#334155",
+    "center": "#0f766e",
+    "limit": "#b91c1c",
+    "halfway": "rgba(185, 28, 28, 0.35)",
+    "target": "#7c3aed",
+    1: "#dc2626",  # point outside the limits
+    2: "#d97706",  # run of eight
+    3: "#2563eb",  # three of four near a limit
+    "plain": "#334155",
+}
+
+
+def _rule_of(analysis: Analysis, i: int) -> int | None:
+    rules = analysis.rules_at(i)
+    return min(rules) if rules else None
+
+
+def _hline(fig, xs, y, name, colour, dash="solid", width=1.5, hover=True):
+    if y is None or not xs:
+        return
+    fig.add_trace(
+        go.Scatter(
+            x=[xs[0], xs[-1]],
+            y=[y, y],
+            mode="lines",
+            name=name,
+            line={"color": colour, "dash": dash, "width": width},
+            hoverinfo="name+y" if hover else "skip",
+        )
+    )
+
+
+def xmr_figure(
+    periods: Sequence[dt.date],
+    values: Sequence[float],
+    analysis: Analysis,
+    *,
+    target_rule: str = R.NONE,
+    target_value: float | None = None,
+    target_upper: float | None = None,
+    unit: str = "",
+    height: int = 380,
+) -> go.Figure:
+    xs = [p.isoformat() for p in periods]
+    fig = go.Figure()
+    fig.add_trace(
+        go.Scatter(
+            x=xs,
+            y=list(values),
+            mode="lines",
+            name="Value",
+            line={"color": COLOURS["value"], "width": 1.5},
+            hoverinfo="skip",
+            showlegend=False,
+        )
+    )
+    # Points, one trace per colour so the legend explains them.
+    groups: dict[int | None, list[int]] = {}
+    for i in range(len(values)):
+        groups.setdefault(_rule_of(analysis, i), []).append(i)
+    names = {None: "Value", 1: "Outside the limits", 2: "Run of 8", 3: "3 of 4 near a limit"}
+    for rule in (None, 1, 2, 3):
+        idx = groups.get(rule)
+        if not idx:
+            continue
+        fig.add_trace(
+            go.Scatter(
+                x=[xs[i] for i in idx],
+                y=[values[i] for i in idx],
+                mode="markers",
+                name=names[rule],
+                marker={
+                    "color": COLOURS[rule] if rule else COLOURS["plain"],
+                    "size": 9 if rule else 7,
+                },
+                hovertemplate="%{x}: %{y}" + (f" {unit}" if unit else "") + "<extra></extra>",
+            )
+        )
+
+    if analysis.has_limits:
+        lim_x = xs[analysis.baseline_start :]
+        _hline(fig, lim_x, analysis.center, "Centre line", COLOURS["center"])
+        _hline(fig, lim_x, analysis.upper_limit, "Upper limit", COLOURS["limit"], dash="dash")
+        _hline(fig, lim_x, analysis.lower_limit, "Lower limit", COLOURS["limit"], dash="dash")
+        _hline(
+            fig,
+            lim_x,
+            analysis.upper_halfway,
+            "Halfway",
+            COLOURS["halfway"],
+            dash="dot",
+            width=1,
+            hover=False,
+        )
+        _hline(
+            fig,
+            lim_x,
+            analysis.lower_halfway,
+            "Halfway (lower)",
+            COLOURS["halfway"],
+            dash="dot",
+            width=1,
+            hover=False,
+        )
+        fig.data[-1].showlegend = False
+
+    low, high = R.bounds(target_rule, target_value, target_upper)
+    for y, label in ((low, "Target"), (high, "Target")):
+        if y is not None:
+            _hline(fig, xs, y, label, COLOURS["target"], dash="longdash", width=2)
+    if low is not None and high is not None:
+        fig.data[-1].showlegend = False
+
+    fig.update_layout(
+        height=height,
+        margin={"l": 50, "r": 10, "t": 10, "b": 40},
+        legend={"orientation": "h", "y": -0.15},
+        hovermode="closest",
+        plot_bgcolor="white",
+        yaxis={"title": unit or None, "gridcolor": "#e2e8f0", "zeroline": False},
+        xaxis={"gridcolor": "#f1f5f9"},
+    )
+    return fig
+
+
+def mr_figure(periods: Sequence[dt.date], analysis: Analysis, height: int = 200) -> go.Figure:
+    xs = [p.isoformat() for p in periods]
+    mrs = analysis.moving_ranges
+    colours = []
+    mr_signal = {s.index for s in analysis.signals if s.chart == "mr"}
+    for i in range(len(mrs)):
+        colours.append(COLOURS[1] if i in mr_signal else COLOURS["plain"])
+    fig = go.Figure(
+        go.Scatter(
+            x=xs[1:],
+            y=mrs[1:],
+            mode="lines+markers",
+            name="Moving range",
+            marker={"color": colours[1:], "size": 6},
+            line={"color": COLOURS["value"], "width": 1},
+        )
+    )
+    if analysis.has_limits:
+        lim_x = xs[max(1, analysis.baseline_start) :]
+        _hline(fig, lim_x, analysis.average_moving_range, "Average mR", COLOURS["center"])
+        _hline(
+            fig,
+            lim_x,
+            analysis.upper_range_limit,
+            "Upper range limit",
+            COLOURS["limit"],
+            dash="dash",
+        )
+    fig.update_layout(
+        height=height,
+        margin={"l": 50, "r": 10, "t": 10, "b": 30},
+        showlegend=False,
+        plot_bgcolor="white",
+        yaxis={"gridcolor": "#e2e8f0", "zeroline": False},
+    )
+    return fig
+
+
+def sparkline_figure(values: Sequence[float], colour: str = COLOURS["value"]) -> go.Figure:
+    fig = go.Figure(
+        go.Scatter(
+            y=list(values), mode="lines", line={"color": colour, "width": 1.5}, hoverinfo="skip"
+        )
+    )
+    fig.update_layout(
+        height=32,
+        width=120,
+        margin={"l": 0, "r": 0, "t": 2, "b": 2},
+        showlegend=False,
+        xaxis={"visible": False},
+        yaxis={"visible": False},
+        plot_bgcolor="rgba(0,0,0,0)",
+        paper_bgcolor="rgba(0,0,0,0)",
+    )
+    return fig
+
+
+def figure_dict(fig: go.Figure) -> dict:
+    """Plain data for ``json_script``: {"data": [...], "layout": {...}}.
+
+    The default template (several kB of styling) is dropped: the page's plotly.js uses its
+    own defaults, and a list page carries many sparklines.
+    """
+    data = json.loads(fig.to_json())
+    data.get("layout", {}).pop("template", None)
+    return data
