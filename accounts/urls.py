@@ -1,0 +1,28 @@
+from django.urls import include, path
+
+from accounts import views
+
+app_name = "accounts"
+
+# Public and per-user pages: /accounts/...
+urlpatterns = [
+    path("accounts/login/", views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", views.logout_view, name="logout"),
+    path("accounts/signup/", views.signup, name="signup"),
+    path("accounts/new-organisation/", views.org_create, name="org_create"),
+    path("accounts/invitation/<str:token>/", views.invitation, name="invitation"),
+]
+
+# Organisation pages, under /o/<org_slug>/
+org_urlpatterns = [
+    path("switch/", views.switch_org, name="switch"),
+    path("settings/", views.settings_page, name="settings"),
+    path("settings/members/", views.members, name="members"),
+    path("settings/members/<int:pk>/role/", views.member_role, name="member_role"),
+    path("settings/members/<int:pk>/remove/", views.member_remove, name="member_remove"),
+    path("teams/", views.teams, name="teams"),
+    path("teams/new/", views.team_edit, name="team_create"),
+    path("teams/<slug:slug>/edit/", views.team_edit, name="team_edit"),
+]
+
+urlpatterns += [path("o/<slug:org_slug>/", include(org_urlpatterns))]

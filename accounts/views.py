@@ -1,0 +1,253 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, Prefetch
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from accounts import services
+from accounts.access import (
+    get_membership_for_admin,
+    get_team_for_member,
+    has_role,
+    org_view,
+    require_role,
+)
+from accounts.forms import (
+    AcceptSignupForm,
+    InviteForm,
+    LoginForm,
+    OrganizationForm,
+    OrgSettingsForm,
+    RoleForm,
+    SignupForm,
+    TeamForm,
+)
+from accounts.models import Invitation, Membership, Role, Team, User
+
+
+def _apply_errors(form, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    """/ : the user's organisation, or sign-up/login for a visitor."""
+    if not request.user.is_authenticated:
+        return redirect("accounts:login")
+    membership = (Membership.objects.filter(user=request.user).select_related("organization")
+                  .order_by("-organization__created_at").first())
+    last = request.session.get("last_org")
+    if last and Membership.objects.filter(user=request.user, organization__slug=last).exists():
+        return redirect("dashboards:home", org_slug=last)
+    if membership is None:
+        return redirect("accounts:org_create")
+    return redirect("dashboards:home", org_slug=membership.organization.slug)
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "accounts/login.html"
+    authentication_form = LoginForm
+    redirect_authenticated_user = True
+
+
+def logout_view(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        return auth_views.LogoutView.as_view()(request)
+    return redirect("home")
+
+
+def signup(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("home")
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            user, org = services.user_signup(
+                email=data["email"], password=data["password"], name=data["name"],
+                org_name=data["org_name"], org_slug=data["org_slug"],
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, f"Welcome to Headway. {org.name} is ready: start with your "
+                                      "ultimate goal and pillars.")
+            return redirect("dashboards:home", org_slug=org.slug)
+    return render(request, "accounts/signup.html", {"form": form})
+
+
+@login_required
+def org_create(request: HttpRequest) -> HttpResponse:
+    form = OrganizationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            org = services.organization_create(owner=request.user, name=form.cleaned_data["name"],
+                                               slug=form.cleaned_data["slug"])
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, f"{org.name} created. You are its owner.")
+            return redirect("dashboards:home", org_slug=org.slug)
+    return render(request, "accounts/org_create.html", {"form": form})
+
+
+def invitation(request: HttpRequest, token: str) -> HttpResponse:
+    """Follow a one-time invitation link."""
+    try:
+        inv = services.invitation_lookup(token)
+    except services.InvitationError as exc:
+        return render(request, "accounts/invitation_invalid.html", {"reason": str(exc)},
+                      status=410)
+    existing = User.objects.filter(email__iexact=inv.email).first()
+    form = None
+    if request.user.is_authenticated:
+        if request.method == "POST":
+            return _accept(request, token, request.user)
+    elif existing is None:
+        form = AcceptSignupForm(request.POST or None, email=inv.email)
+        if request.method == "POST" and form.is_valid():
+            user = User.objects.create_user(email=inv.email, password=form.cleaned_data["password"],
+                                            name=form.cleaned_data["name"])
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            return _accept(request, token, user)
+    return render(request, "accounts/invitation.html",
+                  {"invitation": inv, "form": form, "existing": existing})
+
+
+def _accept(request: HttpRequest, token: str, user: User) -> HttpResponse:
+    try:
+        membership = services.invitation_accept(raw_token=token, user=user)
+    except services.InvitationError as exc:
+        return render(request, "accounts/invitation_invalid.html", {"reason": str(exc)},
+                      status=410)
+    messages.success(request, f"You joined {membership.organization.name} as "
+                              f"{membership.get_role_display().lower()}.")
+    return redirect("dashboards:home", org_slug=membership.organization.slug)
+
+
+@org_view(Role.VIEWER)
+def settings_page(request: HttpRequest) -> HttpResponse:
+    org = request.org
+    can_edit = has_role(request, Role.ADMIN)
+    form = OrgSettingsForm(request.POST or None, instance=org) if can_edit else None
+    if request.method == "POST":
+        require_role(request, Role.ADMIN)
+        if form.is_valid():
+            services.organization_update(organization=org, actor=request.user,
+                                         **{f: form.cleaned_data[f] for f in form.Meta.fields})
+            messages.success(request, "Settings saved.")
+            return redirect("accounts:settings", org_slug=org.slug)
+    return render(request, "accounts/settings.html", {"form": form, "can_edit": can_edit})
+
+
+@org_view(Role.VIEWER)
+def members(request: HttpRequest) -> HttpResponse:
+    org = request.org
+    memberships = (Membership.objects.filter(organization=org).select_related("user")
+                   .order_by("user__name", "user__email"))
+    pending = Invitation.objects.filter(organization=org, accepted_at__isnull=True,
+                                        revoked_at__isnull=True).select_related("invited_by")
+    is_admin = has_role(request, Role.ADMIN)
+    form = InviteForm(request.POST or None) if is_admin else None
+    if request.method == "POST":
+        require_role(request, Role.ADMIN)
+        if form.is_valid():
+            try:
+                services.invitation_create(organization=org, email=form.cleaned_data["email"],
+                                           role=form.cleaned_data["role"],
+                                           invited_by=request.user)
+            except ValidationError as exc:
+                _apply_errors(form, exc)
+            except PermissionDenied as exc:
+                form.add_error("role", str(exc))
+            else:
+                messages.success(request, f"Invitation sent to {form.cleaned_data['email']}.")
+                return redirect("accounts:members", org_slug=org.slug)
+    return render(request, "accounts/members.html", {
+        "memberships": memberships, "pending": pending if is_admin else [], "form": form,
+        "is_admin": is_admin, "is_owner": request.membership.role == Role.OWNER,
+        "roles": Role.choices,
+    })
+
+
+@org_view(Role.ADMIN)
+@require_POST
+def member_role(request: HttpRequest, pk: int) -> HttpResponse:
+    membership = get_membership_for_admin(request, pk)
+    form = RoleForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose a valid role.")
+    else:
+        try:
+            services.membership_change_role(membership=membership, role=form.cleaned_data["role"],
+                                            actor=request.membership)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        except PermissionDenied as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, f"{membership.user} is now "
+                                      f"{Role(form.cleaned_data['role']).label.lower()}.")
+    return redirect("accounts:members", org_slug=request.org.slug)
+
+
+@org_view(Role.ADMIN)
+@require_POST
+def member_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    membership = get_membership_for_admin(request, pk)
+    try:
+        services.membership_remove(membership=membership, actor=request.membership)
+    except (ValidationError, PermissionDenied) as exc:
+        messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+    else:
+        messages.success(request, f"{membership.user} was removed.")
+    return redirect("accounts:members", org_slug=request.org.slug)
+
+
+@org_view(Role.VIEWER)
+def teams(request: HttpRequest) -> HttpResponse:
+    team_list = (Team.objects.filter(organization=request.org).select_related("parent", "lead")
+                 .annotate(member_count=Count("members", distinct=True))
+                 .prefetch_related(Prefetch("members", queryset=User.objects.order_by("name"))))
+    return render(request, "accounts/teams.html", {
+        "teams": team_list, "can_edit": has_role(request, Role.ADMIN)})
+
+
+@org_view(Role.ADMIN)
+def team_edit(request: HttpRequest, slug: str | None = None) -> HttpResponse:
+    team = get_team_for_member(request, slug) if slug else None
+    initial = {}
+    if team is not None:
+        initial = {"name": team.name, "parent": team.parent, "lead": team.lead,
+                   "members": list(team.members.all())}
+    form = TeamForm(request.POST or None, organization=request.org, team=team, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            team = services.team_save(organization=request.org, actor=request.user, team=team,
+                                      name=data["name"], parent=data["parent"], lead=data["lead"],
+                                      members=list(data["members"]))
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, f"Team {team.name} saved.")
+            return redirect("accounts:teams", org_slug=request.org.slug)
+    return render(request, "accounts/team_form.html", {"form": form, "team": team})
+
+
+@org_view(Role.VIEWER)
+def switch_org(request: HttpRequest) -> HttpResponse:
+    """Remember the organisation a user chose, then go to it (404 for outsiders)."""
+    request.session["last_org"] = request.org.slug
+    return redirect(reverse("dashboards:home", kwargs={"org_slug": request.org.slug}))

@@ -1,0 +1,30 @@
+"""Root URLs. Organisation pages live under /o/<org_slug>/, one include per app."""
+
+from django.contrib import admin
+from django.db import connection
+from django.http import HttpRequest, JsonResponse
+from django.urls import include, path
+
+from accounts import views as account_views
+
+
+def healthz(request: HttpRequest) -> JsonResponse:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"ok": True})
+
+
+ORG = "o/<slug:org_slug>/"
+
+urlpatterns = [
+    path("", account_views.home, name="home"),
+    path("healthz", healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("", include("accounts.urls")),
+    path(ORG, include("dashboards.urls")),
+    path(ORG, include("goals.urls")),
+    path(ORG, include("okrs.urls")),
+    path(ORG, include("okrs.checkin_urls")),
+    path(ORG, include("initiatives.urls")),
+    path(ORG, include("kpis.urls")),
+]

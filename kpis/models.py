@@ -1,0 +1,214 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+from accounts.models import Organization, Team
+from accounts.validators import finite_check, validate_finite
+
+
+class Kpi(models.Model):
+    """An ongoing measure with a target: the car's dashboard."""
+
+    class Frequency(models.TextChoices):
+        WEEKLY = "weekly", "Weekly"
+        MONTHLY = "monthly", "Monthly"
+        QUARTERLY = "quarterly", "Quarterly"
+
+    class Intent(models.TextChoices):
+        SUSTAIN = "sustain", "Sustain"
+        IMPROVE = "improve", "Improve"
+
+    class TargetRule(models.TextChoices):
+        NONE = "none", "No target"
+        AT_LEAST = "at_least", "At least"
+        AT_MOST = "at_most", "At most"
+        BETWEEN = "between", "Between"
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="kpis")
+    name = models.CharField(max_length=150)
+    description = models.TextField(blank=True)
+    unit = models.CharField(max_length=30, blank=True)
+    decimals = models.PositiveSmallIntegerField(default=1)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                              on_delete=models.SET_NULL, related_name="owned_kpis")
+    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL,
+                             related_name="kpis")
+    frequency = models.CharField(max_length=10, choices=Frequency.choices,
+                                 default=Frequency.MONTHLY)
+    intent = models.CharField(max_length=10, choices=Intent.choices, default=Intent.SUSTAIN)
+    target_rule = models.CharField(max_length=10, choices=TargetRule.choices,
+                                   default=TargetRule.NONE)
+    target_value = models.FloatField(null=True, blank=True, validators=[validate_finite],
+                                     help_text="The bound (or the low end for between).")
+    target_upper = models.FloatField(null=True, blank=True, validators=[validate_finite],
+                                     help_text="The high end, for between.")
+    baseline_size = models.PositiveSmallIntegerField(
+        null=True, blank=True, default=20,
+        help_text="Points in the XmR baseline (empty = all points).")
+    rebase_date = models.DateField(null=True, blank=True,
+                                   help_text="Limits are computed from this period on.")
+    active = models.BooleanField(default=True)
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "name"], name="kpi_name_unique"),
+            finite_check("target_value", "kpi_target_value_finite"),
+            finite_check("target_upper", "kpi_target_upper_finite"),
+            models.CheckConstraint(
+                name="kpi_target_rule_values",
+                condition=(
+                    Q(target_rule="none")
+                    | Q(target_rule__in=["at_least", "at_most"], target_value__isnull=False)
+                    | Q(target_rule="between", target_value__isnull=False,
+                        target_upper__isnull=False, target_value__lte=F("target_upper"))
+                ),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DataPoint(models.Model):
+    """One value per KPI and period (period_start is normalised to the period's start)."""
+
+    class Source(models.TextChoices):
+        MANUAL = "manual", "Manual"
+        CSV = "csv", "CSV"
+        API = "api", "API"
+
+    kpi = models.ForeignKey(Kpi, on_delete=models.CASCADE, related_name="points")
+    period_start = models.DateField()
+    value = models.FloatField(validators=[validate_finite])
+    note = models.CharField(max_length=500, blank=True)
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.MANUAL)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                               on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["kpi", "period_start"]
+        constraints = [
+            models.UniqueConstraint(fields=["kpi", "period_start"], name="datapoint_unique_period"),
+            finite_check("value", "datapoint_value_finite", nullable=False),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kpi_id} {self.period_start}: {self.value}"
+
+
+class DataPointRevision(models.Model):
+    """The value a data point had before it was replaced."""
+
+    point = models.ForeignKey(DataPoint, on_delete=models.CASCADE, related_name="revisions")
+    old_value = models.FloatField()
+    new_value = models.FloatField()
+    old_note = models.CharField(max_length=500, blank=True)
+    old_source = models.CharField(max_length=10, blank=True)
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    changed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.point_id}: {self.old_value} → {self.new_value}"
+
+
+class TargetChange(models.Model):
+    """Every change of a KPI's target rule, with who, when and why."""
+
+    kpi = models.ForeignKey(Kpi, on_delete=models.CASCADE, related_name="target_changes")
+    old_rule = models.CharField(max_length=10)
+    old_value = models.FloatField(null=True)
+    old_upper = models.FloatField(null=True)
+    new_rule = models.CharField(max_length=10)
+    new_value = models.FloatField(null=True)
+    new_upper = models.FloatField(null=True)
+    reason = models.TextField()
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    changed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.kpi_id}: {self.old_rule} {self.old_value} → {self.new_rule} {self.new_value}"
+
+
+class KpiHealth(models.Model):
+    """The latest evaluation of one KPI, written by kpis.health (one row per KPI)."""
+
+    class Status(models.TextChoices):
+        ON_TARGET = "on_target", "On target"
+        OFF_TARGET = "off_target", "Off target"
+        NO_TARGET = "no_target", "No target"
+        NO_DATA = "no_data", "No data"
+
+    class Capability(models.TextChoices):
+        UNKNOWN = "", "Unknown"
+        MET = "met", "Consistently met"
+        HIT_AND_MISS = "hit_and_miss", "Hit and miss"
+        MISSED = "missed", "Consistently missed"
+
+    class Candidate(models.TextChoices):
+        NONE = "none", "Not a candidate"
+        CANDIDATE = "candidate", "Improvement candidate"
+        DISMISSED = "dismissed", "Dismissed"
+        IN_IMPROVEMENT = "in_improvement", "In improvement"
+
+    kpi = models.OneToOneField(Kpi, on_delete=models.CASCADE, related_name="health",
+                               primary_key=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.NO_DATA)
+    is_stale = models.BooleanField(default=False)
+    latest_value = models.FloatField(null=True, blank=True)
+    latest_period = models.DateField(null=True, blank=True)
+    points_count = models.PositiveIntegerField(default=0)
+    center = models.FloatField(null=True, blank=True)
+    lower_limit = models.FloatField(null=True, blank=True)
+    upper_limit = models.FloatField(null=True, blank=True)
+    upper_range_limit = models.FloatField(null=True, blank=True)
+    signals = models.JSONField(default=list, blank=True)
+    has_unfavourable_signal = models.BooleanField(default=False)
+    capability = models.CharField(max_length=12, choices=Capability.choices, blank=True,
+                                  default="")
+    candidate = models.CharField(max_length=16, choices=Candidate.choices, default=Candidate.NONE)
+    candidate_reason = models.TextField(blank=True)
+    dismissed_note = models.TextField(blank=True)
+    dismissed_at = models.DateTimeField(null=True, blank=True)
+    evaluated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "KPI health"
+        indexes = [models.Index(fields=["status"]), models.Index(fields=["candidate"])]
+
+    def __str__(self) -> str:
+        return f"{self.kpi_id}: {self.status}"
+
+
+class HealthEvent(models.Model):
+    """Every change of a KPI's status or candidacy, and the loop's steps."""
+
+    kpi = models.ForeignKey(Kpi, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=30)  # status, candidate, dismissed, promoted, sustain, ...
+    old = models.CharField(max_length=30, blank=True)
+    new = models.CharField(max_length=30, blank=True)
+    message = models.TextField(blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                              on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.kpi_id} {self.kind}: {self.old} → {self.new}"

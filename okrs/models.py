@@ -1,0 +1,206 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from accounts.models import Organization, Team
+from accounts.validators import finite_check, validate_finite
+from goals.models import Cycle, StrategicPillar
+from kpis.models import Kpi
+
+
+class Status(models.TextChoices):
+    """A KR's status as set by its owner at a check-in."""
+
+    ON_TRACK = "on_track", "On track"
+    NEEDS_ATTENTION = "needs_attention", "Needs attention"
+    OFF_TRACK = "off_track", "Off track"
+    ACCOMPLISHED = "accomplished", "Accomplished"
+
+
+class ObjectiveQuerySet(models.QuerySet):
+    def alive(self):
+        return self.filter(deleted_at__isnull=True)
+
+
+class Objective(models.Model):
+    class Kind(models.TextChoices):
+        COMMITTED = "committed", "Committed"
+        ASPIRATIONAL = "aspirational", "Aspirational"
+
+    class State(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        ACTIVE = "active", "Active"
+        CLOSED = "closed", "Closed"
+
+    class ProgressFrom(models.TextChoices):
+        KRS = "krs", "Its key results"
+        CHILDREN = "children", "Its aligned objectives"
+        BOTH = "both", "Both"
+
+    class ClosingStatus(models.TextChoices):
+        NONE = "", "—"
+        ACHIEVED = "achieved", "Achieved"
+        PARTIALLY = "partially", "Partially achieved"
+        MISSED = "missed", "Missed"
+        POSTPONED = "postponed", "Postponed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE,
+                                     related_name="objectives")
+    cycle = models.ForeignKey(Cycle, on_delete=models.PROTECT, related_name="objectives")
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                              on_delete=models.SET_NULL, related_name="owned_objectives")
+    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL,
+                             related_name="objectives", help_text="Empty for company level.")
+    pillar = models.ForeignKey(StrategicPillar, null=True, blank=True, on_delete=models.SET_NULL,
+                               related_name="objectives")
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL,
+                               related_name="children")
+    kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.COMMITTED)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.ACTIVE)
+    progress_from = models.CharField(max_length=10, choices=ProgressFrom.choices,
+                                     default=ProgressFrom.KRS)
+    closing_status = models.CharField(max_length=10, choices=ClosingStatus.choices, blank=True,
+                                      default="")
+    score = models.FloatField(null=True, blank=True)
+    closing_note = models.TextField(blank=True)
+    carried_from = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="carried_to")
+    order = models.PositiveIntegerField(default=0)
+    version = models.PositiveIntegerField(default=1)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ObjectiveQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["order", "id"]
+        indexes = [models.Index(fields=["organization", "cycle", "state"])]
+        constraints = [
+            models.CheckConstraint(condition=~Q(parent=models.F("id")),
+                                   name="objective_not_own_parent"),
+            models.CheckConstraint(condition=Q(score__isnull=True) | Q(score__gte=0, score__lte=1),
+                                   name="objective_score_range"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class KeyResultQuerySet(models.QuerySet):
+    def alive(self):
+        return self.filter(deleted_at__isnull=True)
+
+
+class KeyResult(models.Model):
+    class Kind(models.TextChoices):
+        METRIC = "metric", "Metric"
+        MILESTONE = "milestone", "Milestone"
+        GUARDRAIL = "guardrail", "Guardrail"
+
+    class Guard(models.TextChoices):
+        AT_LEAST = "at_least", "Stay at or above"
+        AT_MOST = "at_most", "Stay at or below"
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE,
+                                     related_name="key_results")
+    objective = models.ForeignKey(Objective, on_delete=models.CASCADE, related_name="key_results")
+    title = models.CharField(max_length=200)
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.METRIC)
+    unit = models.CharField(max_length=30, blank=True)
+    start_value = models.FloatField(default=0, validators=[validate_finite])
+    target_value = models.FloatField(default=100, validators=[validate_finite])
+    current_value = models.FloatField(null=True, blank=True, validators=[validate_finite])
+    guard = models.CharField(max_length=10, choices=Guard.choices, blank=True, default="",
+                             help_text="For guardrails: which side of the target must hold.")
+    done = models.BooleanField(default=False, help_text="For milestones.")
+    weight = models.FloatField(default=1)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                              on_delete=models.SET_NULL, related_name="owned_key_results")
+    kpi = models.ForeignKey(Kpi, null=True, blank=True, on_delete=models.SET_NULL,
+                            related_name="key_results")
+    status = models.CharField(max_length=16, choices=Status.choices, blank=True, default="")
+    last_checkin_at = models.DateTimeField(null=True, blank=True)
+    final_value = models.FloatField(null=True, blank=True)
+    final_score = models.FloatField(null=True, blank=True)
+    order = models.PositiveIntegerField(default=0)
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    objects = KeyResultQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["order", "id"]
+        constraints = [
+            finite_check("start_value", "kr_start_finite", nullable=False),
+            finite_check("target_value", "kr_target_finite", nullable=False),
+            finite_check("current_value", "kr_current_finite"),
+            models.CheckConstraint(condition=Q(weight__gte=0, weight__lte=1000),
+                                   name="kr_weight_range"),
+            models.CheckConstraint(
+                condition=Q(final_score__isnull=True) | Q(final_score__gte=0, final_score__lte=1),
+                name="kr_final_score_range"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class CheckIn(models.Model):
+    """Append-only: a correction is a new check-in. The KR mirrors the latest one."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE,
+                                     related_name="checkins")
+    key_result = models.ForeignKey(KeyResult, on_delete=models.CASCADE, related_name="checkins")
+    value = models.FloatField(null=True, blank=True, validators=[validate_finite])
+    done = models.BooleanField(default=False)
+    status = models.CharField(max_length=16, choices=Status.choices)
+    confidence = models.PositiveSmallIntegerField(null=True, blank=True)
+    comment = models.TextField(blank=True)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
+                               related_name="checkins")
+    created_at = models.DateTimeField(auto_now_add=True)
+    week_start = models.DateField(help_text="Monday of the ISO week, in the org's time zone.")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["key_result", "-created_at"]),
+            models.Index(fields=["organization", "week_start"]),
+        ]
+        constraints = [
+            finite_check("value", "checkin_value_finite"),
+            models.CheckConstraint(condition=Q(confidence__isnull=True) | Q(confidence__lte=10),
+                                   name="checkin_confidence_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key_result_id} @ {self.created_at:%Y-%m-%d}: {self.value} ({self.status})"
+
+
+class ReminderLog(models.Model):
+    """One row per person and week a check-in reminder went out: makes the task idempotent."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    week_start = models.DateField()
+    sent_at = models.DateTimeField(auto_now_add=True)
+    key_results = models.JSONField(default=list)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "user", "week_start"],
+                                    name="reminder_once_per_week"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Reminder to {self.user_id} for week {self.week_start}"
