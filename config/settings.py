@@ -31,6 +31,14 @@ DEBUG = env_bool("DEBUG", default=False)
 # Production refuses to start with the development key (see the check in accounts.checks).
 DEV_SECRET_KEY = "dev-only-insecure-key-change-me-0123456789abcdefghijklmnopqrstuvwxyz"
 SECRET_KEY = os.environ.get("SECRET_KEY", DEV_SECRET_KEY)
+_production_declared = os.environ.get("HEADWAY_ENV", "").strip().lower() in {"production", "prod"}
+if not DEBUG and (_production_declared or env_bool("SECURE_SSL")):
+    from accounts.checks import secret_key_problem  # pure module, no Django import
+
+    if _problem := secret_key_problem(SECRET_KEY, DEV_SECRET_KEY):
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured(_problem)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
@@ -127,16 +135,21 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Hashed, compressed file names need `collectstatic` first: the Docker image does that and
+# sets STATIC_MANIFEST=1. Otherwise whitenoise serves the files straight from static/.
+STATIC_MANIFEST = env_bool("STATIC_MANIFEST", default=False)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"
-            if env_bool("STATIC_MANIFEST", default=not DEBUG and bool(DATABASE_URL))
+            if STATIC_MANIFEST
             else "django.contrib.staticfiles.storage.StaticFilesStorage"
         )
     },
 }
+WHITENOISE_USE_FINDERS = not STATIC_MANIFEST
+WHITENOISE_AUTOREFRESH = DEBUG
 
 # --- Cache, Celery -------------------------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
