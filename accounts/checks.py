@@ -2,12 +2,12 @@
 
 Two layers:
 - `secret_key_problem()` is pure (no Django import needed) so `config/settings.py`
-  can refuse to load at all when production is declared explicitly
-  (HEADWAY_ENV=production, or SECURE_SSL on) — that stops gunicorn too.
-- `check_secret_key` is a Django system check (headway.E001). It runs on `runserver`,
-  `migrate`, `check` and `check --deploy`, and treats "DEBUG off and DATABASE_URL set"
-  as production as well. pytest does not run system checks, so CI tests on
-  PostgreSQL are unaffected; `.ci/run` sets a SECRET_KEY for its deploy check.
+  refuses to load at all when production is declared explicitly (HEADWAY_ENV=production,
+  or SECURE_SSL on) — that stops gunicorn, celery and every command.
+- `check_secret_key` is a Django system check. Declared production → headway.E001
+  (an error: `runserver`, `migrate`, `check` refuse). DEBUG off with a DATABASE_URL but
+  nothing declared (CI looks exactly like that) → headway.W001, a warning that
+  `check --deploy --fail-level WARNING` turns into a failure. pytest runs no checks.
 """
 
 from __future__ import annotations
@@ -50,16 +50,21 @@ def secret_key_problem(secret_key: str, dev_key: str) -> str | None:
 
 def check_secret_key(app_configs=None, **kwargs):
     from django.conf import settings
-    from django.core.checks import Error
+    from django.core.checks import Error, Warning
 
-    production = is_production(debug=settings.DEBUG,
-                               database_url=getattr(settings, "DATABASE_URL", ""))
-    if not production:
+    declared = declared_production()
+    if not (declared or is_production(debug=settings.DEBUG,
+                                      database_url=getattr(settings, "DATABASE_URL", ""),
+                                      environ={})):
         return []
     problem = secret_key_problem(settings.SECRET_KEY, getattr(settings, "DEV_SECRET_KEY", ""))
     if problem is None:
         return []
-    return [Error(problem, hint="Or set DEBUG=1 for a development run.", id="headway.E001")]
+    if declared:
+        return [Error(problem, hint="Or set DEBUG=1 for a development run.", id="headway.E001")]
+    return [Warning(problem, hint="DEBUG is off and DATABASE_URL is set, so this looks like "
+                                  "production. Set HEADWAY_ENV=production to make this an error, "
+                                  "or DEBUG=1 for a development run.", id="headway.W001")]
 
 
 def register() -> None:
