@@ -30,6 +30,7 @@ from accounts.forms import (
     TeamForm,
 )
 from accounts.models import Invitation, Membership, Role, Team, User
+from accounts.ratelimit import rate_limit
 
 
 def _apply_errors(form, exc: ValidationError) -> None:
@@ -66,6 +67,7 @@ def logout_view(request: HttpRequest) -> HttpResponse:
     return redirect("home")
 
 
+@rate_limit("signup", key="ip")
 def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("home")
@@ -88,6 +90,7 @@ def signup(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@rate_limit("org_create", key="user")
 def org_create(request: HttpRequest) -> HttpResponse:
     form = OrganizationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -102,6 +105,7 @@ def org_create(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/org_create.html", {"form": form})
 
 
+@rate_limit("invitation_accept", key="ip")
 def invitation(request: HttpRequest, token: str) -> HttpResponse:
     """Follow a one-time invitation link."""
     try:
@@ -152,6 +156,7 @@ def settings_page(request: HttpRequest) -> HttpResponse:
 
 
 @org_view(Role.VIEWER)
+@rate_limit("invitation_send", key=lambda r: f"org:{r.org.pk}:user:{r.user.pk}")
 def members(request: HttpRequest) -> HttpResponse:
     org = request.org
     memberships = (Membership.objects.filter(organization=org).select_related("user")

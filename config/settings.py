@@ -233,6 +233,10 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_ENABLED = env_bool("AXES_ENABLED", default=True)
+# Rate limits (accounts.ratelimit): sign-up, invitations, API per token. Counted in the cache.
+RATELIMIT_ENABLED = env_bool("RATELIMIT_ENABLED", default=True)
+HEADWAY_RATE_LIMITS: dict = {}  # e.g. {"api": (600, 60)} to override a default
+CLIENT_IP_HEADER = os.environ.get("CLIENT_IP_HEADER", "")  # "HTTP_X_FORWARDED_FOR" behind a proxy
 
 # --- Headway ---------------------------------------------------------------------------
 INVITATION_DAYS = 7
