@@ -116,6 +116,9 @@ def evaluate(
     signals = []
     current_unfavourable = []
     for s in a.signals:
+        jump = None
+        if s.chart == "mr":
+            jump = "above" if values[s.index] > values[s.index - 1] else "below"
         favourable = R.signal_is_favourable(
             chart=s.chart,
             side=s.side,
@@ -124,6 +127,7 @@ def evaluate(
             high=high,
             center=a.center,
             intent=spec.intent,
+            jump=jump,
         )
         first = min(s.indices)
         current = max(s.indices) >= n - CURRENT_WINDOW
@@ -140,6 +144,7 @@ def evaluate(
             "rule": s.rule,
             "chart": s.chart,
             "side": s.side,
+            "jump": jump,
             "index": s.index,
             "indices": list(s.indices),
             "period": periods[s.index].isoformat(),
@@ -165,7 +170,11 @@ def evaluate(
         )
     seen = set()
     for e in current_unfavourable:
-        key = f"signal:{e['chart']}:{e['rule']}:{e['side']}:{e['since']}"
+        # Coarse on purpose: a shift continuing (more points beyond, a run growing, a
+        # rule-3 pattern joining a rule-1 point on the same side) is not "worse", else a
+        # dismissal would end with every new point; a shift to the other side, or a jump
+        # in variation, is.
+        key = f"signal:{e['chart']}:{e['side']}"
         if key in seen:
             continue
         seen.add(key)

@@ -51,6 +51,9 @@ class Kpi(models.Model):
                                    help_text="Limits are computed from this period on.")
     active = models.BooleanField(default=True)
     version = models.PositiveIntegerField(default=1)
+    # Set by every change that affects health (points, target, rebase); the health is
+    # "pending" while it is newer than KpiHealth.evaluated_at.
+    data_changed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -183,6 +186,9 @@ class KpiHealth(models.Model):
                                   default="")
     candidate = models.CharField(max_length=16, choices=Candidate.choices, default=Candidate.NONE)
     candidate_reason = models.TextField(blank=True)
+    reason_keys = models.JSONField(default=list, blank=True)
+    dismissed_keys = models.JSONField(default=list, blank=True,
+                                      help_text="The reasons present when it was dismissed.")
     dismissed_note = models.TextField(blank=True)
     dismissed_at = models.DateTimeField(null=True, blank=True)
     evaluated_at = models.DateTimeField(null=True, blank=True)
@@ -212,3 +218,16 @@ class HealthEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kpi_id} {self.kind}: {self.old} → {self.new}"
+
+
+class EvaluationLock(models.Model):
+    """A database claim so that one health sweep runs at a time (beat may fire twice)."""
+
+    name = models.CharField(max_length=50, primary_key=True)
+    owner = models.CharField(max_length=64, blank=True)
+    locked_until = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    last_count = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return self.name

@@ -100,14 +100,22 @@ def target_status(value, rule: str, low=None, high=None) -> str:
 
 
 def signal_is_favourable(
-    *, chart: str, side: str, rule: str, low=None, high=None, center=None, intent: str = SUSTAIN
+    *,
+    chart: str,
+    side: str,
+    rule: str,
+    low=None,
+    high=None,
+    center=None,
+    intent: str = SUSTAIN,
+    jump: str | None = None,
 ) -> bool | None:
     """Whether a signal moves the KPI the way its target wants.
 
     ``True``: favourable, ``False``: unfavourable, ``None``: cannot tell.
 
-    - A moving-range signal (a jump in variation) is never good news: unfavourable, unless
-      there is no target and the intent is ``improve`` (then: cannot tell).
+    - A moving-range signal is a sudden jump. Given its direction (``jump``: "above" for
+      up, "below" for down) it is judged like a shift that way; without it, unfavourable.
     - ``at_least``: above is favourable, below unfavourable; ``at_most``: the reverse.
     - ``between``: a shift towards the band is favourable (centre below the band and the
       signal above, or centre above it and the signal below); any shift of a process
@@ -118,7 +126,9 @@ def signal_is_favourable(
     if rule in (NONE, None):
         return False if intent == SUSTAIN else None
     if chart == "mr":
-        return False
+        if jump is None:
+            return False
+        side = jump
     if rule == AT_LEAST:
         return side == "above"
     if rule == AT_MOST:

@@ -82,6 +82,13 @@ def test_signal_direction(rule, side, chart, low, high, center, expected):
     )
 
 
+def test_moving_range_jump_is_judged_by_its_direction():
+    kw = {"chart": "mr", "side": "above", "rule": R.AT_MOST, "high": 30, "center": 40}
+    assert R.signal_is_favourable(**kw, jump="below") is True  # a sudden drop: good
+    assert R.signal_is_favourable(**kw, jump="above") is False
+    assert R.signal_is_favourable(**kw) is False
+
+
 def test_signal_direction_without_target_depends_on_intent():
     assert R.signal_is_favourable(chart="x", side="above", rule=R.NONE, intent=R.SUSTAIN) is False
     assert R.signal_is_favourable(chart="x", side="below", rule=R.NONE, intent=R.SUSTAIN) is False

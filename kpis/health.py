@@ -1,0 +1,320 @@
+"""The health engine: evaluates KPIs from their points and writes KpiHealth + HealthEvents.
+
+The computation is in ``kpis.evaluation`` (pure); this module loads a chunk of KPIs with
+three queries (KPIs with their health rows, their points, the key results that target
+them), evaluates them, and writes all health rows with one upsert and all events with one
+insert, inside one transaction per chunk. Running it twice changes nothing and records no
+event the second time; a chunk interrupted half-way is rolled back and redone.
+
+``kpis`` never imports ``okrs``: the key results that track a KPI are read through the
+reverse relation ``Kpi.key_results``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from . import evaluation as E
+from .models import EvaluationLock, HealthEvent, Kpi, KpiHealth
+
+logger = logging.getLogger(__name__)
+
+CHUNK_SIZE = 500
+LOCK_NAME = "evaluate_all"
+LOCK_TTL = dt.timedelta(minutes=5)  # extended after every chunk
+
+# Objective states in which a linked key result counts as an active improvement OKR.
+IMPROVING_STATES = ("draft", "active")
+
+HEALTH_FIELDS = [
+    "status", "is_stale", "latest_value", "latest_period", "points_count", "center",
+    "lower_limit", "upper_limit", "upper_range_limit", "signals", "has_unfavourable_signal",
+    "capability", "candidate", "candidate_reason", "reason_keys", "dismissed_keys",
+    "evaluated_at",
+]
+
+STATUS_LABELS = dict(KpiHealth.Status.choices)
+CANDIDATE_LABELS = dict(KpiHealth.Candidate.choices)
+
+
+def key_result_model():
+    return Kpi._meta.get_field("key_results").related_model
+
+
+def spec_for(kpi: Kpi) -> E.KpiSpec:
+    return E.KpiSpec(
+        frequency=kpi.frequency,
+        intent=kpi.intent,
+        target_rule=kpi.target_rule,
+        target_value=kpi.target_value,
+        target_upper=kpi.target_upper,
+        baseline_size=kpi.baseline_size,
+        rebase_date=kpi.rebase_date,
+        unit=kpi.unit,
+        decimals=kpi.decimals,
+    )
+
+
+def kr_reached(kr: dict) -> bool:
+    """Whether a key result (as a values() dict) has reached its target."""
+    if kr["kind"] == "milestone":
+        return bool(kr["done"])
+    current = kr["current_value"]
+    if current is None:
+        return False
+    start, target = kr["start_value"], kr["target_value"]
+    if kr["kind"] == "guardrail":
+        return current <= target if kr.get("guard") == "at_most" else current >= target
+    return current <= target if target < start else current >= target
+
+
+def improving_key_results(kpi_ids: Iterable[int]) -> dict[int, list[dict]]:
+    """Alive key results in draft/active objectives that track each KPI (one query)."""
+    KeyResult = key_result_model()
+    rows = KeyResult.objects.filter(
+        kpi_id__in=list(kpi_ids),
+        deleted_at__isnull=True,
+        objective__deleted_at__isnull=True,
+        objective__state__in=IMPROVING_STATES,
+    ).values("id", "kpi_id", "kind", "guard", "start_value", "target_value", "current_value",
+             "done")
+    out: dict[int, list[dict]] = defaultdict(list)
+    for row in rows:
+        out[row["kpi_id"]].append(row)
+    return out
+
+
+def points_by_kpi(kpi_ids: Iterable[int]) -> dict[int, list[tuple[dt.date, float]]]:
+    from .models import DataPoint
+
+    out: dict[int, list[tuple[dt.date, float]]] = defaultdict(list)
+    rows = (
+        DataPoint.objects.filter(kpi_id__in=list(kpi_ids))
+        .order_by("kpi_id", "period_start")
+        .values_list("kpi_id", "period_start", "value")
+    )
+    for kpi_id, period, value in rows:
+        out[kpi_id].append((period, value))
+    return out
+
+
+@dataclass
+class ChunkOutcome:
+    evaluated: int = 0
+    events: int = 0
+    back_to_sustain: int = 0
+
+
+def _status_message(kpi: Kpi, result: E.Result) -> str:
+    from . import rules as R
+
+    if result.latest_value is None:
+        return "No data yet."
+    low, high = R.bounds(kpi.target_rule, kpi.target_value, kpi.target_upper)
+    value = R.format_value(result.latest_value, kpi.unit, kpi.decimals)
+    return f"{value} against {R.describe_target(kpi.target_rule, low, high, kpi.unit, kpi.decimals)}"
+
+
+def _evaluate_chunk(kpi_ids: Sequence[int], today: dt.date, started: dt.datetime) -> ChunkOutcome:
+    outcome = ChunkOutcome()
+    with transaction.atomic():
+        # Lock the KPIs of this chunk (PostgreSQL) so two evaluations of the same KPI
+        # cannot both see the old state and both record the same event.
+        kpis = list(
+            Kpi.objects.select_for_update(of=("self",))
+            .filter(pk__in=kpi_ids)
+            .order_by("pk")
+        )
+        if not kpis:
+            return outcome
+        ids = [k.pk for k in kpis]
+        healths = {h.kpi_id: h for h in KpiHealth.objects.filter(kpi_id__in=ids)}
+        points = points_by_kpi(ids)
+        krs = improving_key_results(ids)
+
+        rows: list[KpiHealth] = []
+        events: list[HealthEvent] = []
+        sustain_ids: list[int] = []
+        for kpi in kpis:
+            old = healths.get(kpi.pk)
+            linked = krs.get(kpi.pk, [])
+            result = E.evaluate(
+                spec_for(kpi),
+                points.get(kpi.pk, []),
+                today=today,
+                in_improvement=bool(linked),
+                previous_candidate=old.candidate if old else E.NOT_CANDIDATE,
+                dismissed_keys=old.dismissed_keys if old else (),
+            )
+            dismissed_keys = (old.dismissed_keys if old else []) if result.candidate == E.DISMISSED else []
+            row = KpiHealth(
+                kpi=kpi,
+                status=result.status,
+                is_stale=result.is_stale,
+                latest_value=result.latest_value,
+                latest_period=result.latest_period,
+                points_count=result.points_count,
+                center=result.center,
+                lower_limit=result.lower_limit,
+                upper_limit=result.upper_limit,
+                upper_range_limit=result.upper_range_limit,
+                signals=result.signals,
+                has_unfavourable_signal=result.has_unfavourable_signal,
+                capability=result.capability,
+                candidate=result.candidate,
+                candidate_reason=result.candidate_reason,
+                reason_keys=result.reason_keys,
+                dismissed_keys=dismissed_keys,
+                evaluated_at=started,
+            )
+            rows.append(row)
+
+            old_status = old.status if old else KpiHealth.Status.NO_DATA
+            old_stale = old.is_stale if old else False
+            old_candidate = old.candidate if old else KpiHealth.Candidate.NONE
+            if result.status != old_status:
+                events.append(HealthEvent(
+                    kpi=kpi, kind="status", old=old_status, new=result.status,
+                    message=f"{STATUS_LABELS[old_status]} → {STATUS_LABELS[result.status]}: "
+                            f"{_status_message(kpi, result)}",
+                ))
+            if result.is_stale != old_stale:
+                events.append(HealthEvent(
+                    kpi=kpi, kind="stale", old="stale" if old_stale else "fresh",
+                    new="stale" if result.is_stale else "fresh",
+                    message=("No value for the last period: the data is stale."
+                             if result.is_stale else "Fresh data again."),
+                ))
+            if result.candidate != old_candidate:
+                events.append(HealthEvent(
+                    kpi=kpi, kind="candidate", old=old_candidate, new=result.candidate,
+                    message=f"{CANDIDATE_LABELS[old_candidate]} → "
+                            f"{CANDIDATE_LABELS[result.candidate]}"
+                            + (f": {result.candidate_reason}" if result.candidate_reason
+                               and result.candidate in (E.CANDIDATE, E.IN_IMPROVEMENT) else ""),
+                ))
+            if (
+                kpi.intent == Kpi.Intent.IMPROVE
+                and linked
+                and any(kr_reached(kr) for kr in linked)
+                and E.ready_for_sustain(result)
+            ):
+                sustain_ids.append(kpi.pk)
+                events.append(HealthEvent(
+                    kpi=kpi, kind="sustain", old=Kpi.Intent.IMPROVE, new=Kpi.Intent.SUSTAIN,
+                    message=f"The key result reached its target and the KPI has been on target "
+                            f"for its last {E.BACK_TO_SUSTAIN_PERIODS} periods with no "
+                            f"unfavourable signal: back to business as usual (sustain).",
+                ))
+
+        KpiHealth.objects.bulk_create(
+            rows,
+            update_conflicts=True,
+            unique_fields=["kpi"],
+            update_fields=HEALTH_FIELDS,
+        )
+        if events:
+            HealthEvent.objects.bulk_create(events)
+        if sustain_ids:
+            Kpi.objects.filter(pk__in=sustain_ids, intent=Kpi.Intent.IMPROVE).update(
+                intent=Kpi.Intent.SUSTAIN, updated_at=timezone.now()
+            )
+        outcome.evaluated = len(rows)
+        outcome.events = len(events)
+        outcome.back_to_sustain = len(sustain_ids)
+    return outcome
+
+
+def evaluate_kpis(kpi_ids: Iterable[int], *, today: dt.date | None = None,
+                  chunk_size: int = CHUNK_SIZE) -> ChunkOutcome:
+    """Evaluate the given KPIs now (in chunks, one transaction each)."""
+    ids = sorted(set(kpi_ids))
+    started = timezone.now()
+    today = today or timezone.localdate()
+    total = ChunkOutcome()
+    for i in range(0, len(ids), chunk_size):
+        part = _evaluate_chunk(ids[i : i + chunk_size], today, started)
+        total.evaluated += part.evaluated
+        total.events += part.events
+        total.back_to_sustain += part.back_to_sustain
+    return total
+
+
+def evaluate_kpi(kpi: Kpi | int, *, today: dt.date | None = None) -> ChunkOutcome:
+    return evaluate_kpis([kpi.pk if isinstance(kpi, Kpi) else kpi], today=today)
+
+
+# --- The scheduled sweep: one at a time --------------------------------------------------
+
+
+def claim_lock(owner: str, *, now: dt.datetime | None = None, ttl: dt.timedelta = LOCK_TTL) -> bool:
+    """Claim the sweep lock with one atomic UPDATE; False if another run holds it."""
+    now = now or timezone.now()
+    EvaluationLock.objects.get_or_create(name=LOCK_NAME)
+    claimed = EvaluationLock.objects.filter(
+        Q(locked_until__isnull=True) | Q(locked_until__lt=now) | Q(owner=owner),
+        name=LOCK_NAME,
+    ).update(owner=owner, locked_until=now + ttl)
+    return claimed == 1
+
+
+def release_lock(owner: str, *, count: int | None = None) -> None:
+    fields = {"locked_until": None, "owner": "", "finished_at": timezone.now()}
+    if count is not None:
+        fields["last_count"] = count
+    EvaluationLock.objects.filter(name=LOCK_NAME, owner=owner).update(**fields)
+
+
+def evaluate_all(*, today: dt.date | None = None, chunk_size: int = CHUNK_SIZE,
+                 organization_id: int | None = None, force: bool = False) -> ChunkOutcome | None:
+    """Evaluate every active KPI, chunk by chunk. Returns None when another run holds the lock.
+
+    Chunks are read in primary-key order; each is its own transaction, so a run killed
+    half-way leaves the finished chunks written and the rest as they were: the next run
+    (or the redelivered task) redoes them and records no duplicate events.
+    """
+    owner = uuid.uuid4().hex
+    if not force and not claim_lock(owner):
+        logger.info("evaluate_all: another run holds the lock; skipping")
+        return None
+    total = ChunkOutcome()
+    try:
+        started = timezone.now()
+        today = today or timezone.localdate()
+        qs = Kpi.objects.filter(active=True)
+        if organization_id is not None:
+            qs = qs.filter(organization_id=organization_id)
+        last_pk = 0
+        while True:
+            ids = list(
+                qs.filter(pk__gt=last_pk).order_by("pk").values_list("pk", flat=True)[:chunk_size]
+            )
+            if not ids:
+                break
+            part = _evaluate_chunk(ids, today, started)
+            total.evaluated += part.evaluated
+            total.events += part.events
+            total.back_to_sustain += part.back_to_sustain
+            last_pk = ids[-1]
+            if not force:
+                claim_lock(owner)  # extend
+    finally:
+        if not force:
+            release_lock(owner, count=total.evaluated)
+    return total
+
+
+def is_pending(kpi: Kpi, health: KpiHealth | None) -> bool:
+    """The health does not reflect the latest change yet (the evaluation is queued)."""
+    if kpi.data_changed_at is None:
+        return False
+    return health is None or health.evaluated_at is None or health.evaluated_at < kpi.data_changed_at

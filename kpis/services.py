@@ -1,0 +1,353 @@
+"""Writes for KPIs: definitions, values (with revision history), targets, rebase, candidacy.
+
+Every function is keyword-only and atomic. Bad input raises ``ValidationError`` with a dict
+naming the field; nothing is stored then. After a change the KPI's health evaluation is
+queued on commit (a broker that is down never fails the write: the scheduled sweep
+catches up, and the pages say the health is pending meanwhile).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from accounts.audit import audit_record, diff, snapshot
+from accounts.validators import MAX_ABS_VALUE
+from config.celery import enqueue_on_commit
+
+from . import periods as P
+from . import rules as R
+from .models import DataPoint, DataPointRevision, HealthEvent, Kpi, KpiHealth, TargetChange
+from .signals import points_changed
+
+MAX_NOTE = 500
+
+
+class StaleVersion(Exception):
+    """The definition changed since the form was loaded."""
+
+
+# --- Validation shared by forms, CSV and API ----------------------------------------------
+
+
+def clean_value(raw, field: str = "value") -> float:
+    """A finite, sane number from a form/CSV/API value (str, int, float, Decimal)."""
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        raise ValidationError({field: "Enter a number."})
+    if isinstance(raw, bool):
+        raise ValidationError({field: "Enter a number."})
+    text = raw.strip().replace("\u2212", "-") if isinstance(raw, str) else raw
+    try:
+        number = float(text)
+    except (TypeError, ValueError):
+        raise ValidationError({field: f"“{raw}” is not a number."})
+    if math.isnan(number) or math.isinf(number):
+        raise ValidationError({field: "Enter a real number (not NaN or infinity)."})
+    if abs(number) >= MAX_ABS_VALUE:
+        raise ValidationError({field: "That number is too large."})
+    return number
+
+
+def parse_period(raw, field: str = "period") -> dt.date:
+    """A date from ISO text (2026-08-03), a month (2026-08) or a quarter (2026-Q3)."""
+    if isinstance(raw, dt.datetime):
+        return raw.date()
+    if isinstance(raw, dt.date):
+        return raw
+    text = str(raw or "").strip()
+    if not text:
+        raise ValidationError({field: "Enter a date (YYYY-MM-DD)."})
+    try:
+        if len(text) == 7 and text[4] == "-" and text[5:].upper().startswith("Q"):
+            year, quarter = int(text[:4]), int(text[6])
+            if not 1 <= quarter <= 4:
+                raise ValueError
+            return dt.date(year, 3 * (quarter - 1) + 1, 1)
+        if len(text) == 7 and text[4] == "-":
+            return dt.date(int(text[:4]), int(text[5:]), 1)
+        return dt.date.fromisoformat(text)
+    except (ValueError, IndexError):
+        raise ValidationError({field: f"“{text}” is not a date (use YYYY-MM-DD)."})
+
+
+def clean_period(kpi: Kpi, raw, *, today: dt.date | None = None, field: str = "period") -> dt.date:
+    """The normalised period start, refusing dates outside reason and the far future."""
+    day = parse_period(raw, field)
+    if day < P.EARLIEST:
+        raise ValidationError({field: f"{day.isoformat()} is too far in the past."})
+    today = today or timezone.localdate()
+    start = P.period_start(day, kpi.frequency)
+    latest = P.latest_allowed(today, kpi.frequency)
+    if start > latest:
+        raise ValidationError(
+            {field: f"{day.isoformat()} is in the future: values can be entered up to the "
+                    f"period starting {latest.isoformat()}."}
+        )
+    return start
+
+
+def clean_note(raw) -> str:
+    note = (raw or "").strip()
+    if len(note) > MAX_NOTE:
+        raise ValidationError({"note": f"Keep the note under {MAX_NOTE} characters."})
+    return note
+
+
+def clean_target(rule: str, value, upper) -> tuple[str, float | None, float | None]:
+    """(rule, target_value, target_upper) in the stored form, or ValidationError."""
+    if rule not in Kpi.TargetRule.values:
+        raise ValidationError({"target_rule": "Choose a target rule."})
+    if rule == Kpi.TargetRule.NONE:
+        return rule, None, None
+    v = clean_value(value, "target_value")
+    if rule != Kpi.TargetRule.BETWEEN:
+        return rule, v, None
+    u = clean_value(upper, "target_upper")
+    if v > u:
+        raise ValidationError({"target_upper": "The high end must not be below the low end."})
+    return rule, v, u
+
+
+# --- Health bookkeeping ---------------------------------------------------------------------
+
+
+def _data_changed(kpi_ids: Iterable[int]) -> None:
+    """Mark KPIs as changed, tell listeners (okrs keeps linked KRs in step), queue health."""
+    from .tasks import evaluate_kpi
+
+    ids = sorted(set(kpi_ids))
+    if not ids:
+        return
+    Kpi.objects.filter(pk__in=ids).update(data_changed_at=timezone.now())
+    points_changed.send(sender=Kpi, kpi_ids=ids)
+    for kpi_id in ids:
+        enqueue_on_commit(evaluate_kpi, kpi_id)
+
+
+# --- Values -----------------------------------------------------------------------------------
+
+
+@dataclass
+class RecordOutcome:
+    point: DataPoint
+    created: bool
+    replaced: float | None = None  # the old value, when replaced
+
+
+def _upsert_point(*, kpi: Kpi, period_start: dt.date, value: float, note: str, source: str,
+                  author) -> RecordOutcome:
+    existing = (
+        DataPoint.objects.select_for_update().filter(kpi=kpi, period_start=period_start).first()
+    )
+    if existing is None:
+        point = DataPoint.objects.create(kpi=kpi, period_start=period_start, value=value,
+                                         note=note, source=source, author=author)
+        return RecordOutcome(point=point, created=True)
+    if existing.value == value and existing.note == note:
+        return RecordOutcome(point=existing, created=False)
+    DataPointRevision.objects.create(
+        point=existing, old_value=existing.value, new_value=value, old_note=existing.note,
+        old_source=existing.source, changed_by=author,
+    )
+    old = existing.value
+    existing.value, existing.note, existing.source, existing.author = value, note, source, author
+    existing.save(update_fields=["value", "note", "source", "author", "updated_at"])
+    return RecordOutcome(point=existing, created=False, replaced=old)
+
+
+@transaction.atomic
+def kpi_record_value(*, kpi: Kpi, period, value, note: str = "", source: str = DataPoint.Source.MANUAL,
+                     author=None, today: dt.date | None = None) -> RecordOutcome:
+    """Record (or replace) the value of one period. A replaced value goes to its history."""
+    errors = {}
+    cleaned = {}
+    for name, fn in (("period", lambda: clean_period(kpi, period, today=today)),
+                     ("value", lambda: clean_value(value)),
+                     ("note", lambda: clean_note(note))):
+        try:
+            cleaned[name] = fn()
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+    if errors:
+        raise ValidationError(errors)
+    outcome = _upsert_point(kpi=kpi, period_start=cleaned["period"], value=cleaned["value"],
+                            note=cleaned["note"], source=source, author=author)
+    _data_changed([kpi.pk])
+    return outcome
+
+
+@dataclass
+class Row:
+    """One value to import: already validated and normalised."""
+
+    kpi: Kpi
+    period_start: dt.date
+    value: float
+    note: str = ""
+
+
+@transaction.atomic
+def kpi_record_values(*, rows: Sequence[Row], source: str, author) -> list[RecordOutcome]:
+    """Record many values at once, all or nothing (CSV import, API batch)."""
+    outcomes = [
+        _upsert_point(kpi=r.kpi, period_start=r.period_start, value=r.value, note=r.note,
+                      source=source, author=author)
+        for r in rows
+    ]
+    _data_changed(r.kpi.pk for r in rows)
+    return outcomes
+
+
+# --- Definitions --------------------------------------------------------------------------------
+
+DEFINITION_FIELDS = ["name", "description", "unit", "decimals", "owner", "team", "frequency",
+                     "intent", "baseline_size", "active"]
+
+
+@transaction.atomic
+def kpi_create(*, organization, actor, name: str, target_rule: str = Kpi.TargetRule.NONE,
+               target_value=None, target_upper=None, **fields) -> Kpi:
+    rule, value, upper = clean_target(target_rule, target_value, target_upper)
+    if Kpi.objects.filter(organization=organization, name__iexact=name.strip()).exists():
+        raise ValidationError({"name": "A KPI with this name already exists."})
+    kpi = Kpi.objects.create(organization=organization, name=name.strip(), target_rule=rule,
+                             target_value=value, target_upper=upper, **fields)
+    audit_record(organization=organization, actor=actor, action="created", obj=kpi)
+    _data_changed([kpi.pk])
+    return kpi
+
+
+@transaction.atomic
+def kpi_update(*, kpi: Kpi, actor, version: int, **fields) -> Kpi:
+    """Edit the definition (not the target: that has its own service, with a reason)."""
+    unknown = set(fields) - set(DEFINITION_FIELDS)
+    if unknown:
+        raise ValueError(f"kpi_update cannot change {sorted(unknown)}")
+    if "name" in fields:
+        fields["name"] = fields["name"].strip()
+        if (Kpi.objects.filter(organization=kpi.organization, name__iexact=fields["name"])
+                .exclude(pk=kpi.pk).exists()):
+            raise ValidationError({"name": "A KPI with this name already exists."})
+    before = snapshot(kpi, list(fields))
+    updated = Kpi.objects.filter(pk=kpi.pk, version=version).update(
+        **fields, version=F("version") + 1, updated_at=timezone.now()
+    )
+    if not updated:
+        raise StaleVersion
+    kpi.refresh_from_db()
+    changes = diff(before, kpi)
+    if changes:
+        audit_record(organization=kpi.organization, actor=actor, action="updated", obj=kpi,
+                     changes=changes)
+    _data_changed([kpi.pk])
+    return kpi
+
+
+@transaction.atomic
+def kpi_change_target(*, kpi: Kpi, actor, version: int, target_rule: str, target_value=None,
+                      target_upper=None, reason: str) -> TargetChange:
+    reason = (reason or "").strip()
+    errors = {}
+    try:
+        rule, value, upper = clean_target(target_rule, target_value, target_upper)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    if not reason:
+        errors["reason"] = ["Say why the target changes: it is kept in the history."]
+    if errors:
+        raise ValidationError(errors)
+    current = Kpi.objects.select_for_update().get(pk=kpi.pk)
+    if current.version != version:
+        raise StaleVersion
+    change = TargetChange.objects.create(
+        kpi=current, old_rule=current.target_rule, old_value=current.target_value,
+        old_upper=current.target_upper, new_rule=rule, new_value=value, new_upper=upper,
+        reason=reason, changed_by=actor,
+    )
+    before = snapshot(current, ["target_rule", "target_value", "target_upper"])
+    current.target_rule, current.target_value, current.target_upper = rule, value, upper
+    current.version += 1
+    current.save(update_fields=["target_rule", "target_value", "target_upper", "version",
+                                "updated_at"])
+    audit_record(organization=current.organization, actor=actor, action="target changed",
+                 obj=current, changes=diff(before, current), note=reason)
+    low, high = R.bounds(rule, value, upper)
+    HealthEvent.objects.create(
+        kpi=current, kind="target", old=change.old_rule, new=rule, actor=actor,
+        message=f"Target now {R.describe_target(rule, low, high, current.unit, current.decimals)}"
+                f": {reason}",
+    )
+    _data_changed([current.pk])
+    kpi.refresh_from_db()
+    return change
+
+
+@transaction.atomic
+def kpi_rebase(*, kpi: Kpi, actor, rebase_date, version: int, note: str = "") -> Kpi:
+    """Compute the limits from this period on (after a known change); None clears it."""
+    start = None
+    if rebase_date not in (None, ""):
+        start = clean_period(kpi, rebase_date, field="rebase_date")
+    current = Kpi.objects.select_for_update().get(pk=kpi.pk)
+    if current.version != version:
+        raise StaleVersion
+    before = snapshot(current, ["rebase_date"])
+    current.rebase_date = start
+    current.version += 1
+    current.save(update_fields=["rebase_date", "version", "updated_at"])
+    audit_record(organization=current.organization, actor=actor, action="rebased", obj=current,
+                 changes=diff(before, current), note=note)
+    HealthEvent.objects.create(
+        kpi=current, kind="rebase", old=str(before["rebase_date"] or ""),
+        new=str(start or ""), actor=actor,
+        message=(f"Limits recomputed from {start.isoformat()}" if start
+                 else "Limits computed from the first points again") + (f": {note}" if note else ""),
+    )
+    _data_changed([current.pk])
+    kpi.refresh_from_db()
+    return kpi
+
+
+# --- Candidacy ------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def candidate_dismiss(*, kpi: Kpi, actor, note: str) -> KpiHealth:
+    """Dismiss an improvement candidate; it stays dismissed until its state worsens."""
+    note = (note or "").strip()
+    if not note:
+        raise ValidationError({"note": "Say why this KPI needs no improvement OKR now."})
+    health = KpiHealth.objects.select_for_update().filter(kpi=kpi).first()
+    if health is None or health.candidate != KpiHealth.Candidate.CANDIDATE:
+        raise ValidationError({"note": "This KPI is not an improvement candidate (any more)."})
+    health.candidate = KpiHealth.Candidate.DISMISSED
+    health.dismissed_keys = list(health.reason_keys)
+    health.dismissed_note = note
+    health.dismissed_at = timezone.now()
+    health.save(update_fields=["candidate", "dismissed_keys", "dismissed_note", "dismissed_at"])
+    HealthEvent.objects.create(
+        kpi=kpi, kind="candidate", old=KpiHealth.Candidate.CANDIDATE,
+        new=KpiHealth.Candidate.DISMISSED, actor=actor, message=f"Dismissed: {note}",
+    )
+    audit_record(organization=kpi.organization, actor=actor, action="candidate dismissed",
+                 obj=kpi, note=note)
+    return health
+
+
+def kpi_set_intent(*, kpi: Kpi, intent: str, actor=None, message: str = "") -> None:
+    """Used by okrs.promotion: the KPI is now being improved (or back to sustain)."""
+    if kpi.intent == intent:
+        return
+    old = kpi.intent
+    Kpi.objects.filter(pk=kpi.pk).update(intent=intent, updated_at=timezone.now())
+    kpi.intent = intent
+    HealthEvent.objects.create(kpi=kpi, kind="intent", old=old, new=intent, actor=actor,
+                               message=message)
+    _data_changed([kpi.pk])

@@ -1,0 +1,132 @@
+"""Promotion of a KPI improvement candidate into an OKR, and linked key results' values.
+
+``okrs`` may import ``kpis`` (never the reverse). Promotion creates a *draft* objective in
+the current cycle, aligned to the KPI's team, with one metric key result linked to the KPI:
+start = the current level (the centre line when there is one, else the latest value),
+target = the KPI's target. The KPI's intent becomes ``improve``.
+
+A key result linked to a KPI takes its value from the KPI's data: the receiver below keeps
+``current_value`` equal to the KPI's latest point whenever points change.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import OuterRef, Subquery
+from django.dispatch import receiver
+from django.utils import timezone
+
+from accounts.audit import audit_record
+from goals.models import Cycle
+from kpis import rules as R
+from kpis import services as kpi_services
+from kpis.models import DataPoint, HealthEvent, Kpi, KpiHealth
+from kpis.signals import points_changed
+from okrs.models import KeyResult, Objective
+
+LIVE_STATES = (Objective.State.DRAFT, Objective.State.ACTIVE)
+
+
+def current_cycle(organization, day=None) -> Cycle | None:
+    """The open cycle containing today; the shortest one when they nest (a quarter in a year)."""
+    day = day or timezone.localdate()
+    cycles = list(Cycle.objects.filter(organization=organization, state=Cycle.State.OPEN,
+                                        start__lte=day, end__gte=day))
+    cycles.sort(key=lambda c: (c.end - c.start, c.pk))
+    return cycles[0] if cycles else None
+
+
+def improvement_key_results(kpi: Kpi):
+    return KeyResult.objects.alive().filter(
+        kpi=kpi, objective__deleted_at__isnull=True, objective__state__in=LIVE_STATES
+    )
+
+
+def start_and_target(kpi: Kpi, health: KpiHealth | None) -> tuple[float, float]:
+    level = None
+    if health is not None:
+        level = health.center if health.center is not None else health.latest_value
+    if level is None:
+        latest = kpi.points.order_by("-period_start").values_list("value", flat=True).first()
+        level = latest
+    if level is None:
+        raise ValidationError("This KPI has no data yet: there is no level to start from.")
+    rule = kpi.target_rule
+    if rule == Kpi.TargetRule.NONE:
+        raise ValidationError("This KPI has no target: set one before promoting it.")
+    if rule == Kpi.TargetRule.BETWEEN:
+        low, high = kpi.target_value, kpi.target_upper
+        target = high if level > high else low if level < low else (low + high) / 2
+    else:
+        target = kpi.target_value
+    return float(level), float(target)
+
+
+@transaction.atomic
+def kpi_promote(*, kpi: Kpi, actor, cycle: Cycle | None = None) -> tuple[Objective, KeyResult]:
+    """Turn an improvement candidate into a draft improvement OKR."""
+    kpi = Kpi.objects.select_for_update().get(pk=kpi.pk)
+    health = KpiHealth.objects.filter(kpi=kpi).first()
+    if improvement_key_results(kpi).exists():
+        raise ValidationError("An improvement OKR already targets this KPI.")
+    if health is None or health.candidate not in (KpiHealth.Candidate.CANDIDATE,
+                                                  KpiHealth.Candidate.DISMISSED):
+        raise ValidationError("This KPI is not an improvement candidate.")
+    cycle = cycle or current_cycle(kpi.organization)
+    if cycle is None or cycle.is_closed:
+        raise ValidationError("There is no open cycle for today: create one first.")
+    start, target = start_and_target(kpi, health)
+    low, high = R.bounds(kpi.target_rule, kpi.target_value, kpi.target_upper)
+    target_text = R.describe_target(kpi.target_rule, low, high, kpi.unit, kpi.decimals)
+    objective = Objective.objects.create(
+        organization=kpi.organization,
+        cycle=cycle,
+        title=f"Bring {kpi.name} back on target"[:200],
+        description=f"Promoted from the KPI “{kpi.name}”. {health.candidate_reason}".strip(),
+        owner=kpi.owner or actor,
+        team=kpi.team,
+        state=Objective.State.DRAFT,
+        created_by=actor,
+    )
+    kr = KeyResult.objects.create(
+        organization=kpi.organization,
+        objective=objective,
+        title=f"{kpi.name}: from {R.format_value(start, kpi.unit, kpi.decimals)} to "
+              f"{target_text}"[:200],
+        kind=KeyResult.Kind.METRIC,
+        unit=kpi.unit,
+        start_value=start,
+        target_value=target,
+        current_value=health.latest_value if health.latest_value is not None else start,
+        owner=kpi.owner or actor,
+        kpi=kpi,
+    )
+    audit_record(organization=kpi.organization, actor=actor, action="created", obj=objective,
+                 note=f"Promoted from KPI {kpi.name}")
+    old_candidate = health.candidate
+    KpiHealth.objects.filter(pk=health.pk).update(candidate=KpiHealth.Candidate.IN_IMPROVEMENT)
+    HealthEvent.objects.create(
+        kpi=kpi, kind="promoted", old=old_candidate, new=KpiHealth.Candidate.IN_IMPROVEMENT,
+        actor=actor, message=f"Promoted into the draft objective “{objective.title}” "
+                             f"({cycle.name}).",
+    )
+    kpi_services.kpi_set_intent(kpi=kpi, intent=Kpi.Intent.IMPROVE, actor=actor,
+                                message="Being improved by an OKR.")
+    return objective, kr
+
+
+@receiver(points_changed, dispatch_uid="okrs.sync_linked_key_results")
+def sync_linked_key_results(sender, kpi_ids, **kwargs) -> int:
+    """Set linked key results' current value to their KPI's latest point (one UPDATE)."""
+    latest = (
+        DataPoint.objects.filter(kpi_id=OuterRef("kpi_id"))
+        .order_by("-period_start")
+        .values("value")[:1]
+    )
+    return (
+        KeyResult.objects.alive()
+        .filter(kpi_id__in=list(kpi_ids), objective__state__in=LIVE_STATES)
+        .exclude(kind=KeyResult.Kind.MILESTONE)
+        .update(current_value=Subquery(latest), updated_at=timezone.now())
+    )
