@@ -1,9 +1,17 @@
 from django.urls import path
 
-from dashboards import views
+from dashboards import bench_views, views
 
 app_name = "dashboards"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("bench/floor/", bench_views.bench_floor, name="bench_floor"),
+    path("dashboard.csv", views.home_csv, name="home_csv"),
+    path("candidates/<int:pk>/promote/", views.candidate_promote, name="candidate_promote"),
+    path("candidates/<int:pk>/dismiss/", views.candidate_dismiss, name="candidate_dismiss"),
+    path("operations/", views.operations, name="operations"),
+    path("operations/export.csv", views.operations_csv, name="operations_csv"),
+    path("teams/<slug:team>/", views.team, name="team"),
+    path("teams/<slug:team>/export.csv", views.team_csv, name="team_csv"),
 ]

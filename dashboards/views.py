@@ -1,27 +1,286 @@
+"""Leader dashboards: home, strategy map, operations, strategic review, team page, and
+their CSV exports. Views stay thin: reads are in dashboards.selectors."""
+
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+import json
 
-from accounts.access import org_view
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from accounts.access import get_in_org, get_team_for_member, has_role, org_view
 from accounts.models import Role
+from dashboards import selectors as S
+from dashboards.exports import csv_response, pct
+from dashboards.links import Links, first_url
+from goals import charts
 from goals.models import Cycle, StrategicPillar, UltimateGoal
 from kpis.models import Kpi
 from okrs.models import Objective
+from okrs.selectors import status_label
+
+
+def setup_steps(request) -> list[dict]:
+    """The getting-started checklist: what the organisation has set up, with links."""
+    org = request.org
+    slug = org.slug
+    return [
+        {"label": "Write the ultimate goal",
+         "done": UltimateGoal.objects.filter(organization=org, is_active=True).exists(),
+         "url": first_url(slug, "goals:goal_edit", "goals:goal", "goals:detail")},
+        {"label": "Name the strategic pillars",
+         "done": StrategicPillar.objects.filter(organization=org).exists(),
+         "url": first_url(slug, "goals:pillar_create", "goals:pillars", "goals:goal")},
+        {"label": "Open a cycle",
+         "done": Cycle.objects.filter(organization=org).exists(),
+         "url": first_url(slug, "goals:cycle_create", "goals:cycles")},
+        {"label": "Write objectives and key results",
+         "done": Objective.objects.filter(organization=org).exists(),
+         "url": first_url(slug, "okrs:create", "okrs:objective_create", "okrs:list")},
+        {"label": "Add KPIs",
+         "done": Kpi.objects.filter(organization=org).exists(),
+         "url": first_url(slug, "kpis:create", "kpis:kpi_create", "kpis:list")},
+    ]
+
+
+def _kpi_links(request, rows) -> None:
+    links = Links(request.org.slug)
+    for row in rows:
+        row.url = links.obj("kpis:detail", row.kpi.pk)
+        row.team_url = links.obj("dashboards:team", row.kpi.team.slug, "team") \
+            if row.kpi.team else ""
+
+
+# --- Operations: business as usual ------------------------------------------------------
+
+
+@org_view(Role.VIEWER)
+def operations(request: HttpRequest) -> HttpResponse:
+    rows = S.kpi_rows(request.org, intent=Kpi.Intent.SUSTAIN)
+    _kpi_links(request, rows)
+    slug = request.org.slug
+    ctx = {
+        "groups": S.group_by_team(rows),
+        "counts": S.status_counts(rows),
+        "total": len(rows),
+        "attention": [r for r in rows if r.needs_attention],
+        "add_kpi_url": first_url(slug, "kpis:create", "kpis:kpi_create", "kpis:list"),
+        "kpis_url": first_url(slug, "kpis:list"),
+        "can_admin": has_role(request, Role.ADMIN),
+    }
+    return render(request, "dashboards/operations.html", ctx)
+
+
+KPI_CSV_HEADER = ["Team", "KPI", "Intent", "Frequency", "Unit", "Target", "Latest period",
+                  "Latest value", "Status", "Stale", "Unfavourable signal", "Candidate",
+                  "Owner"]
+
+
+def _kpi_csv_rows(rows):
+    for r in rows:
+        h = r.health
+        yield [r.kpi.team.name if r.kpi.team else "", r.kpi.name, r.kpi.get_intent_display(),
+               r.kpi.get_frequency_display(), r.kpi.unit, r.target_text, r.latest_period,
+               r.latest_value, r.status_label, r.is_stale, r.has_signal,
+               h.get_candidate_display() if h else "",
+               r.kpi.owner.display_name if r.kpi.owner else ""]
+
+
+@org_view(Role.VIEWER)
+def operations_csv(request: HttpRequest) -> HttpResponse:
+    rows = S.kpi_rows(request.org, intent=Kpi.Intent.SUSTAIN, spark_points=0)
+    return csv_response(f"{request.org.slug}-operations", KPI_CSV_HEADER, _kpi_csv_rows(rows))
+
+
+# --- Team page ---------------------------------------------------------------------------
+
+
+def _team_context(request, team_obj) -> dict:
+    from goals.selectors import current_cycle
+    from okrs.checkin_selectors import completion_by_week
+    from okrs.selectors import cycle_progress
+
+    org = request.org
+    links = Links(org.slug)
+    cycle = current_cycle(org)  # 1 query
+    objectives, expected = [], None
+    if cycle:
+        cp = cycle_progress(organization=org, cycle=cycle)  # 2 queries
+        expected = cp.expected_pct
+        objectives = [r for r in cp.by_id.values() if r.objective.team_id == team_obj.pk]
+        for r in objectives:
+            r.url = links.obj("okrs:detail", r.objective.pk)
+    rows = S.kpi_rows(org, team=team_obj)  # 2 queries
+    _kpi_links(request, rows)
+    weeks = completion_by_week(team_obj, 8)  # 2 queries
+    completion = [{"week": w.week_start, "done": w.done, "expected": w.total,
+                   "pct": w.pct} for w in weeks]
+    has_due = any(w.total for w in weeks)
+    return {
+        "team": team_obj, "cycle": cycle, "objectives": objectives, "expected": expected,
+        "kpis": rows, "lead": team_obj.lead,
+        "members": list(team_obj.members.order_by("name", "email")),  # 1 query
+        "completion": completion if has_due else [],
+        "completion_json": charts.to_json(charts.completion_bars(
+            [(w.week_start, w.done, w.total) for w in weeks])) if has_due else "",
+        "completion_label": _completion_label(team_obj, weeks),
+        "teams_url": links.page("accounts:teams"),
+        "checkin_url": links.obj("checkins:team", team_obj.slug, "team"),
+        "new_objective_url": first_url(org.slug, "okrs:create", "okrs:objective_create"),
+    }
+
+
+def _completion_label(team_obj, weeks) -> str:
+    due = [w for w in weeks if w.total]
+    if not due:
+        return f"{team_obj.name}: no key results to check in on in the last 8 weeks."
+    parts = [f"week of {w.week_start:%d %b}: {w.done} of {w.total}" for w in due]
+    return f"Check-in completion of {team_obj.name}, " + "; ".join(parts)
+
+
+@org_view(Role.VIEWER)
+def team(request: HttpRequest, team: str) -> HttpResponse:
+    team_obj = get_team_for_member(request, team)
+    return render(request, "dashboards/team.html", _team_context(request, team_obj))
+
+
+@org_view(Role.VIEWER)
+def team_csv(request: HttpRequest, team: str) -> HttpResponse:
+    team_obj = get_team_for_member(request, team)
+    ctx = _team_context(request, team_obj)
+    out = []
+    for r in ctx["objectives"]:
+        out.append(["Objective", r.objective.title, pct(r.progress), pct(r.expected),
+                    r.status_label, r.objective.owner.display_name if r.objective.owner else ""])
+        for k in r.krs:
+            out.append(["Key result", k.kr.title, pct(k.progress), "",
+                        status_label(k.status), k.kr.owner.display_name if k.kr.owner else ""])
+    for row in ctx["kpis"]:
+        out.append(["KPI", row.kpi.name, row.latest_text, row.target_text, row.status_label,
+                    row.kpi.owner.display_name if row.kpi.owner else ""])
+    for w in ctx["completion"]:
+        out.append(["Check-in week", w["week"], w["done"], w["expected"],
+                    f"{w['pct']}%" if w["pct"] is not None else "", ""])
+    return csv_response(f"{request.org.slug}-team-{team_obj.slug}",
+                        ["Kind", "Name", "Progress / value", "Expected / target", "Status",
+                         "Owner"], out)
+
+
+# --- Home: the leader dashboard ------------------------------------------------------------
 
 
 @org_view(Role.VIEWER)
 def home(request: HttpRequest) -> HttpResponse:
-    """The organisation's front page. Until the leader dashboard lands, a getting-started
-    checklist built from what the organisation has set up."""
     org = request.org
     request.session["last_org"] = org.slug
-    steps = [
-        ("Write the ultimate goal", UltimateGoal.objects.filter(organization=org, is_active=True)
-         .exists()),
-        ("Name the strategic pillars", StrategicPillar.objects.filter(organization=org).exists()),
-        ("Open a cycle", Cycle.objects.filter(organization=org).exists()),
-        ("Write objectives and key results", Objective.objects.filter(organization=org).exists()),
-        ("Add KPIs", Kpi.objects.filter(organization=org).exists()),
-    ]
-    return render(request, "dashboards/home.html", {"steps": steps})
+    links = Links(org.slug)
+    data = S.dashboard(org, links)
+    if data.goal is None and data.cycle is None and not data.kpi_total:
+        return render(request, "dashboards/home.html",
+                      {"empty": True, "steps": setup_steps(request)})
+    for r in data.company_rows:
+        r.url = links.obj("okrs:detail", r.objective.pk)
+    _kpi_links(request, data.attention + data.candidates)
+    for c in data.completion:
+        c.url = links.obj("dashboards:team", c.team.slug, "team")
+    ctx = {
+        "d": data,
+        "can_promote": has_role(request, Role.LEADER),
+        "steps": [s for s in setup_steps(request) if not s["done"]]
+        if (data.goal is None or data.cycle is None or not data.kpi_total) else [],
+        "strategy_url": links.page("dashboards:strategy_map"),
+        "okrs_url": links.page("okrs:list"),
+        "review_url": links.page("dashboards:review"),
+        "operations_url": links.page("dashboards:operations"),
+    }
+    return render(request, "dashboards/home.html", ctx)
+
+
+@org_view(Role.VIEWER)
+def home_csv(request: HttpRequest) -> HttpResponse:
+    org = request.org
+    data = S.dashboard(org, Links(org.slug))
+    out = []
+    if data.goal is not None:
+        out.append(["Goal", data.goal.title, pct(data.goal_progress), "", "", ""])
+    for line in data.pillars:
+        out.append(["Pillar", line.pillar.name, pct(line.progress), "", "",
+                    f"{line.objectives} objectives"])
+    for r in data.company_rows:
+        out.append(["Objective", r.objective.title, pct(r.progress), pct(r.expected),
+                    r.status_label, r.objective.owner.display_name if r.objective.owner else ""])
+    for _key, label, n in data.kpi_counts:
+        out.append(["KPIs", label, n, "", "", ""])
+    for row in data.attention:
+        out.append(["KPI needing attention", row.kpi.name, row.latest_text, row.target_text,
+                    row.status_label + (" (stale)" if row.is_stale else ""),
+                    row.kpi.owner.display_name if row.kpi.owner else ""])
+    for row in data.candidates:
+        out.append(["Improvement candidate", row.kpi.name, row.latest_text, row.target_text,
+                    row.health.candidate_reason if row.health else "",
+                    row.kpi.owner.display_name if row.kpi.owner else ""])
+    for c in data.completion:
+        out.append(["Check-ins this week", c.team.name, f"{c.done} of {c.total}",
+                    "", f"{c.pct}%" if c.pct is not None else "", ""])
+    return csv_response(f"{org.slug}-dashboard",
+                        ["Kind", "Name", "Progress / value", "Expected / target", "Status",
+                         "Owner / note"], out)
+
+
+# --- Improvement candidates: promote / dismiss in place ------------------------------------
+
+
+def _candidate_kpi(request, pk) -> Kpi:
+    return get_in_org(request, Kpi.objects.select_related("health", "team", "owner"), pk=pk)
+
+
+def _candidate_response(request, kpi, *, outcome: dict, toast: str = "") -> HttpResponse:
+    if not request.htmx:
+        if outcome.get("error"):
+            messages.error(request, outcome["error"])
+        elif toast:
+            messages.success(request, toast)
+        return redirect("dashboards:home", org_slug=request.org.slug)
+    row = S.kpi_rows(request.org, ids=[kpi.pk], spark_points=0)
+    ctx = {"row": row[0] if row else None, "kpi": kpi, "can_promote": True, **outcome}
+    response = render(request, "dashboards/home.html#candidate", ctx)
+    if toast:
+        response["HX-Trigger"] = json.dumps({"toast": toast})
+    return response
+
+
+@org_view(Role.LEADER)
+@require_POST
+def candidate_promote(request: HttpRequest, pk: int) -> HttpResponse:
+    from okrs.promotion import kpi_promote
+
+    kpi = _candidate_kpi(request, pk)
+    try:
+        objective, _kr = kpi_promote(kpi=kpi, actor=request.user)
+    except ValidationError as exc:
+        return _candidate_response(request, kpi, outcome={"error": " ".join(exc.messages)})
+    links = Links(request.org.slug)
+    return _candidate_response(
+        request, kpi, toast="Promoted into a draft objective",
+        outcome={"promoted": objective,
+                 "objective_url": links.obj("okrs:detail", objective.pk),
+                 "review_url": links.page("dashboards:review")})
+
+
+@org_view(Role.LEADER)
+@require_POST
+def candidate_dismiss(request: HttpRequest, pk: int) -> HttpResponse:
+    from kpis.services import candidate_dismiss as dismiss
+
+    kpi = _candidate_kpi(request, pk)
+    note = (request.POST.get("note") or "").strip()[:2000]
+    try:
+        dismiss(kpi=kpi, actor=request.user, note=note)
+    except ValidationError as exc:
+        return _candidate_response(request, kpi, outcome={"error": " ".join(exc.messages),
+                                                          "note": note, "show_dismiss": True})
+    return _candidate_response(request, kpi, toast="Candidate dismissed",
+                               outcome={"dismissed": True, "note": note})

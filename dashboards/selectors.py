@@ -1,0 +1,393 @@
+"""Reads for the dashboards. Every function runs a fixed number of queries, whatever the
+size of the organisation (pinned by tests/test_dashboard*.py, test_operations*.py, ...).
+
+Progress is never computed here: objective / pillar / goal progress comes from
+``okrs.selectors`` (which applies ``okrs.progress``), check-in completion from
+``okrs.checkin_selectors``. KPI health comes from the ``KpiHealth`` rows that
+``kpis.health`` writes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass, field
+
+from django.db.models import Case, Count, F, Q, Value, When, Window
+from django.db.models.functions import RowNumber
+
+from accounts.models import Organization, Team
+from goals import charts
+from kpis import rules as R
+from kpis.models import DataPoint, HealthEvent, Kpi, KpiHealth
+
+SPARK_POINTS = 12
+
+# The order KPI statuses are listed in (worst first).
+KPI_STATUS_ORDER = ["off_target", "stale", "on_target", "no_target", "no_data"]
+KPI_STATUS_LABELS = {
+    "off_target": "Off target",
+    "stale": "Stale",
+    "on_target": "On target",
+    "no_target": "No target",
+    "no_data": "No data",
+}
+
+
+@dataclass
+class KpiRow:
+    kpi: Kpi
+    health: KpiHealth | None
+    values: list[float] = field(default_factory=list)
+    periods: list[dt.date] = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        return self.health.status if self.health else KpiHealth.Status.NO_DATA
+
+    @property
+    def status_label(self) -> str:
+        return KPI_STATUS_LABELS.get(self.status, self.status)
+
+    @property
+    def is_stale(self) -> bool:
+        return bool(self.health and self.health.is_stale)
+
+    @property
+    def summary_status(self) -> str:
+        """One bucket per KPI for counts: stale wins over the target status."""
+        return "stale" if self.is_stale else self.status
+
+    @property
+    def latest_value(self) -> float | None:
+        if self.health and self.health.latest_value is not None:
+            return self.health.latest_value
+        return self.values[-1] if self.values else None
+
+    @property
+    def latest_period(self) -> dt.date | None:
+        if self.health and self.health.latest_period:
+            return self.health.latest_period
+        return self.periods[-1] if self.periods else None
+
+    @property
+    def latest_text(self) -> str:
+        return R.format_value(self.latest_value, self.kpi.unit, self.kpi.decimals)
+
+    @property
+    def target_text(self) -> str:
+        low, high = R.bounds(self.kpi.target_rule, self.kpi.target_value, self.kpi.target_upper)
+        return R.describe_target(self.kpi.target_rule, low, high, self.kpi.unit,
+                                 self.kpi.decimals)
+
+    @property
+    def has_signal(self) -> bool:
+        return bool(self.health and self.health.has_unfavourable_signal)
+
+    @property
+    def is_candidate(self) -> bool:
+        return bool(self.health and self.health.candidate == KpiHealth.Candidate.CANDIDATE)
+
+    @property
+    def needs_attention(self) -> bool:
+        return self.status == KpiHealth.Status.OFF_TARGET or self.has_signal or self.is_stale
+
+    @property
+    def spark_id(self) -> str:
+        return f"spark-{self.kpi.pk}"
+
+    @property
+    def spark_json(self) -> str:
+        return charts.to_json(charts.sparkline(self.values, status=self.summary_status))
+
+    @property
+    def spark_label(self) -> str:
+        if not self.values:
+            return f"{self.kpi.name}: no data yet"
+        lo, hi = min(self.values), max(self.values)
+        fmt = lambda v: R.format_value(v, self.kpi.unit, self.kpi.decimals)  # noqa: E731
+        return (f"{self.kpi.name}, last {len(self.values)} values from {fmt(self.values[0])} "
+                f"to {fmt(self.values[-1])} (low {fmt(lo)}, high {fmt(hi)})")
+
+
+def kpi_rows(org: Organization, *, intent: str | None = None, team: Team | None = None,
+             ids=None, where: Q | None = None, limit: int | None = None,
+             order_by: tuple = ("team__name", "name"),
+             spark_points: int = SPARK_POINTS) -> list[KpiRow]:
+    """Active KPIs with their health and their newest points, in two queries."""
+    qs = (Kpi.objects.filter(organization=org, active=True)
+          .select_related("health", "team", "owner").order_by(*order_by))
+    if where is not None:
+        qs = qs.filter(where)
+    if intent:
+        qs = qs.filter(intent=intent)
+    if team is not None:
+        qs = qs.filter(team=team)
+    if ids is not None:
+        qs = qs.filter(pk__in=list(ids))
+    if limit is not None:
+        qs = qs[:limit]
+    kpis = list(qs)  # query 1: KPIs + health + team + owner
+    rows = {k.pk: KpiRow(kpi=k, health=_health(k)) for k in kpis}
+    if rows and spark_points:
+        for kpi_id, period, value in recent_points(rows.keys(), spark_points):  # query 2
+            rows[kpi_id].periods.append(period)
+            rows[kpi_id].values.append(value)
+    return list(rows.values())
+
+
+def recent_points(kpi_ids, n: int) -> list[tuple[int, dt.date, float]]:
+    """The newest ``n`` points of each KPI, oldest first, in one query (a window)."""
+    ids = list(kpi_ids)
+    if not ids:
+        return []
+    ranked = (DataPoint.objects.filter(kpi_id__in=ids)
+              .annotate(rank=Window(RowNumber(), partition_by=[F("kpi_id")],
+                                    order_by=F("period_start").desc()))
+              .filter(rank__lte=n)
+              .order_by("kpi_id", "period_start")
+              .values_list("kpi_id", "period_start", "value"))
+    return list(ranked)
+
+
+def _health(kpi: Kpi) -> KpiHealth | None:
+    try:
+        return kpi.health
+    except KpiHealth.DoesNotExist:
+        return None
+
+
+def status_counts(rows: list[KpiRow]) -> list[tuple[str, str, int]]:
+    return _counts_list(Counter(r.summary_status for r in rows))
+
+
+def _counts_list(counts) -> list[tuple[str, str, int]]:
+    return [(s, KPI_STATUS_LABELS[s], counts.get(s, 0)) for s in KPI_STATUS_ORDER
+            if counts.get(s, 0) or s in ("off_target", "on_target")]
+
+
+def kpi_status_counts(org: Organization, *, intent: str | None = None
+                      ) -> list[tuple[str, str, int]]:
+    """Counts of active KPIs by status (stale counted apart), in one aggregate query."""
+    qs = Kpi.objects.filter(organization=org, active=True)
+    if intent:
+        qs = qs.filter(intent=intent)
+    counts: Counter = Counter()
+    for row in qs.values("health__status", "health__is_stale").annotate(n=Count("id")):
+        key = "stale" if row["health__is_stale"] else (row["health__status"] or "no_data")
+        counts[key] += row["n"]
+    return _counts_list(counts)
+
+
+ATTENTION = (Q(health__status=KpiHealth.Status.OFF_TARGET) | Q(health__is_stale=True)
+             | Q(health__has_unfavourable_signal=True))
+
+
+def group_by_team(rows: list[KpiRow]) -> list[tuple[Team | None, list[KpiRow]]]:
+    groups: dict[int | None, list[KpiRow]] = {}
+    teams: dict[int | None, Team | None] = {}
+    for row in rows:
+        key = row.kpi.team_id
+        groups.setdefault(key, []).append(row)
+        teams[key] = row.kpi.team
+    ordered = sorted(groups, key=lambda k: (k is None, teams[k].name if teams[k] else ""))
+    return [(teams[k], groups[k]) for k in ordered]
+
+
+# --- Recent changes -------------------------------------------------------------------
+
+
+@dataclass
+class FeedItem:
+    at: dt.datetime
+    kind: str  # checkin, kpi, audit
+    actor: str
+    text: str
+    url: str = ""
+    status: str = ""
+
+
+FEED_EACH = 8
+FEED_LENGTH = 12
+FEED_EVENT_KINDS = ("status", "candidate", "promoted", "sustain", "dismissed")
+
+
+def recent_changes(org: Organization, links, *, limit: int = FEED_LENGTH) -> list[FeedItem]:
+    """Check-ins, KPI status changes, promotions and objective changes (three queries)."""
+    from okrs.checkin_selectors import format_value as format_checkin_value
+    from okrs.models import CheckIn
+
+    items: list[FeedItem] = []
+    for ci in (CheckIn.objects.filter(organization=org)
+               .select_related("author", "key_result")
+               .order_by("-created_at", "-id")[:FEED_EACH]):  # query 1
+        kr = ci.key_result
+        value = "done" if ci.done else (format_checkin_value(ci.value, kr.unit)
+                                        if ci.value is not None else "")
+        items.append(FeedItem(
+            at=ci.created_at, kind="checkin",
+            actor=ci.author.display_name if ci.author else "Someone",
+            text=f"checked in on “{kr.title}”" + (f": {value}" if value else ""),
+            url=links.obj("okrs:detail", kr.objective_id), status=ci.status))
+    for ev in (HealthEvent.objects.filter(kpi__organization=org, kind__in=FEED_EVENT_KINDS)
+               .select_related("kpi", "actor").order_by("-created_at", "-id")[:FEED_EACH]):
+        # query 2
+        items.append(FeedItem(
+            at=ev.created_at, kind="kpi", actor=ev.actor.display_name if ev.actor else "",
+            text=_event_text(ev), url=links.obj("kpis:detail", ev.kpi_id), status=ev.new))
+    from accounts.models import AuditEntry
+
+    for entry in (AuditEntry.objects.filter(organization=org, object_type="okrs.objective")
+                  .exclude(action="updated").select_related("actor")
+                  .order_by("-created_at", "-id")[:FEED_EACH]):  # query 3
+        items.append(FeedItem(
+            at=entry.created_at, kind="objective",
+            actor=entry.actor.display_name if entry.actor else "",
+            text=f"{entry.action} the objective “{entry.object_repr}”"
+                 + (f" ({entry.note})" if entry.note else ""),
+            url=links.obj("okrs:detail", entry.object_id) if entry.object_id.isdigit() else ""))
+    items.sort(key=lambda i: i.at, reverse=True)
+    return items[:limit]
+
+
+EVENT_WORDS = {
+    "on_target": "on target", "off_target": "off target", "no_data": "no data",
+    "no_target": "no target", "candidate": "an improvement candidate",
+    "dismissed": "dismissed as a candidate", "in_improvement": "in improvement",
+    "none": "not a candidate", "stale": "stale", "sustain": "back to sustain",
+}
+
+
+def _event_text(ev: HealthEvent) -> str:
+    name = ev.kpi.name
+    if ev.kind == "promoted":
+        return f"promoted “{name}” into an improvement OKR"
+    if ev.kind == "sustain":
+        return f"“{name}” is back to business as usual"
+    new = EVENT_WORDS.get(ev.new, ev.new.replace("_", " "))
+    if ev.kind == "candidate" and ev.new == "dismissed":
+        return f"dismissed “{name}” as an improvement candidate"
+    return f"“{name}” is now {new}"
+
+
+# --- The leader dashboard -------------------------------------------------------------
+
+
+@dataclass
+class PillarLine:
+    pillar: object
+    progress: float
+    objectives: int
+
+    @property
+    def pct(self) -> int:
+        return round(self.progress * 100)
+
+
+@dataclass
+class TeamLine:
+    """A team's check-in completion for one week (okrs.checkin_selectors counts it)."""
+
+    team: Team
+    done: int
+    total: int
+    url: str = ""
+    behind_below: float = 0.8
+
+    @property
+    def share(self) -> float:
+        return self.done / self.total if self.total else 1.0
+
+    @property
+    def pct(self) -> int:
+        return round(self.share * 100)
+
+    @property
+    def behind(self) -> bool:
+        return self.share < self.behind_below
+
+
+ATTENTION_LIMIT = 8
+OFF_TARGET_FIRST = Case(When(health__status=KpiHealth.Status.OFF_TARGET, then=Value(0)),
+                        default=Value(1))
+CANDIDATE_LIMIT = 10
+
+
+@dataclass
+class Dashboard:
+    goal: object | None
+    goal_progress: float | None
+    pillars: list[PillarLine]
+    cycle: object | None
+    cycle_progress: object | None  # okrs.selectors.CycleProgress
+    company_rows: list
+    kpi_counts: list
+    attention: list[KpiRow]
+    candidates: list[KpiRow]
+    completion: list
+    week_start: dt.date | None
+    feed: list[FeedItem]
+
+    @property
+    def goal_pct(self) -> int | None:
+        return None if self.goal_progress is None else round(self.goal_progress * 100)
+
+    @property
+    def kpi_total(self) -> int:
+        return sum(n for _k, _l, n in self.kpi_counts)
+
+    @property
+    def attention_total(self) -> int:
+        return sum(n for k, _l, n in self.kpi_counts if k in ("off_target", "stale"))
+
+
+def strategy_progress(org: Organization, cycle, *, now=None):
+    """(CycleProgress or None, goal, [PillarLine], goal progress): 4 queries with a cycle.
+
+    Pillar and goal progress are okrs.progress roll-ups over the cycle's objectives,
+    computed by okrs.selectors.cycle_progress (the objective page uses the same)."""
+    from goals.selectors import active_goal, pillars_for
+    from okrs import progress as P
+    from okrs.selectors import cycle_progress
+
+    goal = active_goal(org)  # query
+    pillars = pillars_for(org)  # query
+    cp = cycle_progress(organization=org, cycle=cycle, now=now) if cycle else None  # 2
+    lines: list[PillarLine] = []
+    if pillars:
+        ids = [p.pk for p in pillars]
+        values = cp.pillar_progress(ids) if cp else dict.fromkeys(ids, 0.0)
+        counts = cp.pillar_counts(ids) if cp else dict.fromkeys(ids, 0)
+        lines = [PillarLine(p, values.get(p.pk, 0.0), counts.get(p.pk, 0)) for p in pillars]
+    goal_value = P.goal_progress(line.progress for line in lines) if (goal and lines) else None
+    return cp, goal, lines, goal_value
+
+
+def dashboard(org: Organization, links, *, now=None) -> Dashboard:
+    from goals.selectors import current_cycle
+    from okrs import progress as P
+    from okrs.checkin_selectors import team_completion
+    from okrs.checkins import week_start_for
+
+    cycle = current_cycle(org)  # query
+    cp, goal, lines, goal_value = strategy_progress(org, cycle, now=now)
+    company = []
+    if cp:
+        company = [r for r in cp.rows if r.objective.team_id is None
+                   and r.objective.state != "closed"]
+        company.sort(key=lambda r: (P.status_rank(r.status), r.objective.order, r.objective.id))
+    counts = kpi_status_counts(org)  # 1 query
+    attention = kpi_rows(org, where=ATTENTION, limit=ATTENTION_LIMIT,  # 2 queries
+                         order_by=(OFF_TARGET_FIRST, "-health__has_unfavourable_signal",
+                                   "name"))
+    candidates = kpi_rows(org, where=Q(health__candidate=KpiHealth.Candidate.CANDIDATE),
+                          limit=CANDIDATE_LIMIT, order_by=("name",), spark_points=0)  # 1
+    week = week_start_for(org, now)
+    completion = [TeamLine(team=c.team, done=c.done, total=c.total)
+                  for c in team_completion(org, week) if c.total]  # 2 queries
+    completion.sort(key=lambda c: (c.share, c.team.name))
+    return Dashboard(goal=goal, goal_progress=goal_value, pillars=lines, cycle=cycle,
+                     cycle_progress=cp, company_rows=company, kpi_counts=counts,
+                     attention=attention, candidates=candidates,
+                     completion=completion, week_start=week,
+                     feed=recent_changes(org, links))  # 3 queries
