@@ -187,3 +187,11 @@ def rate_limit(scope: str, *, key: str | Callable[[HttpRequest], str] = "ip",
         return wrapper
 
     return decorator
+
+
+def axes_username(request: HttpRequest, credentials: dict | None) -> str | None:
+    """django-axes: the account a log-in attempt is for, normalised (emails ignore case)."""
+    value = (credentials or {}).get("username")
+    if value is None and request is not None:
+        value = request.POST.get("username")
+    return value.strip().lower() if isinstance(value, str) else None
