@@ -1,0 +1,281 @@
+"""Reads for check-ins: the rows of a check-in page, completion per team and week, history.
+
+Every function here runs a fixed number of queries whatever the number of key results
+(pinned by tests at two sizes). `team_completion` and `completion_by_week` are meant to be
+reused by the dashboards.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.http import HttpRequest
+from django.utils import timezone
+
+from accounts.access import get_in_org
+from accounts.models import Organization, Team
+from goals.models import Cycle
+from kpis.models import DataPoint
+from okrs import progress as P
+from okrs.checkins import refusal_reason, week_start_for
+from okrs.models import CheckIn, KeyResult, Objective, Status
+
+
+def get_key_result_for_member(request: HttpRequest, pk) -> KeyResult:
+    """A live key result of request.org (404 for foreign, missing or deleted)."""
+    return get_in_org(
+        request,
+        KeyResult.objects.alive().filter(objective__deleted_at__isnull=True)
+        .select_related("objective", "objective__cycle", "objective__team", "owner", "kpi"),
+        pk=pk)
+
+
+# --------------------------------------------------------------------------
+# Rows of a check-in page
+
+
+@dataclass
+class CheckinRow:
+    kr: KeyResult
+    value: float | None            # what the KR shows: the KPI's latest value when linked
+    kpi_period: dt.date | None
+    progress: float
+    expected: float
+    pace: str                      # ahead / on_pace / behind
+    status: str | None             # effective status (may be "overdue")
+    checked_this_week: bool
+    refusal: str | None            # why no check-in is possible (closed cycle...)
+    can_check_in: bool = False
+    form: object = None            # the view attaches a CheckInForm
+    saved: bool = False            # just checked in (highlight)
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def objective(self) -> Objective:
+        return self.kr.objective
+
+    @property
+    def progress_pct(self) -> int:
+        return round(self.progress * 100)
+
+    @property
+    def expected_pct(self) -> int:
+        return round(self.expected * 100)
+
+    @property
+    def value_display(self) -> str:
+        return format_value(self.value, self.kr.unit)
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS.get(self.status or "", "")
+
+    @property
+    def target_display(self) -> str:
+        kr = self.kr
+        if kr.kind == KeyResult.Kind.MILESTONE:
+            return ""
+        target = format_value(kr.target_value, kr.unit)
+        if kr.kind == KeyResult.Kind.GUARDRAIL:
+            op = kr.guard or P.guardrail_operator(kr.start_value, kr.target_value)
+            return f"stay {'≤' if op == P.AT_MOST else '≥'} {target}"
+        return f"{format_value(kr.start_value, kr.unit)} → {target}"
+
+
+STATUS_LABELS = {**dict(Status.choices), P.OVERDUE: "Check-in overdue"}
+
+
+def format_value(value: float | None, unit: str = "") -> str:
+    if value is None:
+        return "—"
+    text = f"{value:,.2f}".rstrip("0").rstrip(".") if value != int(value) else f"{int(value):,}"
+    text = text.replace(",", "\u202f")
+    if not unit:
+        return text
+    return f"{text} %" if unit == "%" else f"{text} {unit}"
+
+
+def kr_progress_input(kr: KeyResult, current: float | None) -> P.KR:
+    if kr.kind == KeyResult.Kind.MILESTONE:
+        current = 1.0 if kr.done else 0.0
+    return P.KR(kind=kr.kind, start=kr.start_value, target=kr.target_value, current=current,
+                weight=kr.weight, guardrail_op=kr.guard or None)
+
+
+def _latest_point(field_name: str):
+    return Subquery(DataPoint.objects.filter(kpi_id=OuterRef("kpi_id"))
+                    .order_by("-period_start").values(field_name)[:1])
+
+
+def checkin_queryset(org: Organization, *, today: dt.date, week_start: dt.date) -> QuerySet:
+    """Live KRs of active objectives in the open cycles that contain `today`, annotated with
+    what a row needs (one query)."""
+    return (
+        KeyResult.objects.alive()
+        .filter(organization=org, objective__deleted_at__isnull=True,
+                objective__state=Objective.State.ACTIVE,
+                objective__cycle__state=Cycle.State.OPEN,
+                objective__cycle__start__lte=today, objective__cycle__end__gte=today)
+        .select_related("objective", "objective__cycle", "objective__team", "owner", "kpi")
+        .annotate(
+            checked_this_week=Exists(CheckIn.objects.filter(key_result=OuterRef("pk"),
+                                                            week_start=week_start)),
+            kpi_value=_latest_point("value"),
+            kpi_period=_latest_point("period_start"),
+        )
+        .order_by("objective__cycle__start", "objective__order", "objective_id", "order", "id")
+    )
+
+
+def build_row(kr: KeyResult, *, today: dt.date, now: dt.datetime) -> CheckinRow:
+    cycle = kr.objective.cycle
+    if kr.kpi_id is not None:
+        value = kr.kpi_value if kr.kpi_value is not None else kr.current_value
+        kpi_period = kr.kpi_period
+    elif kr.kind == KeyResult.Kind.MILESTONE:
+        value, kpi_period = (1.0 if kr.done else 0.0), None
+    else:
+        value, kpi_period = kr.current_value, None
+    prog = P.kr_progress(kr_progress_input(kr, value))
+    expected = P.expected_progress(cycle.start, cycle.end, today)
+    status = P.effective_status(kr.status, kr.last_checkin_at, now, since=kr.created_at,
+                                closed=cycle.is_closed)
+    return CheckinRow(
+        kr=kr, value=value, kpi_period=kpi_period, progress=prog, expected=expected,
+        pace=P.pace(prog, expected), status=status,
+        checked_this_week=bool(getattr(kr, "checked_this_week", False)),
+        refusal=refusal_reason(kr))
+
+
+def _context(org: Organization, now: dt.datetime | None):
+    now = now or timezone.now()
+    today = now.astimezone(org.tz).date()
+    return now, today, week_start_for(org, now)
+
+
+def team_checkin_rows(org: Organization, team: Team, *,
+                      now: dt.datetime | None = None) -> list[CheckinRow]:
+    """Every KR of the team's active objectives in the current cycle(s). One query."""
+    now, today, week = _context(org, now)
+    qs = checkin_queryset(org, today=today, week_start=week).filter(objective__team=team)
+    return [build_row(kr, today=today, now=now) for kr in qs]
+
+
+def my_checkin_rows(org: Organization, user, *, now: dt.datetime | None = None
+                    ) -> list[CheckinRow]:
+    """The KRs `user` owns across teams (current cycle, active objectives). One query."""
+    now, today, week = _context(org, now)
+    qs = checkin_queryset(org, today=today, week_start=week).filter(owner=user)
+    return [build_row(kr, today=today, now=now) for kr in qs]
+
+
+def single_row(org: Organization, kr_id: int, *, now: dt.datetime | None = None
+               ) -> CheckinRow | None:
+    """The row of one KR, whatever its cycle (used to re-render a row after a POST)."""
+    now, today, week = _context(org, now)
+    qs = (KeyResult.objects.filter(organization=org, pk=kr_id)
+          .select_related("objective", "objective__cycle", "objective__team", "owner", "kpi")
+          .annotate(
+              checked_this_week=Exists(CheckIn.objects.filter(key_result=OuterRef("pk"),
+                                                              week_start=week)),
+              kpi_value=_latest_point("value"), kpi_period=_latest_point("period_start")))
+    kr = qs.first()
+    return build_row(kr, today=today, now=now) if kr else None
+
+
+# --------------------------------------------------------------------------
+# Completion per team and week
+
+
+@dataclass(frozen=True)
+class Completion:
+    week_start: dt.date
+    total: int
+    done: int
+
+    @property
+    def share(self) -> float | None:
+        return self.done / self.total if self.total else None
+
+    @property
+    def pct(self) -> int | None:
+        return round(self.share * 100) if self.total else None
+
+
+@dataclass(frozen=True)
+class TeamCompletion(Completion):
+    team: Team | None = None
+
+
+def _counted_krs(org: Organization, week_start: dt.date) -> QuerySet:
+    """KRs that count for a week: live, of a live non-draft team objective whose cycle
+    overlaps the week."""
+    week_end = week_start + dt.timedelta(days=6)
+    return KeyResult.objects.alive().filter(
+        organization=org, objective__deleted_at__isnull=True,
+        objective__team__isnull=False,
+        objective__state__in=[Objective.State.ACTIVE, Objective.State.CLOSED],
+        objective__cycle__start__lte=week_end, objective__cycle__end__gte=week_start)
+
+
+def team_completion(org: Organization, week_start: dt.date | None = None
+                    ) -> list[TeamCompletion]:
+    """Per team of `org`: how many of its KRs were checked in during the week starting
+    `week_start` (default: this week in the org's time zone). Two queries: the teams and
+    one aggregate. Teams without KRs that week have total 0 (share None)."""
+    if week_start is None:
+        week_start = week_start_for(org)
+    counts = {
+        row["objective__team_id"]: row
+        for row in _counted_krs(org, week_start).values("objective__team_id").annotate(
+            total=Count("id", distinct=True),
+            done=Count("id", distinct=True, filter=Q(checkins__week_start=week_start)))
+    }
+    out = []
+    for team in Team.objects.filter(organization=org).order_by("name"):
+        row = counts.get(team.id, {"total": 0, "done": 0})
+        out.append(TeamCompletion(week_start=week_start, total=row["total"], done=row["done"],
+                                  team=team))
+    return out
+
+
+def completion_by_week(team: Team, weeks: int = 8, *, until: dt.date | None = None
+                       ) -> list[Completion]:
+    """The team's completion for the `weeks` weeks ending with the week of `until`
+    (default: this week), oldest first. Two queries."""
+    org = team.organization
+    last = week_start_for(org) if until is None else until - dt.timedelta(days=until.weekday())
+    starts = [last - dt.timedelta(weeks=i) for i in range(weeks - 1, -1, -1)]
+    if not starts:
+        return []
+    first = starts[0]
+    krs = list(
+        KeyResult.objects.alive().filter(
+            organization=org, objective__deleted_at__isnull=True, objective__team=team,
+            objective__state__in=[Objective.State.ACTIVE, Objective.State.CLOSED],
+            objective__cycle__start__lte=last + dt.timedelta(days=6),
+            objective__cycle__end__gte=first)
+        .values_list("id", "objective__cycle__start", "objective__cycle__end"))
+    checked = set(
+        CheckIn.objects.filter(key_result_id__in=[k[0] for k in krs], week_start__gte=first,
+                               week_start__lte=last)
+        .values_list("key_result_id", "week_start").distinct()) if krs else set()
+    out = []
+    for ws in starts:
+        week_end = ws + dt.timedelta(days=6)
+        ids = [kid for kid, c_start, c_end in krs if c_start <= week_end and c_end >= ws]
+        out.append(Completion(week_start=ws, total=len(ids),
+                              done=sum(1 for kid in ids if (kid, ws) in checked)))
+    return out
+
+
+# --------------------------------------------------------------------------
+# History
+
+
+def kr_checkins(kr: KeyResult) -> list[CheckIn]:
+    """Every check-in of a KR, oldest first, with its author (one query)."""
+    return list(CheckIn.objects.filter(organization_id=kr.organization_id, key_result=kr)
+                .select_related("author").order_by("created_at", "id"))

@@ -1,0 +1,171 @@
+"""Check-in pages: a team's weekly check-in, "My check-ins", the row POST, KR history."""
+
+from __future__ import annotations
+
+import json
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.access import get_team_for_member, org_view
+from accounts.models import Role
+from okrs.checkin_charts import kr_history_figure, to_json
+from okrs.checkin_forms import CheckInForm
+from okrs.checkin_selectors import (
+    Completion,
+    completion_by_week,
+    get_key_result_for_member,
+    kr_checkins,
+    my_checkin_rows,
+    single_row,
+    team_checkin_rows,
+)
+from okrs.checkins import (
+    CheckInRefused,
+    can_check_in,
+    checkin_create,
+    user_team_ids,
+    week_start_for,
+)
+
+
+def _attach_forms(request: HttpRequest, rows) -> None:
+    team_ids = user_team_ids(request.user, request.org)
+    for row in rows:
+        row.can_check_in = row.refusal is None and can_check_in(
+            user=request.user, membership=request.membership, kr=row.kr, team_ids=team_ids)
+        if row.can_check_in:
+            row.form = CheckInForm(key_result=row.kr)
+
+
+def _summary(rows) -> Completion:
+    return Completion(week_start=None, total=len(rows),
+                      done=sum(1 for r in rows if r.checked_this_week))
+
+
+def _page_or_summary(request: HttpRequest) -> str:
+    """htmx refreshes the summary card after each check-in: give it just that partial."""
+    if request.htmx and request.htmx.target == "ci-summary":
+        return "okrs/checkin.html#summary"
+    return "okrs/checkin.html"
+
+
+@org_view(Role.VIEWER)
+@require_GET
+def team_checkin(request: HttpRequest, team: str) -> HttpResponse:
+    team_obj = get_team_for_member(request, team)
+    rows = team_checkin_rows(request.org, team_obj)
+    _attach_forms(request, rows)
+    return render(request, _page_or_summary(request), {
+        "mode": "team", "team": team_obj, "rows": rows, "summary": _summary(rows),
+        "weeks": completion_by_week(team_obj, 8),
+        "week_start": week_start_for(request.org),
+        "next_url": request.get_full_path(),
+    })
+
+
+@org_view(Role.VIEWER)
+@require_GET
+def mine(request: HttpRequest) -> HttpResponse:
+    rows = my_checkin_rows(request.org, request.user)
+    _attach_forms(request, rows)
+    return render(request, _page_or_summary(request), {
+        "mode": "mine", "rows": rows, "summary": _summary(rows),
+        "week_start": week_start_for(request.org),
+        "next_url": request.get_full_path(),
+    })
+
+
+def _safe_next(request: HttpRequest, fallback: str) -> str:
+    target = request.POST.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                                  require_https=request.is_secure()):
+        return target
+    return fallback
+
+
+@org_view(Role.MEMBER)
+@require_POST
+def checkin_row(request: HttpRequest, pk: int) -> HttpResponse:
+    """Record a check-in from a row's inline form; htmx gets the row back, swapped in place.
+
+    Errors (bad value, closed cycle) come back in the row with what was typed, status 200
+    for htmx (so htmx swaps it in) and 422/409 with the whole page without JavaScript.
+    """
+    kr = get_key_result_for_member(request, pk)
+    if not can_check_in(user=request.user, membership=request.membership, kr=kr):
+        raise PermissionDenied("Only the key result's owner, its team or a leader may check in.")
+    form = CheckInForm(request.POST, key_result=kr)
+    error_status = 422
+    toast = None
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            checkin_create(key_result=kr, author=request.user, status=data["status"],
+                           value=data.get("value"), done=data.get("done"),
+                           comment=data.get("comment", ""), confidence=data.get("confidence"))
+        except CheckInRefused as exc:
+            form.add_error(None, str(exc))
+            error_status = 409
+        except ValidationError as exc:
+            if hasattr(exc, "error_dict"):
+                for name, errors in exc.error_dict.items():
+                    form.add_error(name if name in form.fields else None, errors)
+            else:
+                form.add_error(None, exc)
+        else:
+            toast = f"Checked in: {kr.title}"
+            if not request.htmx:
+                return redirect(_safe_next(request, reverse(
+                    "checkins:kr", kwargs={"org_slug": request.org.slug, "pk": kr.pk})), 303)
+
+    row = single_row(request.org, kr.pk)
+    row.can_check_in = row.refusal is None
+    row.form = form if toast is None else CheckInForm(key_result=row.kr)
+    row.saved = toast is not None
+    ctx = {"row": row, "mode": request.POST.get("mode", "team"),
+           "next_url": _safe_next(request, "")}
+    if request.htmx:
+        response = render(request, "okrs/checkin.html#row", ctx)
+        response["HX-Trigger"] = json.dumps(
+            {"toast": toast, "checkinSaved": {"kr": kr.pk}} if toast
+            else {"toast": "Not saved: see the message in the row."})
+        return response
+    # Without JavaScript: the KR's page with the errors, nothing stored.
+    return _history_response(request, kr, row=row, status=error_status)
+
+
+def _history_response(request: HttpRequest, kr, *, row=None, status: int = 200) -> HttpResponse:
+    if row is None:
+        row = single_row(request.org, kr.pk)
+        row.can_check_in = row.refusal is None and can_check_in(
+            user=request.user, membership=request.membership, kr=row.kr)
+        if row.can_check_in:
+            row.form = CheckInForm(key_result=row.kr)
+    checkins = kr_checkins(kr)
+    cycle = kr.objective.cycle
+    figure = kr_history_figure(
+        [(c.created_at.astimezone(request.org.tz), c.value, c.done) for c in checkins],
+        cycle_start=cycle.start, cycle_end=cycle.end, start_value=kr.start_value,
+        target_value=kr.target_value, kind=kr.kind, unit=kr.unit,
+        today=timezone.now().astimezone(request.org.tz).date())
+    template = "okrs/kr_history.html"
+    if request.htmx and request.htmx.target == "kr-history" and request.method == "GET":
+        template += "#history"  # refreshed after a check-in on this page
+    return render(request, template, {
+        "kr": kr, "row": row, "checkins": list(reversed(checkins)),
+        "figure_json": to_json(figure), "mode": "history",
+        "next_url": request.get_full_path(),
+    }, status=status)
+
+
+@org_view(Role.VIEWER)
+@require_GET
+def kr_history(request: HttpRequest, pk: int) -> HttpResponse:
+    kr = get_key_result_for_member(request, pk)
+    return _history_response(request, kr)

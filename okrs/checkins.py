@@ -1,0 +1,283 @@
+"""Check-in services: the only code that writes CheckIn rows.
+
+A check-in is append-only (a correction is a new check-in). The key result mirrors its
+latest check-in: ``current_value``, ``done``, ``status`` and ``last_checkin_at`` are
+written in the same transaction as the new row, under a row lock on the key result, so
+two people checking in the same KR at the same moment are both recorded and the KR ends
+with the value of the one that committed last.
+
+Value rules (the form applies them too, the service is the last gate):
+
+* metric and guardrail KRs need a finite value with ``|value| < 1e15``;
+* **no negatives when the KR lives on the non-negative side**: if both the start and the
+  target value are ``>= 0`` (tickets, %, macros, euros), a negative value is a typo and is
+  refused. A KR whose start or target is negative (a temperature, a net balance) accepts
+  negatives;
+* milestone KRs take ``done`` (True/False) and no value;
+* a KR linked to a KPI takes its value from the KPI's latest data point: the check-in
+  only asks for status and comment (the value stored on the check-in is the KPI's latest
+  value at that moment, so the history shows what the owner saw);
+* a KR whose objective's cycle is closed, or whose objective or KR was deleted, cannot
+  be checked in (``CheckInRefused``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Membership, Organization, Role
+from accounts.validators import validate_finite
+from kpis.models import DataPoint
+from okrs.models import CheckIn, KeyResult, Objective, Status
+
+
+class CheckInRefused(Exception):
+    """The key result cannot take a check-in (closed cycle, deleted, draft...)."""
+
+
+def week_start_for(org: Organization, when: dt.datetime | None = None) -> dt.date:
+    """Monday of the ISO week containing `when` (default: now), in the org's time zone."""
+    local = (when or timezone.now()).astimezone(org.tz)
+    day = local.date()
+    return day - dt.timedelta(days=day.weekday())
+
+
+def allows_negative(kr: KeyResult) -> bool:
+    """A KR whose start and target are both >= 0 counts on the non-negative side."""
+    return (kr.start_value or 0) < 0 or (kr.target_value or 0) < 0
+
+
+def check_value(kr: KeyResult, value: float | None) -> float:
+    """Validate a new value for a metric/guardrail KR; return it as a float."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise ValidationError("Enter the new value.", code="required")
+    validate_finite(value)
+    number = float(value)
+    if number < 0 and not allows_negative(kr):
+        raise ValidationError(
+            "This key result cannot go below zero (its start and target are not negative).",
+            code="negative")
+    return number
+
+
+def refusal_reason(kr: KeyResult) -> str | None:
+    """Why `kr` cannot take a check-in now, or None when it can."""
+    objective = kr.objective
+    if kr.deleted_at is not None or objective.deleted_at is not None:
+        return "This key result was deleted."
+    if objective.cycle.is_closed:
+        return f"The cycle {objective.cycle.name} is closed: its key results are frozen."
+    if objective.state == Objective.State.CLOSED:
+        return "This objective is closed."
+    if objective.state == Objective.State.DRAFT:
+        return "This objective is still a draft: check-ins start once it is active."
+    return None
+
+
+def user_team_ids(user, org: Organization) -> set[int]:
+    """Ids of the org's teams the user is a member of (one query)."""
+    return set(user.teams.filter(organization=org).values_list("id", flat=True))
+
+
+def can_check_in(*, user, membership: Membership | None, kr: KeyResult,
+                 team_ids: set[int] | None = None) -> bool:
+    """The KR's owner, a member of its objective's team, or a leader and above.
+
+    A viewer never checks in, even on a KR they own (the viewer role only reads).
+    `team_ids` (from `user_team_ids`) avoids a query per row on list pages.
+    """
+    if membership is None or membership.organization_id != kr.organization_id:
+        return False
+    if not membership.has_role(Role.MEMBER):
+        return False
+    if membership.has_role(Role.LEADER):
+        return True
+    if kr.owner_id is not None and kr.owner_id == user.id:
+        return True
+    team_id = kr.objective.team_id
+    if team_id is None:
+        return False
+    if team_ids is None:
+        team_ids = user_team_ids(user, kr.organization)
+    return team_id in team_ids
+
+
+def kpi_latest_value(kpi_id: int) -> float | None:
+    point = DataPoint.objects.filter(kpi_id=kpi_id).order_by("-period_start").first()
+    return point.value if point else None
+
+
+@transaction.atomic
+def checkin_create(
+    *,
+    key_result: KeyResult,
+    author,
+    status: str,
+    value: float | None = None,
+    done: bool | None = None,
+    comment: str = "",
+    confidence: int | None = None,
+    now: dt.datetime | None = None,
+) -> CheckIn:
+    """Record a check-in and make it the KR's current state, atomically.
+
+    Raises ValidationError (bad value/status/confidence) or CheckInRefused. The caller
+    checks permissions (`can_check_in`).
+    """
+    # Lock the KR row: concurrent check-ins on one KR are serialised, none is lost, and the
+    # KR ends up mirroring the one that commits last.
+    kr = (KeyResult.objects.select_for_update(of=("self",))
+          .select_related("objective", "objective__cycle", "organization")
+          .get(pk=key_result.pk, organization_id=key_result.organization_id))
+    reason = refusal_reason(kr)
+    if reason:
+        raise CheckInRefused(reason)
+    if status not in Status.values:
+        raise ValidationError({"status": "Choose a status."})
+    if confidence is not None and not (0 <= int(confidence) <= 10):
+        raise ValidationError({"confidence": "Confidence goes from 0 to 10."})
+    comment = (comment or "").strip()
+
+    kr_update: dict = {}
+    if kr.kpi_id is not None:
+        value = kpi_latest_value(kr.kpi_id)
+        done = False
+        if value is not None:
+            kr_update["current_value"] = value
+    elif kr.kind == KeyResult.Kind.MILESTONE:
+        done = bool(done)
+        value = 1.0 if done else 0.0
+        kr_update.update(done=done, current_value=value)
+    else:
+        try:
+            value = check_value(kr, value)
+        except ValidationError as exc:
+            raise ValidationError({"value": exc.messages}) from None
+        done = False
+        kr_update["current_value"] = value
+
+    if status == Status.ACCOMPLISHED and kr.kind == KeyResult.Kind.MILESTONE and not done:
+        raise ValidationError({"status": "Mark the milestone done to call it accomplished."})
+
+    moment = now or timezone.now()
+    checkin = CheckIn(
+        organization=kr.organization, key_result=kr, value=value, done=bool(done),
+        status=status, confidence=confidence, comment=comment, author=author,
+        week_start=week_start_for(kr.organization, moment))
+    checkin.full_clean(exclude=["organization", "key_result", "author"])
+    checkin.save()
+    if now is not None:  # created_at is auto_now_add; tests and imports may pin the moment
+        CheckIn.objects.filter(pk=checkin.pk).update(created_at=now)
+        checkin.created_at = now
+    KeyResult.objects.filter(pk=kr.pk).update(
+        status=status, last_checkin_at=checkin.created_at, updated_at=timezone.now(),
+        **kr_update)
+    for field, new in {"status": status, "last_checkin_at": checkin.created_at,
+                       **kr_update}.items():
+        setattr(key_result, field, new)
+    return checkin
+
+
+# --------------------------------------------------------------------------
+# Weekly reminders
+
+
+def reminder_week_due(org: Organization, now: dt.datetime) -> dt.date | None:
+    """The Monday of the current week (org time zone) once this week's reminder moment
+    (org.reminder_weekday at org.reminder_hour, local time) has come; None before it."""
+    local = now.astimezone(org.tz)
+    week = local.date() - dt.timedelta(days=local.weekday())
+    due = dt.datetime.combine(week + dt.timedelta(days=org.reminder_weekday),
+                              dt.time(org.reminder_hour), tzinfo=org.tz)
+    return week if local >= due else None
+
+
+def pending_checkins_by_owner(org: Organization, week: dt.date, today: dt.date
+                              ) -> dict[int, list[KeyResult]]:
+    """Owner id -> the KRs they have not checked in during `week`. One query.
+
+    Counted: live KRs of live, active objectives in open cycles containing `today`, owned
+    by an active user who is still at least a member of the organisation (viewers cannot
+    check in). Accomplished KRs need no more check-ins.
+    """
+    from accounts.models import role_at_least
+    from goals.models import Cycle
+
+    checkable_roles = [r for r in Role.values if role_at_least(r, Role.MEMBER)]
+    krs = (
+        KeyResult.objects.alive()
+        .filter(organization=org, owner__isnull=False, owner__is_active=True,
+                owner__memberships__organization=org,
+                owner__memberships__role__in=checkable_roles,
+                objective__deleted_at__isnull=True, objective__state=Objective.State.ACTIVE,
+                objective__cycle__state=Cycle.State.OPEN,
+                objective__cycle__start__lte=today, objective__cycle__end__gte=today)
+        .exclude(status=Status.ACCOMPLISHED)
+        .exclude(checkins__week_start=week)
+        .select_related("owner", "objective", "objective__team")
+        .order_by("owner_id", "objective__order", "objective_id", "order", "id")
+    )
+    by_owner: dict[int, list[KeyResult]] = {}
+    for kr in krs:
+        by_owner.setdefault(kr.owner_id, []).append(kr)
+    return by_owner
+
+
+def checkin_reminders_send(*, organization_id: int, now: dt.datetime | None = None) -> int:
+    """Email every owner of the org who has KRs not checked in this week, once per week.
+
+    Does nothing before the org's reminder moment of the week. Each reminder is recorded
+    in ReminderLog (unique per org, user and week) in the same transaction as the email
+    is handed to the mail backend: a second run — even a concurrent one — sends nothing
+    again, and a failed send leaves no record so the next run (every 15 minutes) retries.
+    Returns the number of emails sent.
+    """
+    import logging
+
+    from django.conf import settings
+    from django.core.mail import send_mail
+    from django.db import IntegrityError
+    from django.template.loader import render_to_string
+    from django.urls import reverse
+
+    from okrs.models import ReminderLog
+
+    logger = logging.getLogger(__name__)
+    now = now or timezone.now()
+    org = Organization.objects.get(pk=organization_id)
+    week = reminder_week_due(org, now)
+    if week is None:
+        return 0
+    today = now.astimezone(org.tz).date()
+    pending = pending_checkins_by_owner(org, week, today)
+    if not pending:
+        return 0
+    already = set(ReminderLog.objects.filter(organization=org, week_start=week,
+                                             user_id__in=list(pending))
+                  .values_list("user_id", flat=True))
+    url = settings.SITE_URL + reverse("checkins:mine", kwargs={"org_slug": org.slug})
+    sent = 0
+    for owner_id, krs in pending.items():
+        if owner_id in already:
+            continue
+        owner = krs[0].owner
+        ctx = {"org": org, "user": owner, "krs": krs, "week_start": week, "url": url}
+        subject = " ".join(render_to_string("emails/checkin_reminder_subject.txt", ctx).split())
+        body = render_to_string("emails/checkin_reminder.txt", ctx)
+        try:
+            with transaction.atomic():
+                ReminderLog.objects.create(organization=org, user=owner, week_start=week,
+                                           key_results=[kr.pk for kr in krs])
+                send_mail(subject, body, None, [owner.email])
+        except IntegrityError:
+            continue  # another run recorded (and sent) this reminder first
+        except Exception:
+            logger.exception("Check-in reminder to user %s (org %s) failed; will retry",
+                             owner_id, org.pk)
+            continue
+        sent += 1
+    return sent
