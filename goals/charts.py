@@ -78,6 +78,15 @@ def _iso(day) -> str:
     return str(day)
 
 
+def _short(day) -> str:
+    """'16 Nov' for a date (category axis labels that fit on a phone)."""
+    if isinstance(day, dt.datetime):
+        day = day.date()
+    if isinstance(day, dt.date):
+        return f"{day.day} {day:%b}"
+    return str(day)
+
+
 def base_layout(height: int, **extra) -> dict:
     layout = {
         "height": height,
@@ -177,7 +186,7 @@ def completion_bars(weeks: Sequence[tuple[Any, int, int]], *, height: int = 180,
     """
     xs, ys, colours, texts = [], [], [], []
     for week, done, expected in weeks:
-        xs.append(_iso(week))
+        xs.append(_short(week))
         if not expected:
             ys.append(0)
             colours.append(COLOURS["grey"])

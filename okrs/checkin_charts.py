@@ -34,6 +34,10 @@ def kr_history_figure(
     """
     fig = go.Figure()
     x0, x1 = cycle_start.isoformat(), cycle_end.isoformat()
+    # Check-ins from before the cycle start (a carried KR, an early first check-in) stay
+    # visible: the axis starts at the earliest of the two.
+    first = min((m.date() for m, _, _ in points), default=cycle_start)
+    axis_start = min(first, cycle_start).isoformat()
     if kind == "milestone":
         ys = [1 if done else 0 for _, _, done in points]
     else:
@@ -67,7 +71,7 @@ def kr_history_figure(
         yaxis.update(tickvals=[0, 1], ticktext=["Not done", "Done"], range=[-0.2, 1.2])
     fig.update_layout(
         height=height, margin={"l": 50, "r": 16, "t": 16, "b": 40},
-        xaxis={"range": [x0, x1], "type": "date", "gridcolor": "#eef0f4"},
+        xaxis={"range": [axis_start, x1], "type": "date", "gridcolor": "#eef0f4"},
         yaxis={k: v for k, v in yaxis.items() if v is not None},
         legend={"orientation": "h", "y": -0.18, "x": 0},
         shapes=shapes, plot_bgcolor="#ffffff", paper_bgcolor="rgba(0,0,0,0)",

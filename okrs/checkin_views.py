@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -121,8 +121,10 @@ def checkin_row(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             toast = f"Checked in: {kr.title}"
             if not request.htmx:
-                return redirect(_safe_next(request, reverse(
-                    "checkins:kr", kwargs={"org_slug": request.org.slug, "pk": kr.pk})), 303)
+                response = HttpResponseRedirect(_safe_next(request, reverse(
+                    "checkins:kr", kwargs={"org_slug": request.org.slug, "pk": kr.pk})))
+                response.status_code = 303  # See Other: GET the page after the POST
+                return response
 
     row = single_row(request.org, kr.pk)
     row.can_check_in = row.refusal is None

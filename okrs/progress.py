@@ -62,13 +62,12 @@ Rules (see also ``shared/DESIGN.md``):
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Hashable, Union
 
-Number = Union[int, float, Decimal]
+Number = int | float | Decimal
 
 # KR kinds
 METRIC = "metric"
@@ -359,7 +358,7 @@ def pillar_objective_counts(
     pillar_ids: Iterable[Hashable], nodes: Iterable[ObjectiveNode]
 ) -> dict[Hashable, int]:
     by_id = {n.id: n for n in nodes}
-    counts = {pid: 0 for pid in pillar_ids}
+    counts = dict.fromkeys(pillar_ids, 0)
     for oid in by_id:
         for pid in supported_pillars(oid, by_id):
             if pid in counts:

@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+from django import forms
+
+from accounts.models import Organization
+from goals.models import Cycle, StrategicPillar, UltimateGoal
+
+
+class VersionedForm(forms.ModelForm):
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["version"].initial = self.instance.version
+
+    def service_data(self) -> dict:
+        return {name: self.cleaned_data.get(name) for name in self.Meta.fields}
+
+
+class GoalForm(VersionedForm):
+    class Meta:
+        model = UltimateGoal
+        fields = ["title", "mission", "vision"]
+        labels = {"title": "Ultimate goal"}
+        help_texts = {"mission": "Why we exist: what we do, for whom.",
+                      "vision": "Where we will be when we succeed."}
+
+
+class PillarForm(VersionedForm):
+    class Meta:
+        model = StrategicPillar
+        fields = ["name", "description", "order", "archived"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 2})}
+        help_texts = {"archived": "Archived pillars no longer appear on the goal page."}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["order"].required = False
+        if not self.instance.pk:
+            del self.fields["archived"]
+
+    def validate_unique(self):  # the service checks names within the organisation
+        pass
+
+
+class CycleForm(VersionedForm):
+    class Meta:
+        model = Cycle
+        fields = ["name", "kind", "start", "end", "parent"]
+        widgets = {"start": forms.DateInput(attrs={"type": "date"}),
+                   "end": forms.DateInput(attrs={"type": "date"})}
+        labels = {"parent": "Inside (for a quarter of a year)"}
+
+    def __init__(self, *args, organization: Organization, **kwargs):
+        super().__init__(*args, **kwargs)
+        qs = Cycle.objects.filter(organization=organization, kind=Cycle.Kind.YEAR)
+        if self.instance.pk:
+            qs = qs.exclude(pk=self.instance.pk)
+        self.fields["parent"].queryset = qs
+        self.fields["parent"].empty_label = "—"
+
+    def validate_unique(self):
+        pass
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("start"), data.get("end")
+        if start and end and end <= start:
+            self.add_error("end", "The end must come after the start.")
+        return data

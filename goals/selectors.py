@@ -1,0 +1,48 @@
+"""Reads for goals: the active goal, pillars and the cycle to show by default."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from accounts.models import Organization
+from goals.models import Cycle, StrategicPillar, UltimateGoal
+
+
+def org_today(organization: Organization) -> dt.date:
+    return organization.local_now().date()
+
+
+def active_goal(organization: Organization) -> UltimateGoal | None:
+    return UltimateGoal.objects.filter(organization=organization, is_active=True).first()
+
+
+def pillars_for(organization: Organization, *, include_archived: bool = False):
+    qs = StrategicPillar.objects.filter(organization=organization)
+    if not include_archived:
+        qs = qs.filter(archived=False)
+    return list(qs.order_by("order", "id"))
+
+
+def cycles_for(organization: Organization) -> list[Cycle]:
+    return list(Cycle.objects.filter(organization=organization).order_by("-start", "kind", "id"))
+
+
+def pick_current_cycle(cycles: list[Cycle], today: dt.date) -> Cycle | None:
+    """The cycle to show by default, from an already loaded list (no query).
+
+    The shortest open cycle containing today (a quarter before its year); else the
+    open cycle starting soonest after today; else the most recent cycle.
+    """
+    if not cycles:
+        return None
+    containing = [c for c in cycles if c.state == Cycle.State.OPEN and c.start <= today <= c.end]
+    if containing:
+        return min(containing, key=lambda c: ((c.end - c.start).days, -c.start.toordinal()))
+    upcoming = [c for c in cycles if c.state == Cycle.State.OPEN and c.start > today]
+    if upcoming:
+        return min(upcoming, key=lambda c: c.start)
+    return max(cycles, key=lambda c: (c.end, c.start))
+
+
+def current_cycle(organization: Organization, today: dt.date | None = None) -> Cycle | None:
+    return pick_current_cycle(cycles_for(organization), today or org_today(organization))

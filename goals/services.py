@@ -1,0 +1,132 @@
+"""Writes for the ultimate goal, pillars and cycles (admins). Versions guard edits."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F, Max
+
+from accounts.audit import audit_record, diff, snapshot
+from accounts.models import Organization, User
+from goals.models import Cycle, StrategicPillar, UltimateGoal
+
+GOAL_FIELDS = ["title", "mission", "vision"]
+PILLAR_FIELDS = ["name", "description", "order", "archived"]
+CYCLE_FIELDS = ["name", "kind", "start", "end", "parent"]
+
+
+class StaleVersion(Exception):
+    def __init__(self, current):
+        super().__init__("This was changed by someone else while you were editing.")
+        self.current = current
+
+
+def _guarded_update(model, obj, version: int, data: Mapping[str, Any]):
+    fresh = model.objects.select_for_update().get(pk=obj.pk)
+    if fresh.version != version:
+        raise StaleVersion(fresh)
+    before = snapshot(fresh, list(data))
+    model.objects.filter(pk=fresh.pk, version=version).update(**data, version=F("version") + 1)
+    fresh.refresh_from_db()
+    return fresh, diff(before, fresh)
+
+
+@transaction.atomic
+def goal_save(*, organization: Organization, actor: User, data: Mapping[str, Any],
+              goal: UltimateGoal | None = None, version: int | None = None) -> UltimateGoal:
+    data = {k: v for k, v in data.items() if k in GOAL_FIELDS}
+    if goal is None:
+        goal = UltimateGoal.objects.create(organization=organization, is_active=True, **data)
+        StrategicPillar.objects.filter(organization=organization, goal__isnull=True).update(
+            goal=goal)
+        audit_record(organization=organization, actor=actor, action="created", obj=goal)
+        return goal
+    goal, changes = _guarded_update(UltimateGoal, goal, version or 0, data)
+    audit_record(organization=organization, actor=actor, action="updated", obj=goal,
+                 changes=changes)
+    return goal
+
+
+def _check_pillar_name(organization, name, exclude_pk=None):
+    qs = StrategicPillar.objects.filter(organization=organization, name__iexact=name)
+    if exclude_pk:
+        qs = qs.exclude(pk=exclude_pk)
+    if qs.exists():
+        raise ValidationError({"name": "Another pillar already has this name."})
+
+
+@transaction.atomic
+def pillar_create(*, organization: Organization, actor: User,
+                  data: Mapping[str, Any]) -> StrategicPillar:
+    data = {k: v for k, v in data.items() if k in PILLAR_FIELDS and k != "archived"}
+    _check_pillar_name(organization, data["name"])
+    if data.get("order") is None:
+        last = StrategicPillar.objects.filter(organization=organization).aggregate(
+            m=Max("order"))["m"]
+        data["order"] = (last if last is not None else -1) + 1
+    goal = UltimateGoal.objects.filter(organization=organization, is_active=True).first()
+    pillar = StrategicPillar.objects.create(organization=organization, goal=goal, **data)
+    audit_record(organization=organization, actor=actor, action="created", obj=pillar)
+    return pillar
+
+
+@transaction.atomic
+def pillar_update(*, pillar: StrategicPillar, actor: User, version: int,
+                  data: Mapping[str, Any]) -> StrategicPillar:
+    data = {k: v for k, v in data.items() if k in PILLAR_FIELDS}
+    if data.get("order") is None:
+        data.pop("order", None)
+    _check_pillar_name(pillar.organization, data.get("name", pillar.name), pillar.pk)
+    pillar, changes = _guarded_update(StrategicPillar, pillar, version, data)
+    audit_record(organization=pillar.organization, actor=actor, action="updated", obj=pillar,
+                 changes=changes)
+    return pillar
+
+
+def _check_cycle(organization: Organization, data: Mapping[str, Any], exclude_pk=None) -> None:
+    errors = {}
+    start, end = data.get("start"), data.get("end")
+    if start and end and end <= start:
+        errors["end"] = "The end must come after the start."
+    parent = data.get("parent")
+    if parent is not None:
+        if parent.organization_id != organization.id:
+            errors["parent"] = "Choose one of this organisation's cycles."
+        elif exclude_pk and parent.pk == exclude_pk:
+            errors["parent"] = "A cycle cannot sit inside itself."
+        elif start and end and not (parent.start <= start and end <= parent.end):
+            errors["parent"] = f"The dates must lie inside {parent.name} " \
+                               f"({parent.start:%d %b %Y} – {parent.end:%d %b %Y})."
+    name = data.get("name")
+    if name:
+        qs = Cycle.objects.filter(organization=organization, name__iexact=name)
+        if exclude_pk:
+            qs = qs.exclude(pk=exclude_pk)
+        if qs.exists():
+            errors["name"] = "Another cycle already has this name."
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def cycle_create(*, organization: Organization, actor: User, data: Mapping[str, Any]) -> Cycle:
+    data = {k: v for k, v in data.items() if k in CYCLE_FIELDS}
+    _check_cycle(organization, data)
+    cycle = Cycle.objects.create(organization=organization, **data)
+    audit_record(organization=organization, actor=actor, action="created", obj=cycle)
+    return cycle
+
+
+@transaction.atomic
+def cycle_update(*, cycle: Cycle, actor: User, version: int, data: Mapping[str, Any]) -> Cycle:
+    if cycle.is_closed:
+        raise ValidationError("A closed cycle is read-only.")
+    data = {k: v for k, v in data.items() if k in CYCLE_FIELDS}
+    _check_cycle(cycle.organization, data, exclude_pk=cycle.pk)
+    cycle, changes = _guarded_update(Cycle, cycle, version, data)
+    audit_record(organization=cycle.organization, actor=actor, action="updated", obj=cycle,
+                 changes=changes)
+    return cycle

@@ -1,0 +1,132 @@
+"""Admin pages for the ultimate goal, the pillars and the cycles.
+
+The read-only goal & pillars page with progress lives in okrs.views.goal (goals may
+not import okrs, and the roll-up needs the objectives)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from accounts.access import org_view
+from accounts.models import Role
+from goals import selectors, services
+from goals.access import get_cycle_for_member, get_pillar_for_member
+from goals.forms import CycleForm, GoalForm, PillarForm
+from goals.models import Cycle, StrategicPillar
+
+
+def _apply_errors(form, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
+
+
+def _stale(form) -> list[tuple[str, str]]:
+    return [(form.fields[n].label or n, str(v if v not in (None, "") else "—"))
+            for n, v in form.cleaned_data.items() if n != "version" and n in form.fields]
+
+
+@org_view(Role.ADMIN)
+def goal_edit(request: HttpRequest) -> HttpResponse:
+    goal = selectors.active_goal(request.org)
+    form = GoalForm(request.POST or None, instance=goal)
+    status, stale = 200, None
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.goal_save(organization=request.org, actor=request.user, goal=goal,
+                               version=form.cleaned_data.get("version") or 0,
+                               data=form.service_data())
+        except services.StaleVersion as exc:
+            stale = _stale(form)
+            form, status = GoalForm(instance=exc.current), 409
+        else:
+            messages.success(request, "Goal saved.")
+            return redirect("okrs:goal", org_slug=request.org.slug)
+    return render(request, "goals/goal_form.html", {"form": form, "goal": goal,
+                                                     "stale": stale}, status=status)
+
+
+@org_view(Role.ADMIN)
+def pillars(request: HttpRequest) -> HttpResponse:
+    rows = (StrategicPillar.objects.filter(organization=request.org)
+            .annotate(objective_count=Count("objectives",
+                                            filter=Q(objectives__deleted_at__isnull=True)))
+            .order_by("archived", "order", "id"))
+    form = PillarForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            pillar = services.pillar_create(organization=request.org, actor=request.user,
+                                            data=form.service_data())
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, f"Pillar “{pillar.name}” added.")
+            return redirect("goals:pillars", org_slug=request.org.slug)
+    return render(request, "goals/pillars.html", {"pillars": rows, "form": form})
+
+
+@org_view(Role.ADMIN)
+def pillar_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    pillar = get_pillar_for_member(request, pk)
+    form = PillarForm(request.POST or None, instance=pillar)
+    status, stale = 200, None
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.pillar_update(pillar=pillar, actor=request.user,
+                                   version=form.cleaned_data.get("version") or 0,
+                                   data=form.service_data())
+        except services.StaleVersion as exc:
+            stale = _stale(form)
+            form, status = PillarForm(instance=exc.current), 409
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, "Pillar saved.")
+            return redirect("goals:pillars", org_slug=request.org.slug)
+    return render(request, "goals/pillar_form.html", {"form": form, "pillar": pillar,
+                                                       "stale": stale}, status=status)
+
+
+@org_view(Role.ADMIN)
+def cycles(request: HttpRequest) -> HttpResponse:
+    rows = (Cycle.objects.filter(organization=request.org).select_related("parent", "closed_by")
+            .annotate(objective_count=Count("objectives",
+                                            filter=Q(objectives__deleted_at__isnull=True)))
+            .order_by("-start", "kind", "id"))
+    return render(request, "goals/cycles.html", {"cycles": rows})
+
+
+@org_view(Role.ADMIN)
+def cycle_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    cycle = get_cycle_for_member(request, pk) if pk is not None else None
+    if cycle is not None and cycle.is_closed:
+        messages.error(request, f"{cycle.name} is closed: it is read-only.")
+        return redirect("goals:cycles", org_slug=request.org.slug)
+    form = CycleForm(request.POST or None, instance=cycle, organization=request.org)
+    status, stale = 200, None
+    if request.method == "POST" and form.is_valid():
+        try:
+            if cycle is None:
+                services.cycle_create(organization=request.org, actor=request.user,
+                                      data=form.service_data())
+            else:
+                services.cycle_update(cycle=cycle, actor=request.user,
+                                      version=form.cleaned_data.get("version") or 0,
+                                      data=form.service_data())
+        except services.StaleVersion as exc:
+            stale = _stale(form)
+            form = CycleForm(instance=exc.current, organization=request.org)
+            status = 409
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, "Cycle saved.")
+            return redirect("goals:cycles", org_slug=request.org.slug)
+    return render(request, "goals/cycle_form.html", {"form": form, "cycle": cycle,
+                                                      "stale": stale}, status=status)

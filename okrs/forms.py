@@ -1,0 +1,207 @@
+"""Forms for objectives, key results, cycle close and carry-over.
+
+Every choice of a related row is limited to the organisation: a foreign id posted by
+hand is "not one of the available choices", never a link.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from accounts.models import Organization, Team, User
+from accounts.validators import validate_finite
+from goals.models import Cycle, StrategicPillar
+from kpis.models import Kpi
+from okrs import progress as P
+from okrs.models import KeyResult, Objective
+from okrs.selectors import descendant_ids, kr_input
+from okrs.services import validate_alignment
+
+
+def _people(organization: Organization):
+    return User.objects.filter(memberships__organization=organization).order_by("name", "email")
+
+
+class UserChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return obj.display_name
+
+
+class ObjectiveForm(forms.ModelForm):
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    owner = UserChoiceField(queryset=User.objects.none(), required=False)
+
+    class Meta:
+        model = Objective
+        fields = ["title", "description", "cycle", "owner", "team", "pillar", "parent", "kind",
+                  "state", "progress_from"]
+        labels = {"parent": "Aligned to (parent objective)", "team": "Team",
+                  "progress_from": "Progress comes from"}
+        help_texts = {
+            "team": "Leave empty for a company-level objective.",
+            "pillar": "The strategic pillar this objective supports (objectives aligned "
+                      "under another one support its pillar too).",
+            "kind": "Committed: we will get it done (success = 1.0). Aspirational: a "
+                    "stretch (0.7 counts as success).",
+        }
+        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, organization: Organization, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.organization = organization
+        instance = self.instance if self.instance.pk else None
+        self.fields["cycle"].queryset = Cycle.objects.filter(
+            organization=organization, state=Cycle.State.OPEN).order_by("-start")
+        self.fields["owner"].queryset = _people(organization)
+        self.fields["team"].queryset = Team.objects.filter(organization=organization)
+        self.fields["team"].empty_label = "Company level"
+        self.fields["pillar"].queryset = StrategicPillar.objects.filter(
+            organization=organization, archived=False)
+        parents = (Objective.objects.alive().filter(organization=organization)
+                   .exclude(cycle__state=Cycle.State.CLOSED)
+                   .select_related("cycle").order_by("cycle__start", "title"))
+        if instance is not None:
+            parents = parents.exclude(pk__in={instance.pk} | descendant_ids(organization,
+                                                                            instance.pk))
+        self.fields["parent"].queryset = parents
+        self.fields["parent"].label_from_instance = lambda o: f"{o.title} ({o.cycle.name})"
+        self.fields["parent"].empty_label = "Not aligned"
+        self.fields["state"].choices = [(Objective.State.DRAFT, "Draft"),
+                                        (Objective.State.ACTIVE, "Active")]
+        if instance is not None:
+            self.fields["version"].initial = instance.version
+
+    def clean_parent(self):
+        parent = self.cleaned_data.get("parent")
+        validate_alignment(organization=self.organization,
+                           objective_id=self.instance.pk if self.instance.pk else None,
+                           parent=parent)
+        return parent
+
+    def service_data(self) -> dict:
+        return {name: self.cleaned_data.get(name) for name in self.Meta.fields}
+
+
+class KeyResultForm(forms.ModelForm):
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    owner = UserChoiceField(queryset=User.objects.none(), required=False)
+
+    class Meta:
+        model = KeyResult
+        fields = ["title", "kind", "unit", "start_value", "target_value", "current_value",
+                  "guard", "done", "weight", "owner", "kpi"]
+        labels = {"start_value": "Start", "target_value": "Target",
+                  "current_value": "Current value", "kpi": "Tracks KPI",
+                  "guard": "Guardrail side", "done": "Done (milestones)"}
+        help_texts = {
+            "target_value": "Lower than the start for a decrease (e.g. 52 → 30). For a "
+                            "guardrail, the threshold X.",
+            "weight": "Relative weight in the objective's progress (0 to 1000).",
+            "kpi": "Optional: the KR's value then comes from the KPI's data.",
+        }
+
+    def __init__(self, *args, organization: Organization, with_current: bool = True,
+                 **kwargs):
+        super().__init__(*args, **kwargs)
+        self.organization = organization
+        self.fields["owner"].queryset = _people(organization)
+        self.fields["kpi"].queryset = Kpi.objects.filter(organization=organization)
+        self.fields["guard"].required = False
+        for name in ("start_value", "target_value", "current_value", "weight"):
+            self.fields[name].validators.append(validate_finite)
+            self.fields[name].widget.attrs["step"] = "any"
+        self.fields["weight"].required = False
+        self.fields["start_value"].required = False
+        self.fields["target_value"].required = False
+        if not with_current or self.instance.pk:
+            del self.fields["current_value"]
+            del self.fields["done"]
+        if self.instance.pk:
+            self.fields["version"].initial = self.instance.version
+
+    def clean_weight(self):
+        weight = self.cleaned_data.get("weight")
+        if weight is None:
+            return 1.0
+        if not 0 <= weight <= 1000:
+            raise ValidationError("A weight lies between 0 and 1000.")
+        return weight
+
+    def clean(self):
+        data = super().clean()
+        kind = data.get("kind")
+        if kind != KeyResult.Kind.MILESTONE:
+            for name in ("start_value", "target_value"):
+                if data.get(name) is None and name not in self.errors:
+                    self.add_error(name, "Enter a number.")
+        if kind == KeyResult.Kind.MILESTONE:
+            data["start_value"], data["target_value"] = 0.0, 1.0
+        if kind == KeyResult.Kind.GUARDRAIL and not data.get("guard"):
+            data["guard"] = P.guardrail_operator(data.get("start_value"),
+                                                 data.get("target_value"))
+        return data
+
+    def service_data(self) -> dict:
+        return {name: self.cleaned_data.get(name) for name in self.Meta.fields
+                if name in self.fields or name in ("start_value", "target_value", "guard")}
+
+
+KeyResultFormSet = forms.formset_factory(KeyResultForm, extra=3,
+                                         max_num=10, absolute_max=10)
+
+
+class CarryOverForm(forms.Form):
+    target = forms.ModelChoiceField(queryset=Cycle.objects.none(), label="Carry into")
+    objectives = forms.MultipleChoiceField(widget=forms.CheckboxSelectMultiple,
+                                           label="Objectives to carry over")
+
+    def __init__(self, *args, organization: Organization, source: Cycle, candidates, **kw):
+        super().__init__(*args, **kw)
+        self.fields["target"].queryset = (Cycle.objects.filter(
+            organization=organization, state=Cycle.State.OPEN).exclude(pk=source.pk)
+            .order_by("start"))
+        self.fields["objectives"].choices = [(str(o.pk), o.title) for o in candidates]
+        self.fields["objectives"].initial = [str(o.pk) for o in candidates]
+
+
+CLOSING_CHOICES = [c for c in Objective.ClosingStatus.choices if c[0]]
+
+
+class CycleCloseForm(forms.Form):
+    """One closing status, score and note per objective, plus the cycle's version."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    confirm = forms.BooleanField(
+        label="I understand that closing freezes every key result and makes the cycle "
+              "read-only.")
+
+    def __init__(self, *args, cycle: Cycle, rows, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.rows = rows
+        self.fields["version"].initial = cycle.version
+        for row in rows:
+            o = row.objective
+            inputs = [kr_input(k.kr) for k in row.krs]
+            score = P.objective_score(inputs) if inputs else round(row.progress, 2)
+            row.suggested_score = score
+            suggested = (Objective.ClosingStatus.CANCELLED if o.state == Objective.State.DRAFT
+                         else P.suggested_closing_status(score, o.kind))
+            self.fields[f"status_{o.pk}"] = forms.ChoiceField(
+                choices=CLOSING_CHOICES, initial=suggested, label="Closing status")
+            self.fields[f"score_{o.pk}"] = forms.FloatField(
+                min_value=0, max_value=1, initial=score, label="Score",
+                validators=[validate_finite],
+                widget=forms.NumberInput(attrs={"step": "0.01"}))
+            self.fields[f"note_{o.pk}"] = forms.CharField(
+                required=False, label="Learnings", widget=forms.Textarea(attrs={"rows": 2}))
+            row.fields = (self[f"status_{o.pk}"], self[f"score_{o.pk}"], self[f"note_{o.pk}"])
+
+    def decisions(self) -> dict[int, dict]:
+        out = {}
+        for row in self.rows:
+            pk = row.objective.pk
+            out[pk] = {"closing_status": self.cleaned_data[f"status_{pk}"],
+                       "score": self.cleaned_data[f"score_{pk}"],
+                       "note": self.cleaned_data.get(f"note_{pk}", "")}
+        return out

@@ -1,0 +1,352 @@
+"""Reads for OKRs: a whole cycle's progress in a fixed number of queries.
+
+`cycle_progress` loads the cycle's objectives (one query) and their key results (one
+query) and computes every progress, status and roll-up in Python with
+`okrs.progress`. Nothing here issues a query per objective.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.models import Membership, Organization, Team, User
+from goals.models import Cycle, StrategicPillar
+from okrs import progress as P
+from okrs.models import CheckIn, KeyResult, Objective
+
+
+@dataclass
+class KRRow:
+    kr: KeyResult
+    progress: float
+    status: str | None
+
+    @property
+    def pct(self) -> int:
+        return round(self.progress * 100)
+
+    @property
+    def direction(self) -> str:
+        return P.kr_direction(self.kr.start_value, self.kr.target_value)
+
+
+@dataclass
+class ObjectiveRow:
+    objective: Objective
+    progress: float
+    status: str | None
+    expected: float
+    krs: list[KRRow] = field(default_factory=list)
+    pillar_ids: set[int] = field(default_factory=set)
+
+    @property
+    def pct(self) -> int:
+        return round(self.progress * 100)
+
+    @property
+    def expected_pct(self) -> int:
+        return round(self.expected * 100)
+
+    @property
+    def pace(self) -> str:
+        return P.pace(self.progress, self.expected)
+
+    @property
+    def status_label(self) -> str:
+        return status_label(self.status)
+
+
+STATUS_LABELS = {
+    P.ON_TRACK: "On track",
+    P.NEEDS_ATTENTION: "Needs attention",
+    P.OFF_TRACK: "Off track",
+    P.ACCOMPLISHED: "Accomplished",
+    P.OVERDUE: "Check-in overdue",
+    None: "No check-in yet",
+}
+STATUS_FILTER_CHOICES = [(k, v) for k, v in STATUS_LABELS.items() if k]
+
+
+def status_label(status: str | None) -> str:
+    return STATUS_LABELS.get(status, status or "No check-in yet")
+
+
+@dataclass
+class CycleProgress:
+    cycle: Cycle
+    today: dt.date
+    expected: float
+    rows: list[ObjectiveRow]  # the cycle's own objectives, in display order
+    by_id: dict[int, ObjectiveRow]  # also objectives of sub-cycles (quarters of a year)
+
+    @property
+    def expected_pct(self) -> int:
+        return round(self.expected * 100)
+
+    def pillar_progress(self, pillar_ids) -> dict[int, float]:
+        return P.pillar_progress(pillar_ids, self._nodes(), self._progress())
+
+    def pillar_counts(self, pillar_ids) -> dict[int, int]:
+        return P.pillar_objective_counts(pillar_ids, self._nodes())
+
+    def _nodes(self) -> list[P.ObjectiveNode]:
+        # Roll-ups count the cycle's own objectives that are not drafts.
+        return [
+            P.ObjectiveNode(id=r.objective.id, parent_id=r.objective.parent_id,
+                            pillar_id=r.objective.pillar_id)
+            for r in self.rows if r.objective.state != Objective.State.DRAFT
+        ]
+
+    def _progress(self) -> dict[int, float]:
+        return {oid: row.progress for oid, row in self.by_id.items()}
+
+
+def kr_input(kr: KeyResult, *, frozen: bool = False) -> P.KR:
+    """The plain input of okrs.progress for a KeyResult row."""
+    if frozen and kr.final_score is not None:
+        # A closed cycle shows the frozen score: a metric whose value equals its score.
+        return P.KR(kind=P.METRIC, start=0, target=1, current=kr.final_score, weight=kr.weight)
+    current = kr.current_value
+    if kr.kind == KeyResult.Kind.MILESTONE:
+        current = 1 if kr.done else 0
+    return P.KR(kind=kr.kind, start=kr.start_value, target=kr.target_value, current=current,
+                weight=kr.weight, guardrail_op=kr.guard or None)
+
+
+def kr_row(kr: KeyResult, *, now: dt.datetime, closed: bool) -> KRRow:
+    value = P.kr_progress(kr_input(kr, frozen=closed))
+    status = P.effective_status(kr.status or None, kr.last_checkin_at, now,
+                                since=kr.created_at, closed=closed)
+    return KRRow(kr=kr, progress=value, status=status)
+
+
+def cycle_objectives_qs(organization: Organization, cycle: Cycle):
+    """Alive objectives of a cycle and of the cycles inside it (quarters of a year)."""
+    return (
+        Objective.objects.alive()
+        .filter(organization=organization)
+        .filter(Q(cycle=cycle) | Q(cycle__parent=cycle))
+        .select_related("owner", "team", "pillar", "parent", "cycle")
+        .order_by("order", "id")
+    )
+
+
+def cycle_progress(*, organization: Organization, cycle: Cycle,
+                   now: dt.datetime | None = None) -> CycleProgress:
+    """Progress, status and expected progress of every objective of a cycle.
+
+    Two queries: objectives, then key results.
+    """
+    now = now or timezone.now()
+    today = timezone.localtime(now, organization.tz).date()
+    objectives = list(cycle_objectives_qs(organization, cycle))
+    ids = [o.id for o in objectives]
+    krs_by_obj: dict[int, list[KeyResult]] = {i: [] for i in ids}
+    if ids:
+        krs = (
+            KeyResult.objects.alive()
+            .filter(organization=organization)
+            .filter(Q(objective__cycle=cycle) | Q(objective__cycle__parent=cycle))
+            .filter(objective__deleted_at__isnull=True)
+            .select_related("owner", "kpi")
+            .order_by("order", "id")
+        )
+        for kr in krs:
+            krs_by_obj.setdefault(kr.objective_id, []).append(kr)
+
+    rows: dict[int, ObjectiveRow] = {}
+    nodes = []
+    for o in objectives:
+        closed = o.cycle.is_closed or o.state == Objective.State.CLOSED
+        kr_rows = [kr_row(k, now=now, closed=closed) for k in krs_by_obj.get(o.id, [])]
+        expected = P.expected_progress(o.cycle.start, o.cycle.end, today)
+        rows[o.id] = ObjectiveRow(objective=o, progress=0.0, expected=expected, krs=kr_rows,
+                                  status=P.worst_status(r.status for r in kr_rows))
+        nodes.append(P.ObjectiveNode(
+            id=o.id, parent_id=o.parent_id, pillar_id=o.pillar_id,
+            progress_from=o.progress_from,
+            krs=[kr_input(k, frozen=closed) for k in krs_by_obj.get(o.id, [])]))
+    # Drafts do not feed their parent's progress.
+    live = [n for n in nodes if rows[n.id].objective.state != Objective.State.DRAFT]
+    drafts = [n for n in nodes if rows[n.id].objective.state == Objective.State.DRAFT]
+    values = P.tree_progress(live)
+    values.update(P.tree_progress(drafts))
+    by_node = {n.id: n for n in nodes}
+    for oid, row in rows.items():
+        o = row.objective
+        if o.cycle.is_closed and o.score is not None:
+            row.progress = P.clamp(o.score)
+        else:
+            row.progress = values.get(oid, 0.0)
+        row.pillar_ids = P.supported_pillars(oid, by_node)
+    own = [rows[o.id] for o in objectives if o.cycle_id == cycle.id]
+    return CycleProgress(cycle=cycle, today=today,
+                         expected=P.expected_progress(cycle.start, cycle.end, today),
+                         rows=own, by_id=rows)
+
+
+# ---------------------------------------------------------------- OKR list
+
+
+@dataclass
+class TeamGroup:
+    key: str
+    name: str
+    team: Team | None
+    rows: list[ObjectiveRow]
+
+    @property
+    def progress(self) -> float:
+        return P.mean(r.progress for r in self.rows) or 0.0
+
+    @property
+    def pct(self) -> int:
+        return round(self.progress * 100)
+
+
+def group_by_team(rows: list[ObjectiveRow]) -> list[TeamGroup]:
+    """Company-level objectives first, then each team by name."""
+    groups: OrderedDict[str, TeamGroup] = OrderedDict()
+    groups["company"] = TeamGroup("company", "Company", None, [])
+    for row in sorted(rows, key=lambda r: (r.objective.team.name.lower()
+                                           if r.objective.team else "", r.objective.order,
+                                           r.objective.id)):
+        team = row.objective.team
+        key = f"team-{team.id}" if team else "company"
+        if key not in groups:
+            groups[key] = TeamGroup(key, team.name, team, [])
+        groups[key].rows.append(row)
+    return [g for g in groups.values() if g.rows]
+
+
+def filter_rows(rows: list[ObjectiveRow], *, team: str = "", owner: str = "", pillar: str = "",
+                status: str = "", state: str = "") -> list[ObjectiveRow]:
+    out = rows
+    if team == "company":
+        out = [r for r in out if r.objective.team_id is None]
+    elif team.isdigit():
+        out = [r for r in out if r.objective.team_id == int(team)]
+    if owner.isdigit():
+        out = [r for r in out if r.objective.owner_id == int(owner)
+               or any(k.kr.owner_id == int(owner) for k in r.krs)]
+    if pillar.isdigit():
+        out = [r for r in out if int(pillar) in r.pillar_ids]
+    if status == "none":
+        out = [r for r in out if r.status is None]
+    elif status:
+        out = [r for r in out if r.status == status]
+    if state:
+        out = [r for r in out if r.objective.state == state]
+    return out
+
+
+def org_people(organization: Organization) -> list[User]:
+    """Members of the organisation, for owner choices and filters (one query)."""
+    return [m.user for m in Membership.objects.filter(organization=organization)
+            .select_related("user").order_by("user__name", "user__email")]
+
+
+def org_teams(organization: Organization) -> list[Team]:
+    return list(Team.objects.filter(organization=organization).order_by("name"))
+
+
+def org_pillars(organization: Organization) -> list[StrategicPillar]:
+    return list(StrategicPillar.objects.filter(organization=organization, archived=False)
+                .order_by("order", "id"))
+
+
+# ------------------------------------------------------------ objective detail
+
+
+@dataclass
+class ObjectiveDetail:
+    row: ObjectiveRow
+    cycle: CycleProgress
+    ancestors: list[dict]  # root first: {"id", "title", "cycle_id"}
+    children: list[ObjectiveRow | Objective]
+    initiatives_by_kr: dict[int, list]
+    objective_initiatives: list
+    checkins_by_kr: dict[int, list[CheckIn]]
+    has_history: bool
+
+
+def ancestors_of(organization: Organization, objective: Objective) -> list[dict]:
+    """The parent chain, root first (one query, loop-safe)."""
+    if objective.parent_id is None:
+        return []
+    table = {
+        o["id"]: o for o in Objective.objects.alive().filter(organization=organization)
+        .values("id", "parent_id", "title", "cycle_id")
+    }
+    chain = []
+    seen = {objective.id}
+    current = objective.parent_id
+    while current is not None and current in table and current not in seen:
+        seen.add(current)
+        chain.append(table[current])
+        current = table[current]["parent_id"]
+    return list(reversed(chain))
+
+
+def descendant_ids(organization: Organization, objective_id: int) -> set[int]:
+    """Ids of every objective aligned below this one, at any depth (one query)."""
+    children: dict[int, list[int]] = {}
+    for oid, parent in (Objective.objects.filter(organization=organization,
+                                                 parent__isnull=False)
+                        .values_list("id", "parent_id")):
+        children.setdefault(parent, []).append(oid)
+    out: set[int] = set()
+    stack = [objective_id]
+    while stack:
+        for child in children.get(stack.pop(), []):
+            if child not in out and child != objective_id:
+                out.add(child)
+                stack.append(child)
+    return out
+
+
+CHECKINS_PER_KR = 5
+
+
+def objective_detail(*, organization: Organization, objective: Objective,
+                     now: dt.datetime | None = None) -> ObjectiveDetail:
+    """Everything the objective page shows, in a fixed number of queries."""
+    # okrs never imports initiatives (it sits to the right): read the reverse relation.
+    Initiative = objective.initiatives.model  # noqa: N806
+
+    cp = cycle_progress(organization=organization, cycle=objective.cycle, now=now)  # 2 queries
+    row = cp.by_id.get(objective.id)
+    if row is None:  # defensive: the objective always belongs to its cycle
+        row = ObjectiveRow(objective=objective, progress=0.0, status=None, expected=cp.expected)
+    ancestors = ancestors_of(organization, objective)  # 1 query (0 without a parent)
+    children_qs = (Objective.objects.alive().filter(organization=organization,
+                                                    parent=objective)
+                   .select_related("owner", "team", "cycle").order_by("order", "id"))
+    children = [cp.by_id.get(c.id) or c for c in children_qs]  # 1 query
+    kr_ids = [k.kr.id for k in row.krs]
+    initiatives_by_kr: dict[int, list] = {i: [] for i in kr_ids}
+    objective_initiatives = []
+    for ini in (Initiative.objects.filter(organization=organization)
+                .filter(Q(key_result_id__in=kr_ids) | Q(objective=objective))
+                .select_related("owner").order_by("order", "id")):  # 1 query
+        if ini.key_result_id in initiatives_by_kr:
+            initiatives_by_kr[ini.key_result_id].append(ini)
+        else:
+            objective_initiatives.append(ini)
+    checkins_by_kr: dict[int, list[CheckIn]] = {i: [] for i in kr_ids}
+    if kr_ids:
+        for ci in (CheckIn.objects.filter(organization=organization, key_result_id__in=kr_ids)
+                   .select_related("author").order_by("-created_at", "-id")[:200]):  # 1 query
+            bucket = checkins_by_kr.setdefault(ci.key_result_id, [])
+            if len(bucket) < CHECKINS_PER_KR:
+                bucket.append(ci)
+    has_history = any(checkins_by_kr.values())
+    return ObjectiveDetail(row=row, cycle=cp, ancestors=ancestors, children=children,
+                           initiatives_by_kr=initiatives_by_kr,
+                           objective_initiatives=objective_initiatives,
+                           checkins_by_kr=checkins_by_kr, has_history=has_history)

@@ -1,0 +1,371 @@
+"""OKR pages: goal & pillars roll-up, the cycle's OKR list, objective detail, forms,
+cycle close and carry-over. Thin: reads from selectors, writes through services."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from accounts.access import has_role, org_view
+from accounts.models import Role
+from goals import selectors as goal_selectors
+from okrs import progress as P
+from okrs import selectors, services
+from okrs.access import get_cycle_for_member, get_key_result_for_member, get_objective_for_member
+from okrs.forms import CarryOverForm, CycleCloseForm, KeyResultForm, KeyResultFormSet, ObjectiveForm
+from okrs.models import Objective
+
+
+def _apply_errors(form, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
+
+
+def _url(name: str, request, **kwargs) -> str:
+    return reverse(name, kwargs={"org_slug": request.org.slug, **kwargs})
+
+
+def _objective_url(request, objective) -> str:
+    return _url("okrs:objective", request, pk=objective.pk)
+
+
+def _pick_cycle(request, cycles):
+    """The cycle asked for in ?cycle=, else the current one (no extra query)."""
+    wanted = request.GET.get("cycle", "")
+    if wanted.isdigit():
+        for c in cycles:
+            if c.pk == int(wanted):
+                return c
+    return goal_selectors.pick_current_cycle(cycles, goal_selectors.org_today(request.org))
+
+
+# ------------------------------------------------------------------- reads
+
+
+@org_view(Role.VIEWER)
+def goal(request: HttpRequest) -> HttpResponse:
+    """The ultimate goal and its pillars, with the cycle's progress rolled up."""
+    org = request.org
+    cycles = goal_selectors.cycles_for(org)  # 1 query
+    cycle = _pick_cycle(request, cycles)
+    the_goal = goal_selectors.active_goal(org)  # 1 query
+    pillars = goal_selectors.pillars_for(org)  # 1 query
+    cp = selectors.cycle_progress(organization=org, cycle=cycle) if cycle else None  # 2
+    pillar_rows = []
+    if cp is not None:
+        ids = [p.pk for p in pillars]
+        values, counts = cp.pillar_progress(ids), cp.pillar_counts(ids)
+        supporting = {p.pk: [r for r in cp.rows if p.pk in r.pillar_ids
+                             and r.objective.state != Objective.State.DRAFT
+                             and (r.objective.parent_id is None
+                                  or r.objective.pillar_id == p.pk)]
+                      for p in pillars}
+        for p in pillars:
+            pillar_rows.append({"pillar": p, "pct": round(values[p.pk] * 100),
+                                "count": counts[p.pk], "top": supporting[p.pk][:6]})
+        goal_pct = round(P.goal_progress(values.values()) * 100) if pillars else 0
+    else:
+        goal_pct = 0
+        pillar_rows = [{"pillar": p, "pct": 0, "count": 0, "top": []} for p in pillars]
+    return render(request, "goals/goal.html", {
+        "goal": the_goal, "pillar_rows": pillar_rows, "goal_pct": goal_pct, "cp": cp,
+        "cycle": cycle, "cycles": cycles, "can_admin": has_role(request, Role.ADMIN),
+        "can_edit": has_role(request, Role.LEADER),
+    })
+
+
+@org_view(Role.VIEWER)
+def okr_list(request: HttpRequest) -> HttpResponse:
+    """A cycle's objectives grouped by team, progress against expected, status chips."""
+    org = request.org
+    cycles = goal_selectors.cycles_for(org)  # 1 query
+    cycle = _pick_cycle(request, cycles)
+    f = {k: request.GET.get(k, "").strip() for k in ("team", "owner", "pillar", "status",
+                                                      "state")}
+    cp = selectors.cycle_progress(organization=org, cycle=cycle) if cycle else None  # 2
+    rows = selectors.filter_rows(cp.rows, **f) if cp else []
+    groups = selectors.group_by_team(rows)
+    ctx = {
+        "cycle": cycle, "cycles": cycles, "cp": cp, "groups": groups, "filters": f,
+        "count": len(rows), "total": len(cp.rows) if cp else 0,
+        "teams": selectors.org_teams(org),  # 1 query
+        "people": selectors.org_people(org),  # 1 query
+        "pillars": selectors.org_pillars(org),  # 1 query
+        "statuses": selectors.STATUS_FILTER_CHOICES,
+        "can_edit": has_role(request, Role.LEADER) and cycle is not None
+        and not cycle.is_closed,
+        "can_close": has_role(request, Role.LEADER),
+        "filtered": any(f.values()),
+    }
+    template = "okrs/list.html#groups" if request.htmx else "okrs/list.html"
+    return render(request, template, ctx)
+
+
+@org_view(Role.VIEWER)
+def objective(request: HttpRequest, pk: int) -> HttpResponse:
+    obj = get_objective_for_member(request, pk)  # 1 query
+    detail = selectors.objective_detail(organization=request.org, objective=obj)
+    editable = has_role(request, Role.LEADER) and not obj.cycle.is_closed
+    return render(request, "okrs/objective.html", {
+        "o": obj, "d": detail, "row": detail.row, "can_edit": editable,
+        "can_add_initiative": has_role(request, Role.MEMBER) and not obj.cycle.is_closed,
+        "user_id": request.user.pk, "is_leader": has_role(request, Role.LEADER),
+        "status_labels": selectors.STATUS_LABELS,
+    })
+
+
+# ------------------------------------------------------------------ writes
+
+
+@org_view(Role.LEADER)
+def objective_create(request: HttpRequest) -> HttpResponse:
+    org = request.org
+    initial = {"owner": request.user.pk, "state": Objective.State.ACTIVE}
+    for key in ("parent", "pillar", "team", "cycle"):
+        if request.GET.get(key, "").isdigit():
+            initial[key] = int(request.GET[key])
+    if "cycle" not in initial:
+        current = goal_selectors.current_cycle(org)
+        if current and not current.is_closed:
+            initial["cycle"] = current.pk
+    form = ObjectiveForm(request.POST or None, organization=org, initial=initial)
+    formset = KeyResultFormSet(request.POST or None, prefix="kr",
+                               form_kwargs={"organization": org, "with_current": True})
+    if request.method == "POST" and form.is_valid() and formset.is_valid():
+        krs = [f.service_data() for f in formset.forms
+               if f.has_changed() and f.cleaned_data and f.cleaned_data.get("title")]
+        try:
+            obj = services.objective_create(organization=org, actor=request.user,
+                                            data=form.service_data(), key_results=krs)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, f"Objective “{obj.title}” created.")
+            return redirect(_objective_url(request, obj))
+    return render(request, "okrs/objective_form.html", {"form": form, "formset": formset,
+                                                         "o": None})
+
+
+@org_view(Role.LEADER)
+def objective_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    obj = get_objective_for_member(request, pk)
+    if obj.cycle.is_closed:
+        messages.error(request, f"The cycle {obj.cycle.name} is closed: its OKRs are read-only.")
+        return redirect(_objective_url(request, obj))
+    form = ObjectiveForm(request.POST or None, instance=obj, organization=request.org)
+    status = 200
+    stale = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            obj = services.objective_update(objective=obj, actor=request.user,
+                                            version=form.cleaned_data.get("version") or 0,
+                                            data=form.service_data())
+        except services.StaleVersion as exc:
+            stale = _stale_values(form)
+            form = ObjectiveForm(instance=exc.current, organization=request.org)
+            status = 409
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, "Objective saved.")
+            return redirect(_objective_url(request, obj))
+    return render(request, "okrs/objective_form.html",
+                  {"form": form, "o": obj, "stale": stale}, status=status)
+
+
+def _stale_values(form) -> list[tuple[str, str]]:
+    """What the user tried to save, to show next to the fresh values."""
+    out = []
+    for name, field in form.fields.items():
+        if name == "version" or name not in form.cleaned_data:
+            continue
+        value = form.cleaned_data[name]
+        if hasattr(field, "choices") and not hasattr(value, "pk") and value not in (None, ""):
+            value = dict(field.choices).get(value, value)
+        out.append((field.label or name, "—" if value in (None, "") else str(value)))
+    return out
+
+
+@org_view(Role.LEADER)
+def objective_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    obj = get_objective_for_member(request, pk)
+    reason = services.objective_history_reason(obj)
+    if request.method == "POST":
+        try:
+            services.objective_delete(objective=obj, actor=request.user)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            return redirect(_objective_url(request, obj))
+        messages.success(request, f"Objective “{obj.title}” deleted.")
+        return redirect(_url("okrs:list", request) + f"?cycle={obj.cycle_id}")
+    return render(request, "okrs/confirm_delete.html", {
+        "thing": obj, "kind": "objective", "reason": reason,
+        "read_only": obj.cycle.is_closed, "back": _objective_url(request, obj)})
+
+
+@org_view(Role.LEADER)
+@require_POST
+def objective_duplicate(request: HttpRequest, pk: int) -> HttpResponse:
+    obj = get_objective_for_member(request, pk)
+    try:
+        copy = services.objective_duplicate(objective=obj, actor=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect(_objective_url(request, obj))
+    messages.success(request, "Duplicated as a draft. Review it and set it active.")
+    return redirect(_objective_url(request, copy))
+
+
+@org_view(Role.LEADER)
+def kr_create(request: HttpRequest, pk: int) -> HttpResponse:
+    obj = get_objective_for_member(request, pk)
+    if obj.cycle.is_closed:
+        messages.error(request, f"The cycle {obj.cycle.name} is closed: its OKRs are read-only.")
+        return redirect(_objective_url(request, obj))
+    form = KeyResultForm(request.POST or None, organization=request.org,
+                         initial={"owner": obj.owner_id or request.user.pk, "weight": 1})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.key_result_create(objective=obj, actor=request.user,
+                                       data=form.service_data())
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, "Key result added.")
+            return redirect(_objective_url(request, obj))
+    return render(request, "okrs/kr_form.html", {"form": form, "o": obj, "kr": None})
+
+
+@org_view(Role.LEADER)
+def kr_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    kr = get_key_result_for_member(request, pk)
+    obj = kr.objective
+    if obj.cycle.is_closed:
+        messages.error(request, f"The cycle {obj.cycle.name} is closed: its OKRs are read-only.")
+        return redirect(_objective_url(request, obj))
+    form = KeyResultForm(request.POST or None, instance=kr, organization=request.org)
+    status, stale = 200, None
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.key_result_update(key_result=kr, actor=request.user,
+                                       version=form.cleaned_data.get("version") or 0,
+                                       data=form.service_data())
+        except services.StaleVersion as exc:
+            stale = _stale_values(form)
+            form = KeyResultForm(instance=exc.current, organization=request.org)
+            status = 409
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, "Key result saved.")
+            return redirect(_objective_url(request, obj))
+    return render(request, "okrs/kr_form.html", {"form": form, "o": obj, "kr": kr,
+                                                  "stale": stale}, status=status)
+
+
+@org_view(Role.LEADER)
+def kr_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    kr = get_key_result_for_member(request, pk)
+    obj = kr.objective
+    reason = ""
+    if kr.checkins.exists():
+        reason = "it has check-ins"
+    elif kr.initiatives.exists():
+        reason = "it has initiatives"
+    if request.method == "POST":
+        try:
+            services.key_result_delete(key_result=kr, actor=request.user)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, f"Key result “{kr.title}” deleted.")
+        return redirect(_objective_url(request, obj))
+    return render(request, "okrs/confirm_delete.html", {
+        "thing": kr, "kind": "key result", "reason": reason,
+        "read_only": obj.cycle.is_closed, "back": _objective_url(request, obj)})
+
+
+@org_view(Role.LEADER)
+@require_POST
+def kr_move(request: HttpRequest, pk: int, direction: str) -> HttpResponse:
+    kr = get_key_result_for_member(request, pk)
+    obj = kr.objective
+    try:
+        services.key_result_move(key_result=kr, actor=request.user, direction=direction)
+    except ValidationError as exc:
+        if request.htmx:
+            return HttpResponse(" ".join(exc.messages), status=409)
+        messages.error(request, " ".join(exc.messages))
+        return redirect(_objective_url(request, obj))
+    if request.htmx:
+        obj = get_objective_for_member(request, obj.pk)
+        detail = selectors.objective_detail(organization=request.org, objective=obj)
+        return render(request, "okrs/objective.html#krs", {
+            "o": obj, "d": detail, "row": detail.row, "can_edit": True,
+            "can_add_initiative": True, "user_id": request.user.pk, "is_leader": True,
+            "status_labels": selectors.STATUS_LABELS})
+    return redirect(_objective_url(request, obj))
+
+
+# --------------------------------------------------------- cycle close
+
+
+@org_view(Role.LEADER)
+def cycle_close(request: HttpRequest, pk: int) -> HttpResponse:
+    cycle = get_cycle_for_member(request, pk)
+    list_url = _url("okrs:list", request) + f"?cycle={cycle.pk}"
+    if cycle.is_closed:
+        messages.info(request, f"{cycle.name} is already closed.")
+        return redirect(list_url)
+    cp = selectors.cycle_progress(organization=request.org, cycle=cycle)
+    form = CycleCloseForm(request.POST or None, cycle=cycle, rows=cp.rows)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.cycle_close(cycle=cycle, actor=request.user,
+                                 version=form.cleaned_data["version"],
+                                 decisions=form.decisions())
+        except services.StaleVersion:
+            messages.error(request, "This cycle was changed by someone else while you were "
+                                    "closing it. Check the values again.")
+            return redirect(_url("okrs:cycle_close", request, pk=cycle.pk))
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, f"{cycle.name} is closed. Scores are frozen.")
+            return redirect(_url("okrs:carry_over", request, pk=cycle.pk))
+    return render(request, "okrs/cycle_close.html", {"cycle": cycle, "cp": cp, "form": form})
+
+
+@org_view(Role.LEADER)
+def carry_over(request: HttpRequest, pk: int) -> HttpResponse:
+    cycle = get_cycle_for_member(request, pk)
+    objectives = list(Objective.objects.alive().filter(organization=request.org, cycle=cycle)
+                      .order_by("order", "id"))
+    already = set(Objective.objects.filter(organization=request.org,
+                                           carried_from__in=objectives)
+                  .values_list("carried_from_id", flat=True))
+    candidates = [o for o in services.carryable(objectives) if o.pk not in already]
+    form = CarryOverForm(request.POST or None, organization=request.org, source=cycle,
+                         candidates=candidates)
+    if request.method == "POST" and form.is_valid():
+        try:
+            copies = services.objectives_carry_over(
+                source=cycle, target=form.cleaned_data["target"], actor=request.user,
+                objective_ids=[int(i) for i in form.cleaned_data["objectives"]])
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            target = form.cleaned_data["target"]
+            messages.success(request, f"{len(copies)} objective{'s' if len(copies) != 1 else ''}"
+                                      f" carried into {target.name}.")
+            return redirect(_url("okrs:list", request) + f"?cycle={target.pk}")
+    return render(request, "okrs/carry_over.html", {
+        "cycle": cycle, "form": form, "candidates": candidates,
+        "already": [o for o in objectives if o.pk in already]})
