@@ -175,7 +175,8 @@ def team_csv(request: HttpRequest, team: str) -> HttpResponse:
 @org_view(Role.VIEWER)
 def home(request: HttpRequest) -> HttpResponse:
     org = request.org
-    request.session["last_org"] = org.slug
+    if request.session.get("last_org") != org.slug:
+        request.session["last_org"] = org.slug
     links = Links(org.slug)
     data = S.dashboard(org, links)
     if data.goal is None and data.cycle is None and not data.kpi_total:
@@ -212,7 +213,7 @@ def home_csv(request: HttpRequest) -> HttpResponse:
     for r in data.company_rows:
         out.append(["Objective", r.objective.title, pct(r.progress), pct(r.expected),
                     r.status_label, r.objective.owner.display_name if r.objective.owner else ""])
-    for _key, label, n in data.kpi_counts:
+    for _key, label, n in (data.kpi_counts if data.kpi_total else []):
         out.append(["KPIs", label, n, "", "", ""])
     for row in data.attention:
         out.append(["KPI needing attention", row.kpi.name, row.latest_text, row.target_text,
@@ -244,8 +245,10 @@ def _candidate_response(request, kpi, *, outcome: dict, toast: str = "") -> Http
         elif toast:
             messages.success(request, toast)
         return redirect("dashboards:home", org_slug=request.org.slug)
-    row = S.kpi_rows(request.org, ids=[kpi.pk], spark_points=0)
-    ctx = {"row": row[0] if row else None, "kpi": kpi, "can_promote": True, **outcome}
+    rows = S.kpi_rows(request.org, ids=[kpi.pk], spark_points=0)
+    row = rows[0] if rows else S.KpiRow(kpi=kpi, health=S._health(kpi))
+    _kpi_links(request, [row])
+    ctx = {"row": row, "can_promote": True, **outcome}
     response = render(request, "dashboards/home.html#candidate", ctx)
     if toast:
         response["HX-Trigger"] = json.dumps({"toast": toast})

@@ -57,6 +57,7 @@ def test_completion_bars_colour_the_weeks_behind():
     fig = charts.completion_bars([(dt.date(2026, 11, 2), 4, 4), (dt.date(2026, 11, 9), 1, 4),
                                   (dt.date(2026, 11, 16), 0, 0)])
     bar = fig["data"][0]
+    assert bar["x"] == ["2 Nov", "9 Nov", "16 Nov"]
     assert bar["y"] == [100.0, 25.0, 0]
     assert bar["marker"]["color"] == [charts.COLOURS["primary"], charts.COLOURS["amber"],
                                       charts.COLOURS["grey"]]

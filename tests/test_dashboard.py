@@ -1,0 +1,319 @@
+"""The leader dashboard: empty state, content, candidates promoted / dismissed in place,
+query count constant at two sizes, and progress equal to okrs.progress on the demo."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import AuditEntry, Organization, User
+from kpis.models import HealthEvent, Kpi, KpiHealth
+from okrs import progress as P
+from okrs.models import KeyResult, Objective
+from tests.factories import (
+    CheckInFactory,
+    CycleFactory,
+    DataPointFactory,
+    KeyResultFactory,
+    KpiFactory,
+    ObjectiveFactory,
+    PillarFactory,
+    TeamFactory,
+    UltimateGoalFactory,
+)
+
+
+def build_org(org, owner, n: int) -> dict:
+    """An organisation with `n` of everything the dashboards show."""
+    from goals.models import Cycle, UltimateGoal
+
+    goal = (UltimateGoal.objects.filter(organization=org, is_active=True).first()
+            or UltimateGoalFactory(organization=org))
+    cycle = Cycle.objects.filter(organization=org).first() or CycleFactory(organization=org)
+    teams = [TeamFactory(organization=org) for _ in range(n)]
+    for team in teams:
+        team.members.add(owner)
+    pillars = [PillarFactory(organization=org, goal=goal) for _ in range(n)]
+    objectives, krs, kpis = [], [], []
+    for i in range(n):
+        company = ObjectiveFactory(organization=org, cycle=cycle, pillar=pillars[i],
+                                   owner=owner)
+        child = ObjectiveFactory(organization=org, cycle=cycle, parent=company,
+                                 team=teams[i], owner=owner)
+        grandchild = ObjectiveFactory(organization=org, cycle=cycle, parent=child,
+                                      team=teams[i])
+        objectives += [company, child, grandchild]
+        for obj in (company, child, grandchild):
+            kr = KeyResultFactory(objective=obj, current_value=10 * (i + 1), owner=owner)
+            krs.append(kr)
+            CheckInFactory(key_result=kr, author=owner)
+        for status, candidate, intent in (
+            (KpiHealth.Status.OFF_TARGET, KpiHealth.Candidate.CANDIDATE, Kpi.Intent.SUSTAIN),
+            (KpiHealth.Status.ON_TARGET, KpiHealth.Candidate.NONE, Kpi.Intent.SUSTAIN),
+            (KpiHealth.Status.OFF_TARGET, KpiHealth.Candidate.IN_IMPROVEMENT,
+             Kpi.Intent.IMPROVE),
+        ):
+            kpi = KpiFactory(organization=org, team=teams[i], owner=owner, intent=intent)
+            for w in range(8):
+                DataPointFactory(kpi=kpi, value=30 + w, period_start=dt.date(2026, 1, 5)
+                                 + dt.timedelta(weeks=w))
+            KpiHealth.objects.create(kpi=kpi, status=status, candidate=candidate,
+                                     latest_value=37, candidate_reason="Off target for 2 weeks",
+                                     center=33.5, evaluated_at=timezone.now())
+            HealthEvent.objects.create(kpi=kpi, kind="status", old="on_target", new=status)
+            kpis.append(kpi)
+        AuditEntry.objects.create(organization=org, actor=owner, action="created",
+                                  object_type="okrs.objective", object_id=str(company.pk),
+                                  object_repr=company.title)
+    return {"goal": goal, "cycle": cycle, "teams": teams, "pillars": pillars,
+            "objectives": objectives, "krs": krs, "kpis": kpis}
+
+
+# session, user, membership (3); current cycle (1); goal, pillars (2); objectives, KRs
+# (2); KPI counts (1); attention KPIs + their points (2); candidates (1); completion
+# aggregate + teams (2); feed: check-ins, health events, audit (3); nav memberships (1).
+PINNED_HOME = 18
+
+
+def count_queries(client, url) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    assert response.status_code == 200, response.content[:500]
+    return len(ctx.captured_queries)
+
+
+def url(name, org="acme", **kw):
+    return reverse(f"dashboards:{name}", kwargs={"org_slug": org, **kw})
+
+
+# --- Empty states ----------------------------------------------------------------------
+
+
+def test_new_organisation_gets_the_getting_started_checklist(org, owner, as_user):
+    response = as_user(owner).get(url("home"))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Set up your strategy" in html
+    assert "Write the ultimate goal" in html and "Add KPIs" in html
+
+
+def test_new_organisation_csv_is_just_a_header(org, owner, as_user):
+    response = as_user(owner).get(url("home_csv"))
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    assert response.content.decode("utf-8-sig").strip().count("\n") == 0
+
+
+def test_kpis_only_shows_the_dashboard_with_what_is_left_to_set_up(org, owner, as_user):
+    kpi = KpiFactory(organization=org)
+    KpiHealth.objects.create(kpi=kpi, status=KpiHealth.Status.OFF_TARGET, latest_value=50)
+    html = as_user(owner).get(url("home")).content.decode()
+    assert "Finish setting up" in html and "Open a cycle" in html
+    assert "KPI health" in html and kpi.name in html
+    assert "Open a cycle to set objectives for it." in html
+
+
+# --- Content ------------------------------------------------------------------------------
+
+
+def test_dashboard_shows_goal_pillars_objectives_kpis_candidates_completion(
+        org, owner, as_user):
+    data = build_org(org, owner, 2)
+    html = as_user(owner).get(url("home")).content.decode()
+    assert data["goal"].title in html
+    for pillar in data["pillars"]:
+        assert pillar.name in html
+    company = [o for o in data["objectives"] if o.team_id is None]
+    team_level = [o for o in data["objectives"] if o.team_id is not None]
+    for obj in company:
+        assert obj.title in html
+    for obj in team_level:  # only company-level objectives on the dashboard
+        assert obj.title not in html
+    candidates = [k for k in data["kpis"] if k.health.candidate == "candidate"]
+    for kpi in candidates:
+        assert f'id="candidate-{kpi.pk}"' in html
+    assert "Promote to OKR" in html
+    for team in data["teams"]:
+        assert team.name in html
+    assert "Recent changes" in html and "checked in on" in html
+
+
+def test_viewer_sees_candidates_without_buttons(org, owner, viewer, as_user):
+    build_org(org, owner, 1)
+    html = as_user(viewer).get(url("home")).content.decode()
+    assert "Improvement candidates" in html
+    assert "Promote to OKR" not in html
+
+
+def test_chart_json_is_escaped_inside_the_script_element(org, owner, as_user):
+    data = build_org(org, owner, 1)
+    kpi = data["kpis"][0]
+    Kpi.objects.filter(pk=kpi.pk).update(name="</script><script>alert(1)</script>")
+    html = as_user(owner).get(url("home")).content.decode()
+    assert "<script>alert(1)" not in html
+    for block in re.findall(r'<script type="application/json" class="plot-data"[^>]*>(.*?)'
+                            r"</script>", html, re.S):
+        assert "<" not in block
+
+
+def test_dashboard_queries_do_not_grow_with_the_organisation(owner, as_user, org):
+    build_org(org, owner, 1)
+    client = as_user(owner)
+    client.get(url("home"))  # warm the session
+    small = count_queries(client, url("home"))
+    build_org(org, owner, 4)
+    large = count_queries(client, url("home"))
+    assert small == large
+    assert small == PINNED_HOME, small
+
+
+def test_dashboard_csv_has_goal_pillars_objectives_and_kpis(org, owner, as_user):
+    data = build_org(org, owner, 1)
+    text = as_user(owner).get(url("home_csv")).content.decode("utf-8-sig")
+    assert data["goal"].title in text
+    assert data["pillars"][0].name in text
+    assert "Improvement candidate" in text
+
+
+# --- Candidates: promote and dismiss in place ------------------------------------------
+
+
+@pytest.fixture
+def candidate(org, owner):
+    CycleFactory(organization=org)
+    kpi = KpiFactory(organization=org, owner=owner, name="Reply time", target_value=30)
+    for w in range(8):
+        DataPointFactory(kpi=kpi, value=50 + w, period_start=dt.date(2026, 1, 5)
+                         + dt.timedelta(weeks=w))
+    KpiHealth.objects.create(kpi=kpi, status=KpiHealth.Status.OFF_TARGET, latest_value=57,
+                             center=53.5, candidate=KpiHealth.Candidate.CANDIDATE,
+                             candidate_reason="Off target for 8 weeks")
+    return kpi
+
+
+def test_leader_promotes_a_candidate_in_place(org, leader, candidate, as_user):
+    response = as_user(leader).post(url("candidate_promote", pk=candidate.pk),
+                                    HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert html.strip().startswith('<li class="candidate" id="candidate-')
+    assert "Promoted into the draft objective" in html
+    assert "toast" in response["HX-Trigger"]
+    objective = Objective.objects.get(organization=org, key_results__kpi=candidate)
+    assert objective.state == Objective.State.DRAFT
+    assert KpiHealth.objects.get(kpi=candidate).candidate == KpiHealth.Candidate.IN_IMPROVEMENT
+
+
+def test_promoting_twice_says_why_not(org, leader, candidate, as_user):
+    client = as_user(leader)
+    client.post(url("candidate_promote", pk=candidate.pk), HTTP_HX_REQUEST="true")
+    response = client.post(url("candidate_promote", pk=candidate.pk), HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    assert "already targets this KPI" in response.content.decode()
+    assert Objective.objects.filter(organization=org).count() == 1
+
+
+def test_promote_without_htmx_redirects_with_a_message(org, leader, candidate, as_user):
+    response = as_user(leader).post(url("candidate_promote", pk=candidate.pk), follow=True)
+    assert response.redirect_chain[-1][0] == url("home")
+    assert "Promoted into a draft objective" in response.content.decode()
+
+
+def test_dismiss_needs_a_note(org, leader, candidate, as_user):
+    client = as_user(leader)
+    response = client.post(url("candidate_dismiss", pk=candidate.pk), {"note": "  "},
+                           HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    assert "Say why" in response.content.decode()
+    assert KpiHealth.objects.get(kpi=candidate).candidate == KpiHealth.Candidate.CANDIDATE
+    response = client.post(url("candidate_dismiss", pk=candidate.pk),
+                           {"note": "Seasonal peak"}, HTTP_HX_REQUEST="true")
+    assert "Dismissed: Seasonal peak" in response.content.decode()
+    health = KpiHealth.objects.get(kpi=candidate)
+    assert health.candidate == KpiHealth.Candidate.DISMISSED
+    assert health.dismissed_note == "Seasonal peak"
+
+
+def test_candidate_of_another_organisation_is_404(org, leader, as_user, outsider):
+    other = Organization.objects.get(slug="globex")
+    foreign = KpiFactory(organization=other)
+    KpiHealth.objects.create(kpi=foreign, status="off_target", candidate="candidate")
+    client = as_user(leader)
+    assert client.post(url("candidate_promote", pk=foreign.pk)).status_code == 404
+    assert client.post(url("candidate_dismiss", pk=foreign.pk),
+                       {"note": "x"}).status_code == 404
+    assert KpiHealth.objects.get(kpi=foreign).candidate == "candidate"
+
+
+def test_member_cannot_promote(org, member, candidate, as_user):
+    response = as_user(member).post(url("candidate_promote", pk=candidate.pk))
+    assert response.status_code == 403
+    assert not Objective.objects.filter(organization=org).exists()
+
+
+def test_promote_is_post_only(org, leader, candidate, as_user):
+    assert as_user(leader).get(url("candidate_promote", pk=candidate.pk)).status_code == 405
+
+
+# --- Numbers agree (demo) ------------------------------------------------------------------
+
+
+def _independent_progress(org):
+    """Objective, pillar and goal progress straight from okrs.progress and the rows."""
+    from goals.selectors import current_cycle
+
+    cycle = current_cycle(org)
+    objs = list(Objective.objects.alive().filter(organization=org, cycle=cycle))
+    nodes = []
+    for o in objs:
+        krs = []
+        for kr in KeyResult.objects.alive().filter(objective=o):
+            current = (1 if kr.done else 0) if kr.kind == "milestone" else kr.current_value
+            krs.append(P.KR(kind=kr.kind, start=kr.start_value, target=kr.target_value,
+                            current=current, weight=kr.weight, guardrail_op=kr.guard or None))
+        nodes.append(P.ObjectiveNode(id=o.pk, parent_id=o.parent_id, pillar_id=o.pillar_id,
+                                     progress_from=o.progress_from, krs=krs))
+    live = [n for n in nodes if Objective.objects.get(pk=n.id).state != "draft"]
+    values = P.tree_progress(live)
+    pillar_ids = list(org.pillars.filter(archived=False).values_list("pk", flat=True))
+    pillars = P.pillar_progress(pillar_ids, live, values)
+    return values, pillars, P.goal_progress(pillars.values())
+
+
+@pytest.mark.django_db
+def test_dashboard_progress_equals_okrs_progress_on_the_demo():
+    call_command("load_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    org = Organization.objects.get(slug="acme")
+    olivia = User.objects.get(email="olivia@acme.test")
+    from django.test import Client
+
+    client = Client()
+    client.force_login(olivia)
+    response = client.get(url("home"))
+    d = response.context["d"]
+    objectives, pillars, goal = _independent_progress(org)
+    assert d.company_rows, "the demo has company objectives"
+    for row in d.company_rows:
+        assert row.progress == pytest.approx(objectives[row.objective.pk])
+    for line in d.pillars:
+        assert line.progress == pytest.approx(pillars[line.pillar.pk])
+    assert d.goal_progress == pytest.approx(goal)
+    html = response.content.decode()
+    assert f"{round(goal * 100)}%" in html
+    # The objective page shows the same percentage (when the OKR pages are installed).
+    for row in d.company_rows:
+        try:
+            detail = reverse("okrs:detail", kwargs={"org_slug": "acme", "pk": row.objective.pk})
+        except Exception:  # noqa: BLE001 - page not built (yet)
+            break
+        page = client.get(detail)
+        assert page.status_code == 200
+        assert f"{round(objectives[row.objective.pk] * 100)}%" in page.content.decode()
+

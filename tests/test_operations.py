@@ -1,0 +1,53 @@
+"""Operations view: sustain KPIs as tiles grouped by team, its CSV, constant queries."""
+
+from __future__ import annotations
+
+from kpis.models import Kpi, KpiHealth
+from tests.factories import KpiFactory, TeamFactory
+from tests.test_dashboard import build_org, count_queries, url
+
+
+def test_empty_operations_links_to_adding_a_kpi(org, admin_user, viewer, as_user):
+    html = as_user(admin_user).get(url("operations")).content.decode()
+    assert "No KPIs to watch yet" in html
+    assert "Download CSV" not in html
+    assert as_user(viewer).get(url("operations")).status_code == 200
+
+
+def test_operations_shows_only_sustain_kpis_grouped_by_team(org, owner, as_user):
+    data = build_org(org, owner, 2)
+    html = as_user(owner).get(url("operations")).content.decode()
+    for kpi in data["kpis"]:
+        assert (kpi.name in html) == (kpi.intent == Kpi.Intent.SUSTAIN)
+    for team in data["teams"]:
+        assert f"/teams/{team.slug}/" in html
+    assert 'class="plot-data"' in html  # sparklines
+    assert "last 8 values from" in html  # their text alternative
+
+
+def test_kpi_without_health_or_team_is_listed_as_no_data(org, owner, as_user):
+    KpiFactory(organization=org, name="Lonely KPI")
+    html = as_user(owner).get(url("operations")).content.decode()
+    assert "Lonely KPI" in html and "No team" in html and "No data" in html
+
+
+def test_operations_queries_do_not_grow(org, owner, as_user):
+    build_org(org, owner, 1)
+    client = as_user(owner)
+    client.get(url("operations"))
+    small = count_queries(client, url("operations"))
+    build_org(org, owner, 4)
+    assert count_queries(client, url("operations")) == small
+    # session, user, membership (3); KPIs + health (1); points (1); nav (1)
+    assert small == 6
+
+
+def test_operations_csv(org, owner, as_user):
+    team = TeamFactory(organization=org, name="Support")
+    kpi = KpiFactory(organization=org, team=team, name="=HYPERLINK(evil)")
+    KpiHealth.objects.create(kpi=kpi, status="off_target", latest_value=42, is_stale=True)
+    response = as_user(owner).get(url("operations_csv"))
+    assert response["Content-Disposition"].startswith('attachment; filename="acme-operations-')
+    text = response.content.decode("utf-8-sig")
+    assert "'=HYPERLINK(evil)" in text  # never a formula in a spreadsheet
+    assert "Support" in text and "Off target" in text and ",42.0," in text
