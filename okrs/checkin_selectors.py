@@ -261,7 +261,7 @@ def completion_by_week(team: Team, weeks: int = 8, *, until: dt.date | None = No
     checked = set(
         CheckIn.objects.filter(key_result_id__in=[k[0] for k in krs], week_start__gte=first,
                                week_start__lte=last)
-        .values_list("key_result_id", "week_start").distinct()) if krs else set()
+        .order_by().values_list("key_result_id", "week_start").distinct()) if krs else set()
     out = []
     for ws in starts:
         week_end = ws + dt.timedelta(days=6)

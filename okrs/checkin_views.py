@@ -59,6 +59,7 @@ def _page_or_summary(request: HttpRequest) -> str:
 @require_GET
 def team_checkin(request: HttpRequest, team: str) -> HttpResponse:
     team_obj = get_team_for_member(request, team)
+    team_obj.organization = request.org  # already loaded: no query for it
     rows = team_checkin_rows(request.org, team_obj)
     _attach_forms(request, rows)
     return render(request, _page_or_summary(request), {
