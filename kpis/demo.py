@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 
+from django.db import transaction
 from django.utils import timezone
 
 from kpis.models import DataPoint, Kpi
@@ -106,4 +107,29 @@ def seed(ctx) -> None:
                   target_rule=Kpi.TargetRule.BETWEEN, target_value=99.5, target_upper=100)
     _points(uptime, weeks, [min(100.0, 99.85 + rng.gauss(0, 0.05)) for _ in weeks], u["ana"])
 
+    # History the pages show: a corrected value (kept as a revision) and a target change.
+    from kpis import services
+
+    last_week = weeks[-2]
+    old = DataPoint.objects.get(kpi=reply, period_start=last_week).value
+    services.kpi_record_value(kpi=reply, period=last_week, value=old + 3, author=u["lena"],
+                              note="Recounted after fixing the ticket export")
+    nps.refresh_from_db()
+    Kpi.objects.filter(pk=nps.pk).update(target_value=65)
+    nps.refresh_from_db()
+    services.kpi_change_target(kpi=nps, actor=u["ana"], version=nps.version,
+                               target_rule=Kpi.TargetRule.AT_LEAST, target_value=70,
+                               reason="Raised after two stable quarters above 72.")
+
     ctx.extra["kpis"] = kpis
+
+    # Health is evaluated once every part of the demo is in (okrs.demo links a key result
+    # to the downtime KPI after this runs): on commit of the load_demo transaction.
+    org_id = org.pk
+    transaction.on_commit(lambda: _evaluate(org_id))
+
+
+def _evaluate(org_id: int) -> None:
+    from kpis import health
+
+    health.evaluate_all(organization_id=org_id, force=True)

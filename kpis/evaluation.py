@@ -169,6 +169,9 @@ def evaluate(
             ("missed", R.reason_capability(a.lower_limit, a.upper_limit, rule, low, high, **fmt))
         )
     seen = set()
+    # The most telling signal first: a run (with its start), a point beyond, then 3-of-4.
+    priority = {("x", 2): 0, ("x", 1): 1, ("x", 3): 2, ("mr", 1): 3}
+    current_unfavourable.sort(key=lambda e: (priority.get((e["chart"], e["rule"]), 9), e["index"]))
     for e in current_unfavourable:
         # Coarse on purpose: a shift continuing (more points beyond, a run growing, a
         # rule-3 pattern joining a rule-1 point on the same side) is not "worse", else a

@@ -1,0 +1,170 @@
+"""Forms for KPI pages. Thin: validation that matters lives in kpis.services (shared with
+CSV import and the API), and the database constraints back it."""
+
+from __future__ import annotations
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from accounts.models import Membership, Team, User
+from accounts.validators import validate_finite
+
+from . import services
+from .models import Kpi
+
+DATE = forms.DateInput(attrs={"type": "date"})
+
+
+class ValueForm(forms.Form):
+    period = forms.CharField(label="Period (any day in it)", widget=DATE)
+    value = forms.CharField(label="Value", widget=forms.TextInput(attrs={"inputmode": "decimal"}))
+    note = forms.CharField(label="Note", required=False, max_length=services.MAX_NOTE)
+
+    def __init__(self, *args, kpi: Kpi, **kwargs):
+        self.kpi = kpi
+        super().__init__(*args, **kwargs)
+
+    def clean_period(self):
+        try:
+            return services.clean_period(self.kpi, self.cleaned_data["period"])
+        except ValidationError as exc:
+            raise ValidationError(exc.message_dict["period"])
+
+    def clean_value(self):
+        try:
+            return services.clean_value(self.cleaned_data["value"])
+        except ValidationError as exc:
+            raise ValidationError(exc.message_dict["value"])
+
+
+class TargetForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    target_rule = forms.ChoiceField(label="Target", choices=Kpi.TargetRule.choices)
+    target_value = forms.FloatField(label="Value (low end for between)", required=False,
+                                    validators=[validate_finite])
+    target_upper = forms.FloatField(label="High end (between only)", required=False,
+                                    validators=[validate_finite])
+    reason = forms.CharField(label="Why does the target change?", widget=forms.Textarea(
+        attrs={"rows": 2}), max_length=1000)
+
+    def clean(self):
+        data = super().clean()
+        if self.errors:
+            return data
+        try:
+            services.clean_target(data.get("target_rule"), data.get("target_value"),
+                                  data.get("target_upper"))
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                self.add_error(field if field in self.fields else None, errors)
+        return data
+
+
+class RebaseForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    rebase_date = forms.DateField(label="Compute the limits from", required=False, widget=DATE,
+                                  help_text="After a known change to the process. Leave empty "
+                                            "to use the first points again.")
+    note = forms.CharField(label="What changed?", required=False, max_length=500)
+
+
+class DismissForm(forms.Form):
+    note = forms.CharField(label="Why no improvement OKR now?", max_length=1000,
+                           widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class KpiForm(forms.ModelForm):
+    """Create (with its first target) or edit (without: the target has its own form)."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = Kpi
+        fields = ["name", "description", "unit", "decimals", "owner", "team", "frequency",
+                  "intent", "target_rule", "target_value", "target_upper", "baseline_size",
+                  "active"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+        labels = {"target_value": "Target value (low end for between)",
+                  "target_upper": "High end (between only)",
+                  "baseline_size": "Points in the XmR baseline"}
+
+    def __init__(self, *args, organization, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.organization = organization
+        members = Membership.objects.filter(organization=organization).values("user_id")
+        self.fields["owner"].queryset = User.objects.filter(pk__in=members).order_by("name")
+        self.fields["team"].queryset = Team.objects.filter(organization=organization)
+        self.fields["decimals"].validators.append(_max(6))
+        self.fields["baseline_size"].validators.append(_range(6, 200))
+        if self.instance.pk:
+            for name in ("target_rule", "target_value", "target_upper"):
+                del self.fields[name]
+            self.fields["version"].initial = self.instance.version
+        else:
+            del self.fields["version"]
+            del self.fields["active"]
+
+    def clean(self):
+        data = super().clean()
+        if not self.instance.pk and not self.errors:
+            try:
+                services.clean_target(data.get("target_rule"), data.get("target_value"),
+                                      data.get("target_upper"))
+            except ValidationError as exc:
+                for field, errors in exc.message_dict.items():
+                    self.add_error(field if field in self.fields else None, errors)
+        return data
+
+    def _post_clean(self):
+        # The instance is saved by the service, not by ModelForm; skip its model checks
+        # that would need organization (unique name is checked by the service).
+        pass
+
+
+def _max(n):
+    def check(value):
+        if value is not None and value > n:
+            raise ValidationError(f"At most {n}.")
+
+    return check
+
+
+def _range(lo, hi):
+    def check(value):
+        if value is not None and not lo <= value <= hi:
+            raise ValidationError(f"Between {lo} and {hi} (or empty for all points).")
+
+    return check
+
+
+class CsvForm(forms.Form):
+    MAX_BYTES = 2 * 1024 * 1024
+
+    file = forms.FileField(label="CSV file", required=False,
+                           help_text="Columns: kpi, period, value, note (optional). "
+                                     "A header row is allowed.")
+    content = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def clean(self):
+        data = super().clean()
+        upload = data.get("file")
+        if upload:
+            if upload.size > self.MAX_BYTES:
+                raise ValidationError("The file is too large (2 MB at most).")
+            raw = upload.read()
+            try:
+                data["text"] = raw.decode("utf-8-sig")
+            except UnicodeDecodeError:
+                raise ValidationError("The file is not UTF-8 text. Save it as CSV (UTF-8).")
+        elif data.get("content"):
+            if len(data["content"]) > self.MAX_BYTES:
+                raise ValidationError("The file is too large (2 MB at most).")
+            data["text"] = data["content"]
+        else:
+            raise ValidationError("Choose a CSV file.")
+        return data
+
+
+class TokenForm(forms.Form):
+    name = forms.CharField(label="Name", max_length=100,
+                           help_text="What uses it, e.g. “Data warehouse sync”.")

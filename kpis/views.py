@@ -1,0 +1,366 @@
+"""KPI pages: the operational board, a KPI's detail with its XmR chart and history, the
+forms (value, target, rebase, definition), improvement candidates, CSV import and API
+tokens. Thin: reads from selectors, writes through services."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from accounts.access import has_role, org_view
+from accounts.audit import audit_record
+from accounts.models import ApiToken, Role, Team
+from goals import charts as gcharts
+
+from . import charts, imports, selectors, services
+from .access import (
+    can_add_data,
+    get_api_token_for_admin,
+    get_kpi_for_data_entry,
+    get_kpi_for_member,
+)
+from .forms import CsvForm, DismissForm, KpiForm, RebaseForm, TargetForm, TokenForm, ValueForm
+from .health import is_pending
+from .models import Kpi, KpiHealth
+from .xmr import analyse
+
+
+def _apply_errors(form, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
+
+
+def _url(name: str, request, **kwargs) -> str:
+    return reverse(name, kwargs={"org_slug": request.org.slug, **kwargs})
+
+
+def _detail_url(request, kpi) -> str:
+    return _url("kpis:detail", request, pk=kpi.pk)
+
+
+# --------------------------------------------------------------------------- the board
+
+
+@org_view(Role.VIEWER)
+def kpi_list(request: HttpRequest) -> HttpResponse:
+    teams = list(Team.objects.filter(organization=request.org).order_by("name"))  # query
+    team_id = request.GET.get("team", "")
+    team_id = int(team_id) if team_id.isdigit() else None
+    intent = request.GET.get("intent", "")
+    intent = intent if intent in Kpi.Intent.values else ""
+    status = request.GET.get("status", "")
+    status_choices = [*KpiHealth.Status.choices, ("stale", "Stale"), ("pending", "Pending")]
+    status = status if status in dict(status_choices) else ""
+    rows = selectors.kpi_board(request.org, team_id=team_id, intent=intent, status=status)
+    for row in rows:
+        row.spark_json = gcharts.to_json(
+            gcharts.sparkline(row.values, status="stale" if row.is_stale else row.status)
+        ) if row.values else ""
+    ctx = {
+        "rows": rows,
+        "teams": teams,
+        "team_id": team_id,
+        "intent": intent,
+        "status": status,
+        "intents": Kpi.Intent.choices,
+        "statuses": status_choices,
+        "can_admin": has_role(request, Role.ADMIN),
+        "can_lead": has_role(request, Role.LEADER),
+        "filtered": bool(team_id or intent or status),
+    }
+    template = "kpis/list.html#board" if request.htmx else "kpis/list.html"
+    return render(request, template, ctx)
+
+
+# --------------------------------------------------------------------------- one KPI
+
+
+def _detail_context(request, kpi: Kpi, **forms) -> dict:
+    d = selectors.kpi_detail(kpi)
+    periods = [p.period_start for p in d.points]
+    values = [p.value for p in d.points]
+    start = 0
+    if kpi.rebase_date:
+        start = next((i for i, p in enumerate(periods) if p >= kpi.rebase_date), len(periods))
+    analysis = analyse(values, baseline_size=kpi.baseline_size or None, baseline_start=start)
+    figure = charts.xmr_figure(periods, values, analysis, target_rule=kpi.target_rule,
+                               target_value=kpi.target_value, target_upper=kpi.target_upper,
+                               unit=kpi.unit)
+    mr = charts.mr_figure(periods, analysis)
+    rows = []
+    for i, point in enumerate(d.points):
+        rows.append({
+            "point": point,
+            "rules": sorted(analysis.rules_at(i)),
+            "mr": analysis.moving_ranges[i],
+            "revisions": list(point.revisions.all()),
+        })
+    rows.reverse()
+    can_data = can_add_data(request, kpi)
+    version = kpi.version
+    ctx = {
+        "kpi": kpi,
+        "d": d,
+        "health": d.health,
+        "pending": is_pending(kpi, d.health),
+        "analysis": analysis,
+        "figure_json": gcharts.to_json(figure) if values else "",
+        "mr_json": gcharts.to_json(mr) if len(values) > 1 else "",
+        "rows": rows,
+        "target_text": selectors.KpiRow(kpi=kpi, health=d.health).target_text,
+        "fmt": lambda v: v,
+        "can_data": can_data,
+        "can_admin": has_role(request, Role.ADMIN),
+        "can_lead": has_role(request, Role.LEADER),
+        "value_form": forms.get("value_form") or ValueForm(
+            kpi=kpi, initial={"period": timezone.localdate().isoformat()}),
+        "target_form": forms.get("target_form") or TargetForm(initial={
+            "version": version, "target_rule": kpi.target_rule, "target_value": kpi.target_value,
+            "target_upper": kpi.target_upper}),
+        "rebase_form": forms.get("rebase_form") or RebaseForm(initial={
+            "version": version, "rebase_date": kpi.rebase_date}),
+        "dismiss_form": forms.get("dismiss_form") or DismissForm(),
+        "signals": [s for s in (d.health.signals if d.health else []) if s.get("current")],
+    }
+    return ctx
+
+
+@org_view(Role.VIEWER)
+def kpi_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    kpi = get_kpi_for_member(request, pk)
+    return render(request, "kpis/detail.html", _detail_context(request, kpi))
+
+
+def _rerender(request, kpi, status=400, **forms) -> HttpResponse:
+    return render(request, "kpis/detail.html", _detail_context(request, kpi, **forms),
+                  status=status)
+
+
+@org_view(Role.MEMBER)
+@require_POST
+def kpi_add_value(request: HttpRequest, pk: int) -> HttpResponse:
+    kpi = get_kpi_for_data_entry(request, pk)
+    form = ValueForm(request.POST, kpi=kpi)
+    if form.is_valid():
+        try:
+            outcome = services.kpi_record_value(
+                kpi=kpi, period=form.cleaned_data["period"], value=form.cleaned_data["value"],
+                note=form.cleaned_data["note"], source="manual", author=request.user)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            if outcome.replaced is not None:
+                messages.success(request, f"Value replaced (it was {outcome.replaced:g}; the old "
+                                          f"value is kept in the history).")
+            else:
+                messages.success(request, "Value recorded.")
+            return redirect(_detail_url(request, kpi))
+    return _rerender(request, kpi, value_form=form)
+
+
+@org_view(Role.ADMIN)
+@require_POST
+def kpi_change_target(request: HttpRequest, pk: int) -> HttpResponse:
+    kpi = get_kpi_for_member(request, pk)
+    form = TargetForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.kpi_change_target(kpi=kpi, actor=request.user, version=data["version"],
+                                       target_rule=data["target_rule"],
+                                       target_value=data["target_value"],
+                                       target_upper=data["target_upper"], reason=data["reason"])
+        except services.StaleVersion:
+            kpi.refresh_from_db()
+            form.add_error(None, "Someone else changed this KPI since you opened the page. "
+                                 "Check the current target and try again.")
+            return _rerender(request, kpi, status=409, target_form=form)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, "Target changed; the change is kept in the history.")
+            return redirect(_detail_url(request, kpi))
+    return _rerender(request, kpi, target_form=form)
+
+
+@org_view(Role.ADMIN)
+@require_POST
+def kpi_rebase(request: HttpRequest, pk: int) -> HttpResponse:
+    kpi = get_kpi_for_member(request, pk)
+    form = RebaseForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.kpi_rebase(kpi=kpi, actor=request.user, version=data["version"],
+                                rebase_date=data["rebase_date"], note=data["note"])
+        except services.StaleVersion:
+            kpi.refresh_from_db()
+            form.add_error(None, "Someone else changed this KPI since you opened the page.")
+            return _rerender(request, kpi, status=409, rebase_form=form)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, "Limits rebased.")
+            return redirect(_detail_url(request, kpi))
+    return _rerender(request, kpi, rebase_form=form)
+
+
+@org_view(Role.LEADER)
+@require_POST
+def kpi_dismiss(request: HttpRequest, pk: int) -> HttpResponse:
+    kpi = get_kpi_for_member(request, pk)
+    form = DismissForm(request.POST)
+    back = request.POST.get("next") == "candidates"
+    if form.is_valid():
+        try:
+            services.candidate_dismiss(kpi=kpi, actor=request.user, note=form.cleaned_data["note"])
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, f"“{kpi.name}” dismissed as a candidate.")
+            return redirect(_url("kpis:candidates", request) if back else _detail_url(request, kpi))
+    if back:
+        messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
+        return redirect(_url("kpis:candidates", request))
+    return _rerender(request, kpi, dismiss_form=form)
+
+
+# --------------------------------------------------------------------------- definitions
+
+
+@org_view(Role.ADMIN)
+def kpi_create(request: HttpRequest) -> HttpResponse:
+    form = KpiForm(request.POST or None, organization=request.org)
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k != "version"}
+        try:
+            kpi = services.kpi_create(organization=request.org, actor=request.user, **data)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, f"KPI “{kpi.name}” created. Add its first values.")
+            return redirect(_detail_url(request, kpi))
+    return render(request, "kpis/form.html", {"form": form, "kpi": None},
+                  status=400 if form.errors else 200)
+
+
+@org_view(Role.ADMIN)
+def kpi_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    kpi = get_kpi_for_member(request, pk)
+    form = KpiForm(request.POST or None, instance=kpi, organization=request.org)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items()
+                if k in services.DEFINITION_FIELDS}
+        try:
+            services.kpi_update(kpi=kpi, actor=request.user,
+                                version=form.cleaned_data.get("version") or 0, **data)
+        except services.StaleVersion:
+            form.add_error(None, "Someone else changed this KPI since you opened the page. "
+                                 "Reload to see their changes.")
+            status = 409
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, "KPI saved.")
+            return redirect(_detail_url(request, kpi))
+    if form.errors and status == 200:
+        status = 400
+    return render(request, "kpis/form.html", {"form": form, "kpi": kpi}, status=status)
+
+
+# --------------------------------------------------------------------------- candidates
+
+
+@org_view(Role.VIEWER)
+def candidates(request: HttpRequest) -> HttpResponse:
+    rows = selectors.kpi_board(request.org, candidates_only=True)
+    active = [r for r in rows if r.health.candidate == KpiHealth.Candidate.CANDIDATE]
+    dismissed = [r for r in rows if r.health.candidate == KpiHealth.Candidate.DISMISSED]
+    return render(request, "kpis/candidates.html", {
+        "active": active,
+        "dismissed": dismissed,
+        "can_lead": has_role(request, Role.LEADER),
+        "dismiss_form": DismissForm(),
+    })
+
+
+# --------------------------------------------------------------------------- CSV import
+
+
+def _import(request, kpi: Kpi | None) -> HttpResponse:
+    form = CsvForm(request.POST, request.FILES) if request.method == "POST" else CsvForm()
+    preview = None
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            text = form.cleaned_data["text"]
+            preview = imports.parse(text, organization=request.org, kpi=kpi)
+            if request.POST.get("confirm") == "1" and preview.clean:
+                n = imports.run(preview, author=request.user)
+                messages.success(request, f"Imported {n} value{'s' if n != 1 else ''}.")
+                return redirect(_detail_url(request, kpi) if kpi else _url("kpis:list", request))
+            if not preview.clean:
+                status = 400
+            form = CsvForm(initial={"content": text})
+        else:
+            status = 400
+    return render(request, "kpis/import.html", {
+        "form": form, "preview": preview, "kpi": kpi,
+        "content": preview and form.initial.get("content", ""),
+    }, status=status)
+
+
+@org_view(Role.ADMIN)
+def import_bulk(request: HttpRequest) -> HttpResponse:
+    return _import(request, None)
+
+
+@org_view(Role.MEMBER)
+def import_one(request: HttpRequest, pk: int) -> HttpResponse:
+    kpi = get_kpi_for_data_entry(request, pk)
+    return _import(request, kpi)
+
+
+# --------------------------------------------------------------------------- API tokens
+
+
+@org_view(Role.ADMIN)
+def api_tokens(request: HttpRequest) -> HttpResponse:
+    form = TokenForm(request.POST or None)
+    new_token = None
+    if request.method == "POST" and form.is_valid():
+        raw, prefix, hashed = ApiToken.new_token()
+        token = ApiToken.objects.create(organization=request.org, user=request.user,
+                                        name=form.cleaned_data["name"], prefix=prefix,
+                                        token_hash=hashed)
+        audit_record(organization=request.org, actor=request.user, action="token created",
+                     obj=token)
+        new_token = raw
+        form = TokenForm()
+    tokens = ApiToken.objects.filter(organization=request.org).select_related("user")
+    return render(request, "kpis/tokens.html", {
+        "form": form, "tokens": tokens, "new_token": new_token,
+        "schema_url": "/api/v1/openapi.json", "docs_url": "/api/v1/docs",
+    })
+
+
+@org_view(Role.ADMIN)
+@require_POST
+def api_token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    token = get_api_token_for_admin(request, pk)
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+        audit_record(organization=request.org, actor=request.user, action="token revoked",
+                     obj=token)
+        messages.success(request, f"Token “{token.name}” revoked.")
+    return redirect(_url("kpis:api_tokens", request))
