@@ -7,7 +7,7 @@ import json
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -112,7 +112,7 @@ def _team_context(request, team_obj) -> dict:
         expected = cp.expected_pct
         objectives = [r for r in cp.by_id.values() if r.objective.team_id == team_obj.pk]
         for r in objectives:
-            r.url = links.obj("okrs:detail", r.objective.pk)
+            r.url = links.obj("okrs:objective", r.objective.pk)
     rows = S.kpi_rows(org, team=team_obj)  # 2 queries
     _kpi_links(request, rows)
     weeks = completion_by_week(team_obj, 8)  # 2 queries
@@ -183,7 +183,7 @@ def home(request: HttpRequest) -> HttpResponse:
         return render(request, "dashboards/home.html",
                       {"empty": True, "steps": setup_steps(request)})
     for r in data.company_rows:
-        r.url = links.obj("okrs:detail", r.objective.pk)
+        r.url = links.obj("okrs:objective", r.objective.pk)
     _kpi_links(request, data.attention + data.candidates)
     for c in data.completion:
         c.url = links.obj("dashboards:team", c.team.slug, "team")
@@ -269,7 +269,7 @@ def candidate_promote(request: HttpRequest, pk: int) -> HttpResponse:
     return _candidate_response(
         request, kpi, toast="Promoted into a draft objective",
         outcome={"promoted": objective,
-                 "objective_url": links.obj("okrs:detail", objective.pk),
+                 "objective_url": links.obj("okrs:objective", objective.pk),
                  "review_url": links.page("dashboards:review")})
 
 
@@ -287,3 +287,97 @@ def candidate_dismiss(request: HttpRequest, pk: int) -> HttpResponse:
                                                           "note": note, "show_dismiss": True})
     return _candidate_response(request, kpi, toast="Candidate dismissed",
                                outcome={"dismissed": True, "note": note})
+
+
+# --- Strategy map ----------------------------------------------------------------------------
+
+
+def _map_cycle(request):
+    """(cycle, cycles): ?cycle=<pk> among the organisation's cycles, else the current one.
+    One query. A foreign or unknown id falls back to the current cycle."""
+    from goals.selectors import cycles_for, org_today, pick_current_cycle
+
+    cycles = cycles_for(request.org)
+    wanted = request.GET.get("cycle", "")
+    chosen = next((c for c in cycles if str(c.pk) == wanted), None)
+    return chosen or pick_current_cycle(cycles, org_today(request.org)), cycles
+
+
+@org_view(Role.VIEWER)
+def strategy_map(request: HttpRequest) -> HttpResponse:
+    cycle, cycles = _map_cycle(request)
+    links = Links(request.org.slug)
+    smap = S.strategy_map(request.org, cycle, cycles, links)
+    ctx = {
+        "m": smap, "cycle": cycle, "cycle_query": f"?cycle={cycle.pk}" if cycle else "",
+        "steps": [s for s in setup_steps(request) if not s["done"]]
+        if (smap.goal is None or not smap.pillars or cycle is None) else [],
+        "goal_url": links.page("goals:goal"),
+    }
+    return render(request, "dashboards/strategy_map.html", ctx)
+
+
+NODE_KINDS = {"pillar", "objective", "unaligned"}
+
+
+@org_view(Role.VIEWER)
+def strategy_node(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
+    if kind not in NODE_KINDS:
+        raise Http404("No such node.")
+    cycle, _cycles = _map_cycle(request)
+    links = Links(request.org.slug)
+    found = S.map_subtree(request.org, cycle, kind, pk, links)
+    if found is None:
+        raise Http404("No such node in this cycle.")
+    krs, objectives = found
+    ctx = {"krs": krs, "objectives": objectives, "cycle": cycle,
+           "cycle_query": f"?cycle={cycle.pk}" if cycle else "", "kind": kind, "pk": pk}
+    if request.htmx:
+        return render(request, "dashboards/strategy_map.html#subtree", ctx)
+    # Without JavaScript, a node opens as its own page.
+    ctx["node_page"] = True
+    ctx["m"] = None
+    return render(request, "dashboards/strategy_map.html", ctx)
+
+
+@org_view(Role.VIEWER)
+def strategy_csv(request: HttpRequest) -> HttpResponse:
+    cycle, cycles = _map_cycle(request)
+    smap = S.strategy_map(request.org, cycle, cycles, Links(request.org.slug))
+    out = []
+    if smap.goal:
+        out.append([0, "Goal", smap.goal.title, pct(smap.goal_progress), "", "", "", "", ""])
+    pillar_names = {n.pk: n.title for n in smap.pillars}
+    for n in smap.pillars:
+        out.append([1, "Pillar", n.title, pct(n.progress), pct(n.expected), "", "", "", ""])
+    cp = smap.cycle_progress
+    if cp:
+        depth: dict[int, int] = {}
+
+        def level(row) -> int:
+            oid, seen, d = row.objective.pk, set(), 0
+            parent = row.objective.parent_id
+            while parent in cp.by_id and parent not in seen:
+                seen.add(parent)
+                d += 1
+                parent = cp.by_id[parent].objective.parent_id
+            depth[oid] = d
+            return d
+
+        rows = sorted(cp.by_id.values(), key=lambda r: (level(r), r.objective.order,
+                                                        r.objective.pk))
+        for r in rows:
+            o = r.objective
+            pillars = ", ".join(pillar_names.get(p, "") for p in sorted(r.pillar_ids))
+            out.append([2 + depth[o.pk], "Objective", o.title, pct(r.progress), pct(r.expected),
+                        r.status_label, o.team.name if o.team else "Company",
+                        o.owner.display_name if o.owner else "", pillars])
+            for k in r.krs:
+                out.append([3 + depth[o.pk], "Key result", k.kr.title, pct(k.progress), "",
+                            status_label(k.status), o.team.name if o.team else "Company",
+                            k.kr.owner.display_name if k.kr.owner else "",
+                            k.kr.kpi.name if k.kr.kpi else ""])
+    name = f"{request.org.slug}-strategy" + (f"-{cycle.name}" if cycle else "")
+    return csv_response(name.replace(" ", "-"),
+                        ["Level", "Kind", "Title", "Progress", "Expected", "Status",
+                         "Team", "Owner", "Pillars / KPI"], out)

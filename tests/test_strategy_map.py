@@ -1,0 +1,159 @@
+"""The strategy map: first level (goal, pillars) then lazily loaded subtrees."""
+
+from __future__ import annotations
+
+from accounts.models import Organization
+from okrs.models import Objective
+from tests.factories import (
+    CycleFactory,
+    InitiativeFactory,
+    KeyResultFactory,
+    ObjectiveFactory,
+    PillarFactory,
+)
+from tests.test_dashboard import build_org, count_queries, url
+
+
+def node(kind, pk):
+    return url("strategy_node", kind=kind, pk=pk)
+
+
+def test_empty_organisation_gets_steps_not_an_error(org, owner, as_user):
+    response = as_user(owner).get(url("strategy_map"))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Build your strategy tree" in html and "Write the ultimate goal" in html
+
+
+def test_first_level_is_goal_and_pillars_only(org, owner, viewer, as_user):
+    data = build_org(org, owner, 2)
+    html = as_user(viewer).get(url("strategy_map")).content.decode()
+    assert data["goal"].title in html
+    for pillar in data["pillars"]:
+        assert pillar.name in html
+        assert f'hx-get="{node("pillar", pillar.pk)}?cycle={data["cycle"].pk}"' in html
+    for obj in data["objectives"]:  # loaded only when a branch opens
+        assert obj.title not in html
+
+
+def test_pillar_subtree_has_its_top_objectives_and_objective_subtree_the_rest(
+        org, owner, as_user):
+    data = build_org(org, owner, 1)
+    company, child, grandchild = data["objectives"]
+    client = as_user(owner)
+    html = client.get(node("pillar", data["pillars"][0].pk), HTTP_HX_REQUEST="true"
+                      ).content.decode()
+    assert "<html" not in html  # a partial
+    assert company.title in html and child.title not in html
+    html = client.get(node("objective", company.pk), HTTP_HX_REQUEST="true").content.decode()
+    assert child.title in html and grandchild.title not in html
+    assert data["krs"][0].title in html  # the objective's own KRs
+
+
+def test_objective_subtree_shows_kpi_and_initiatives(org, owner, as_user):
+    data = build_org(org, owner, 1)
+    kr = data["krs"][0]
+    kpi = data["kpis"][0]
+    kr.kpi = kpi
+    kr.save()
+    InitiativeFactory(key_result=kr, title="Hire two agents", percent_complete=40)
+    html = as_user(owner).get(node("objective", kr.objective_id), HTTP_HX_REQUEST="true"
+                              ).content.decode()
+    assert kpi.name in html and "Off target" in html
+    assert "Hire two agents" in html and "40%" in html
+
+
+def test_unaligned_objectives_have_their_own_group(org, owner, as_user):
+    cycle = CycleFactory(organization=org)
+    PillarFactory(organization=org)
+    loose = ObjectiveFactory(organization=org, cycle=cycle, title="Tidy the office")
+    client = as_user(owner)
+    html = client.get(url("strategy_map")).content.decode()
+    assert "Not linked to a pillar" in html and loose.title not in html
+    html = client.get(node("unaligned", 0), HTTP_HX_REQUEST="true").content.decode()
+    assert loose.title in html
+
+
+def test_node_without_htmx_is_a_page(org, owner, as_user):
+    data = build_org(org, owner, 1)
+    html = as_user(owner).get(node("pillar", data["pillars"][0].pk)).content.decode()
+    assert "<html" in html and data["objectives"][0].title in html
+
+
+def test_foreign_unknown_and_other_cycle_nodes_are_404(org, owner, outsider, as_user):
+    data = build_org(org, owner, 1)
+    other = Organization.objects.get(slug="globex")
+    foreign_pillar = PillarFactory(organization=other)
+    foreign_objective = ObjectiveFactory(organization=other)
+    client = as_user(owner)
+    assert client.get(node("pillar", foreign_pillar.pk)).status_code == 404
+    assert client.get(node("objective", foreign_objective.pk)).status_code == 404
+    assert client.get(node("initiative", 1)).status_code == 404
+    assert client.get(node("objective", 999999)).status_code == 404
+    # an objective of another cycle is not in this cycle's map
+    past = CycleFactory(organization=org, name="Past", start="2020-01-01", end="2020-03-31")
+    old = ObjectiveFactory(organization=org, cycle=past)
+    assert client.get(node("objective", old.pk)).status_code == 404
+    assert client.get(node("objective", old.pk) + f"?cycle={past.pk}").status_code == 200
+    assert data
+
+
+def test_deleted_objective_is_404(org, owner, as_user):
+    data = build_org(org, owner, 1)
+    from django.utils import timezone
+
+    obj = data["objectives"][0]
+    Objective.objects.filter(pk=obj.pk).update(deleted_at=timezone.now())
+    assert as_user(owner).get(node("objective", obj.pk)).status_code == 404
+
+
+def test_strategy_map_queries_do_not_grow(org, owner, as_user):
+    data = build_org(org, owner, 1)
+    client = as_user(owner)
+    client.get(url("strategy_map"))
+    first = count_queries(client, url("strategy_map"))
+    pillar = count_queries(client, node("pillar", data["pillars"][0].pk))
+    company = data["objectives"][0]
+    objective = count_queries(client, node("objective", company.pk))
+    more = build_org(org, owner, 4)
+    # grow the opened branch too: more children, KRs and initiatives under `company`
+    Objective.objects.filter(pk__in=[o.pk for o in more["objectives"][:3]]).update(
+        parent=company)
+    for _ in range(3):
+        InitiativeFactory(key_result=KeyResultFactory(objective=company))
+    assert count_queries(client, url("strategy_map")) == first
+    assert count_queries(client, node("pillar", data["pillars"][0].pk)) == pillar
+    assert count_queries(client, node("objective", company.pk)) == objective
+    # session, user, membership (3); cycles (1); goal, pillars (2); objectives, KRs (2);
+    # nav (1)
+    assert first == 9
+    # session, user, membership (3); cycles (1); objectives, KRs (2); pillar exists (1)
+    assert pillar == 8  # + nav (1) on the full page
+    # session, user, membership (3); cycles (1); objectives, KRs (2); initiatives (1);
+    # KPI health (0-1: none linked here); nav (1)
+    assert objective == 8
+
+
+def test_first_level_stays_small_for_a_big_organisation(org, owner, as_user):
+    build_org(org, owner, 1)
+    small = len(as_user(owner).get(url("strategy_map")).content)
+    cycle = data_cycle(org)
+    pillar = PillarFactory(organization=org)
+    Objective.objects.bulk_create([Objective(organization=org, cycle=cycle, pillar=pillar,
+                                             title=f"Objective {i}") for i in range(300)])
+    big = len(as_user(owner).get(url("strategy_map")).content)
+    assert big - small < 2000  # one more pillar line, not 300 objectives
+
+
+def data_cycle(org):
+    from goals.models import Cycle
+
+    return Cycle.objects.filter(organization=org).first()
+
+
+def test_strategy_csv_lists_the_whole_tree(org, owner, as_user):
+    data = build_org(org, owner, 1)
+    text = as_user(owner).get(url("strategy_csv")).content.decode("utf-8-sig")
+    for obj in data["objectives"]:
+        assert obj.title in text
+    assert "Goal" in text and "Pillar" in text and "Key result" in text
