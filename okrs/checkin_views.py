@@ -34,8 +34,13 @@ from okrs.checkins import (
 )
 
 
-def _attach_forms(request: HttpRequest, rows) -> None:
-    team_ids = user_team_ids(request.user, request.org)
+def _my_teams(request: HttpRequest) -> list:
+    return list(request.user.teams.filter(organization=request.org).order_by("name"))
+
+
+def _attach_forms(request: HttpRequest, rows, team_ids: set[int] | None = None) -> None:
+    if team_ids is None:
+        team_ids = user_team_ids(request.user, request.org)
     for row in rows:
         row.can_check_in = row.refusal is None and can_check_in(
             user=request.user, membership=request.membership, kr=row.kr, team_ids=team_ids)
@@ -61,9 +66,10 @@ def team_checkin(request: HttpRequest, team: str) -> HttpResponse:
     team_obj = get_team_for_member(request, team)
     team_obj.organization = request.org  # already loaded: no query for it
     rows = team_checkin_rows(request.org, team_obj)
-    _attach_forms(request, rows)
+    my_teams = _my_teams(request)
+    _attach_forms(request, rows, {t.id for t in my_teams})
     return render(request, _page_or_summary(request), {
-        "mode": "team", "team": team_obj, "rows": rows, "summary": _summary(rows),
+        "mode": "team", "team": team_obj, "my_teams": my_teams, "rows": rows, "summary": _summary(rows),
         "weeks": completion_by_week(team_obj, 8),
         "week_start": week_start_for(request.org),
         "next_url": request.get_full_path(),
@@ -74,9 +80,10 @@ def team_checkin(request: HttpRequest, team: str) -> HttpResponse:
 @require_GET
 def mine(request: HttpRequest) -> HttpResponse:
     rows = my_checkin_rows(request.org, request.user)
-    _attach_forms(request, rows)
+    my_teams = _my_teams(request)
+    _attach_forms(request, rows, {t.id for t in my_teams})
     return render(request, _page_or_summary(request), {
-        "mode": "mine", "rows": rows, "summary": _summary(rows),
+        "mode": "mine", "my_teams": my_teams, "rows": rows, "summary": _summary(rows),
         "week_start": week_start_for(request.org),
         "next_url": request.get_full_path(),
     })
