@@ -42,4 +42,9 @@ def seed(ctx) -> None:
     previous = Cycle.objects.create(organization=org, name=f"{pstart.year} Q{pq}",
                                     kind=Cycle.Kind.QUARTER, start=pstart, end=pend,
                                     parent=year if pstart.year == today.year else None)
-    ctx.extra.update(goal=goal, pillars=pillars, year=year, cycle=current, previous=previous)
+    nq, nstart, nend = quarter_of(end + dt.timedelta(days=1))
+    upcoming = Cycle.objects.create(organization=org, name=f"{nstart.year} Q{nq}",
+                                    kind=Cycle.Kind.QUARTER, start=nstart, end=nend,
+                                    parent=year if nstart.year == today.year else None)
+    ctx.extra.update(goal=goal, pillars=pillars, year=year, cycle=current, previous=previous,
+                     upcoming=upcoming)

@@ -87,15 +87,57 @@ def seed(ctx) -> None:
                 organization=org, key_result=k, value=round(value, 2),
                 status=statuses.get(key, Status.ON_TRACK), author=k.owner, week_start=wk,
                 confidence=7, comment="" if i % 3 else "Steady progress this week."))
+        # Most owners have checked in this week already; Customer Support has not yet.
+        if k.owner_id not in (u["lena"].id, u["mark"].id):
+            rows.append(CheckIn(
+                organization=org, key_result=k, value=current,
+                status=statuses.get(key, Status.ON_TRACK), author=k.owner,
+                week_start=_week_start(today), confidence=7, comment=""))
     CheckIn.objects.bulk_create(rows)
     # created_at is auto_now_add: spread it over the weeks so history reads naturally.
+    latest_allowed = timezone.now() - dt.timedelta(hours=2)
     for ci in CheckIn.objects.filter(organization=org):
-        CheckIn.objects.filter(pk=ci.pk).update(
-            created_at=timezone.make_aware(dt.datetime.combine(ci.week_start, dt.time(10)))
-            + dt.timedelta(hours=ci.key_result_id % 24))
+        CheckIn.objects.filter(pk=ci.pk).update(created_at=min(
+            latest_allowed,
+            timezone.make_aware(dt.datetime.combine(ci.week_start, dt.time(10)))
+            + dt.timedelta(hours=ci.key_result_id % 24)))
     latest = {}
     for ci in CheckIn.objects.filter(organization=org).order_by("created_at"):
         latest[ci.key_result_id] = ci
     for kr_id, ci in latest.items():
         KeyResult.objects.filter(pk=kr_id).update(status=ci.status, last_checkin_at=ci.created_at)
     ctx.extra.update(objectives=objectives, krs=krs)
+    _closed_previous_quarter(ctx)
+
+
+def _closed_previous_quarter(ctx) -> None:
+    """Last quarter, closed: frozen scores, closing statuses and learnings."""
+    from okrs.services import cycle_close
+
+    org, u, t, x = ctx.org, ctx.users, ctx.teams, ctx.extra
+    previous, pillars = x.get("previous"), x["pillars"]
+    if previous is None:
+        return
+    answer = Objective.objects.create(
+        organization=org, cycle=previous, title="Answer every ticket within a day",
+        owner=u["lena"], team=t["Customer Support"], pillar=pillars["Delighted customers"],
+        created_by=u["olivia"])
+    KeyResult.objects.create(
+        organization=org, objective=answer, title="First reply under 24 h for 90 % of tickets",
+        owner=u["lena"], start_value=60, target_value=90, current_value=84, unit="%")
+    KeyResult.objects.create(
+        organization=org, objective=answer, title="Hire two support agents", owner=u["lena"],
+        kind=KeyResult.Kind.MILESTONE, start_value=0, target_value=1, current_value=1,
+        done=True, order=1)
+    partners = Objective.objects.create(
+        organization=org, cycle=previous, title="Launch the partner programme",
+        owner=u["olivia"], pillar=pillars["Sustainable growth"],
+        kind=Objective.Kind.ASPIRATIONAL, created_by=u["olivia"])
+    KeyResult.objects.create(
+        organization=org, objective=partners, title="Sign 10 reseller partners",
+        owner=u["olivia"], start_value=0, target_value=10, current_value=4)
+    cycle_close(cycle=previous, actor=u["olivia"], version=previous.version, decisions={
+        answer.pk: {"note": "The rota worked; hiring took six weeks longer than planned."},
+        partners.pk: {"closing_status": Objective.ClosingStatus.POSTPONED,
+                      "note": "Partners want a referral fee first; revisit next year."},
+    })

@@ -158,9 +158,13 @@ class CarryOverForm(forms.Form):
 
     def __init__(self, *args, organization: Organization, source: Cycle, candidates, **kw):
         super().__init__(*args, **kw)
-        self.fields["target"].queryset = (Cycle.objects.filter(
-            organization=organization, state=Cycle.State.OPEN).exclude(pk=source.pk)
-            .order_by("start"))
+        targets = (Cycle.objects.filter(organization=organization, state=Cycle.State.OPEN)
+                   .exclude(pk=source.pk).order_by("start", "-kind"))
+        self.fields["target"].queryset = targets
+        # Default: the first open cycle of the same kind that starts after this one.
+        later = [c for c in targets if c.start > source.start and c.kind == source.kind]
+        if later:
+            self.fields["target"].initial = later[0].pk
         self.fields["objectives"].choices = [(str(o.pk), o.title) for o in candidates]
         self.fields["objectives"].initial = [str(o.pk) for o in candidates]
 
