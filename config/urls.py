@@ -6,6 +6,7 @@ from django.http import HttpRequest, JsonResponse
 from django.urls import include, path
 
 from accounts import views as account_views
+from config.api import api
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -20,6 +21,7 @@ urlpatterns = [
     path("", account_views.home, name="home"),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
     path("", include("accounts.urls")),
     path(ORG, include("dashboards.urls")),
     path(ORG, include("goals.urls")),
