@@ -495,3 +495,6 @@ class ReadOnlyInlineMixin:
     extra = 0
     can_delete = False
     show_change_link = False
+
+    def get_readonly_fields(self, request, obj=None):
+        return list(self.fields or [f.name for f in self.model._meta.fields])

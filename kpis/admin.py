@@ -272,9 +272,6 @@ class KpiAdmin(OrgScopedAdmin):
                                        "same moment. Reload and try again.", messages.ERROR)
         obj.refresh_from_db()
 
-    def save_related(self, request, form, formsets, change):
-        form.save_m2m()  # the inlines are read-only
-
     # --- Actions ---------------------------------------------------------------------------
 
     @admin.action(description="Re-evaluate health now")
