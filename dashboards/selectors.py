@@ -570,3 +570,144 @@ def _status_label(status):
     from okrs.selectors import status_label
 
     return status_label(status)
+
+
+# --- Strategic review ------------------------------------------------------------------
+#
+# Change, apart from business as usual: the improvement objectives (those with a key
+# result that targets a KPI), the KPIs they target with a small XmR chart, progress
+# against expected, and the key results at risk across the cycle.
+
+AT_RISK_GAP = 0.25  # this far behind the expected progress counts as at risk
+AT_RISK_LIMIT = 30
+
+
+@dataclass
+class TargetedKpi:
+    kpi: Kpi
+    health: KpiHealth | None
+    periods: list[dt.date] = field(default_factory=list)
+    values: list[float] = field(default_factory=list)
+    figure_json: str = ""
+    summary: str = ""
+    url: str = ""
+    chart_id: str = ""
+
+    @property
+    def row(self) -> KpiRow:
+        return KpiRow(kpi=self.kpi, health=self.health, values=self.values,
+                      periods=self.periods)
+
+
+@dataclass
+class ImprovementObjective:
+    row: object  # okrs.selectors.ObjectiveRow
+    kpis: list[TargetedKpi]
+    url: str = ""
+
+
+@dataclass
+class Review:
+    cycle: object | None
+    cycles: list
+    cycle_progress: object | None
+    improvements: list[ImprovementObjective]
+    improve_without_okr: list[KpiRow]
+    at_risk: list  # (ObjectiveRow, KRRow)
+    at_risk_total: int = 0
+
+
+def _xmr_json(kpi: Kpi, periods, values) -> tuple[str, str]:
+    """The KPI's XmR chart (kpis.charts, as on the KPI page) and a text summary."""
+    from kpis import charts as kpi_charts
+    from kpis.evaluation import baseline_start_index
+    from kpis.xmr import analyse
+
+    if not values:
+        return "", f"{kpi.name}: no data yet."
+    analysis = analyse(values, baseline_size=kpi.baseline_size or None,
+                       baseline_start=baseline_start_index(periods, kpi.rebase_date))
+    fig = kpi_charts.xmr_figure(periods, values, analysis, target_rule=kpi.target_rule,
+                                target_value=kpi.target_value,
+                                target_upper=kpi.target_upper, unit=kpi.unit, height=230)
+    fig.update_layout(margin={"l": 44, "r": 8, "t": 8, "b": 30},
+                      legend={"orientation": "h", "y": -0.25, "font": {"size": 10}})
+    fmt = lambda v: R.format_value(v, kpi.unit, kpi.decimals)  # noqa: E731
+    low, high = R.bounds(kpi.target_rule, kpi.target_value, kpi.target_upper)
+    parts = [f"{kpi.name}: {len(values)} values from {periods[0]:%d %b %Y} to "
+             f"{periods[-1]:%d %b %Y}, latest {fmt(values[-1])}"]
+    if analysis.has_limits:
+        parts.append(f"centre line {fmt(analysis.center)}, natural process limits "
+                     f"{fmt(analysis.lower_limit)} to {fmt(analysis.upper_limit)}")
+        if analysis.signals:
+            parts.append(f"{len(analysis.signals)} signal"
+                         + ("s" if len(analysis.signals) != 1 else ""))
+    parts.append("target " + R.describe_target(kpi.target_rule, low, high, kpi.unit,
+                                               kpi.decimals))
+    return charts.to_json(fig), "; ".join(parts) + "."
+
+
+def review(org: Organization, cycle, cycles, links, *, now=None) -> Review:
+    """Five queries with a cycle: objectives, KRs, targeted KPIs, their points, and the
+    KPIs set to improve that no OKR targets."""
+    from okrs import progress as P
+    from okrs.models import KeyResult, Objective
+    from okrs.selectors import cycle_progress
+
+    live_krs = KeyResult.objects.alive().filter(
+        objective__deleted_at__isnull=True,
+        objective__state__in=[Objective.State.DRAFT, Objective.State.ACTIVE])
+    orphans = kpi_rows(org, intent=Kpi.Intent.IMPROVE, spark_points=0,
+                       where=~Q(pk__in=live_krs.filter(kpi__isnull=False)
+                                .values("kpi_id")))  # 1 query
+    if cycle is None:
+        return Review(cycle=None, cycles=cycles, cycle_progress=None, improvements=[],
+                      improve_without_okr=orphans, at_risk=[])
+    cp = cycle_progress(organization=org, cycle=cycle, now=now)  # 2 queries
+    rows = sorted(cp.by_id.values(), key=lambda r: (P.status_rank(r.status),
+                                                     r.objective.order, r.objective.id))
+    improving = [r for r in rows if any(k.kr.kpi_id for k in r.krs)]
+    kpi_ids = sorted({k.kr.kpi_id for r in improving for k in r.krs if k.kr.kpi_id})
+    targeted: dict[int, TargetedKpi] = {}
+    if kpi_ids:
+        for kpi in (Kpi.objects.filter(organization=org, pk__in=kpi_ids)
+                    .select_related("health")):  # 1 query
+            targeted[kpi.pk] = TargetedKpi(kpi=kpi, health=_health(kpi),
+                                           url=links.obj("kpis:detail", kpi.pk))
+        for kpi_id, period, value in (DataPoint.objects.filter(kpi_id__in=list(targeted))
+                                      .order_by("kpi_id", "period_start")
+                                      .values_list("kpi_id", "period_start", "value")):
+            targeted[kpi_id].periods.append(period)  # 1 query
+            targeted[kpi_id].values.append(value)
+        for t in targeted.values():
+            t.figure_json, t.summary = _xmr_json(t.kpi, t.periods, t.values)
+    from dataclasses import replace
+
+    from okrs.selectors import status_label
+
+    for r in rows:
+        for k in r.krs:
+            k.label = status_label(k.status)
+    improvements = []
+    for r in improving:
+        seen: list[TargetedKpi] = []
+        for k in r.krs:
+            t = targeted.get(k.kr.kpi_id)
+            if t is not None and all(s.kpi.pk != t.kpi.pk for s in seen):
+                seen.append(replace(t, chart_id=f"xmr-{r.objective.pk}-{t.kpi.pk}"))
+        improvements.append(ImprovementObjective(
+            row=r, kpis=seen, url=links.obj("okrs:objective", r.objective.pk)))
+    at_risk = []
+    for r in rows:
+        if r.objective.state == Objective.State.CLOSED or r.objective.cycle.is_closed:
+            continue
+        for k in r.krs:
+            gap = r.expected - k.progress
+            if k.status in (P.OFF_TRACK, P.NEEDS_ATTENTION) or (
+                    k.status != P.ACCOMPLISHED and gap > AT_RISK_GAP):
+                at_risk.append((r, k, gap))
+    at_risk.sort(key=lambda t: (P.status_rank(t[1].status), -t[2], t[1].kr.pk))
+    return Review(cycle=cycle, cycles=cycles, cycle_progress=cp, improvements=improvements,
+                  improve_without_okr=orphans,
+                  at_risk=[(r, k) for r, k, _gap in at_risk[:AT_RISK_LIMIT]],
+                  at_risk_total=len(at_risk))

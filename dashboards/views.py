@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.access import get_in_org, get_team_for_member, has_role, org_view
@@ -381,3 +382,51 @@ def strategy_csv(request: HttpRequest) -> HttpResponse:
     return csv_response(name.replace(" ", "-"),
                         ["Level", "Kind", "Title", "Progress", "Expected", "Status",
                          "Team", "Owner", "Pillars / KPI"], out)
+
+
+# --- Strategic review ------------------------------------------------------------------
+
+
+@org_view(Role.VIEWER)
+def review(request: HttpRequest) -> HttpResponse:
+    cycle, cycles = _map_cycle(request)
+    links = Links(request.org.slug)
+    data = S.review(request.org, cycle, cycles, links)
+    for r, _k in data.at_risk:
+        r.url = links.obj("okrs:objective", r.objective.pk)
+    for row in data.improve_without_okr:
+        row.url = links.obj("kpis:detail", row.kpi.pk)
+    ctx = {
+        "r": data, "cycle": cycle, "cycle_query": f"?cycle={cycle.pk}" if cycle else "",
+        "cycle_url": first_url(request.org.slug, "goals:cycle_create", "goals:cycles"),
+        "candidates_url": first_url(request.org.slug, "kpis:candidates"),
+        "today": timezone.localdate(),
+    }
+    return render(request, "dashboards/review.html", ctx)
+
+
+@org_view(Role.VIEWER)
+def review_csv(request: HttpRequest) -> HttpResponse:
+    cycle, cycles = _map_cycle(request)
+    data = S.review(request.org, cycle, cycles, Links(request.org.slug))
+    out = []
+    for imp in data.improvements:
+        r = imp.row
+        out.append(["Improvement objective", r.objective.title, pct(r.progress),
+                    pct(r.expected), r.status_label, r.objective.get_state_display(),
+                    r.objective.team.name if r.objective.team else "Company"])
+        for t in imp.kpis:
+            row = t.row
+            out.append(["Targeted KPI", t.kpi.name, row.latest_text, row.target_text,
+                        row.status_label, "", ""])
+    for row in data.improve_without_okr:
+        out.append(["KPI to improve without an OKR", row.kpi.name, row.latest_text,
+                    row.target_text, row.status_label, "", ""])
+    for r, k in data.at_risk:
+        out.append(["Key result at risk", k.kr.title, pct(k.progress), pct(r.expected),
+                    status_label(k.status), r.objective.title,
+                    r.objective.team.name if r.objective.team else "Company"])
+    name = f"{request.org.slug}-review" + (f"-{cycle.name}" if cycle else "")
+    return csv_response(name.replace(" ", "-"),
+                        ["Kind", "Name", "Progress / value", "Expected / target", "Status",
+                         "State / objective", "Team"], out)
