@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -129,6 +130,7 @@ def checkin_row(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             toast = f"Checked in: {kr.title}"
             if not request.htmx:
+                messages.success(request, toast)
                 response = HttpResponseRedirect(_safe_next(request, reverse(
                     "checkins:kr", kwargs={"org_slug": request.org.slug, "pk": kr.pk})))
                 response.status_code = 303  # See Other: GET the page after the POST
@@ -164,10 +166,7 @@ def _history_response(request: HttpRequest, kr, *, row=None, status: int = 200) 
         cycle_start=cycle.start, cycle_end=cycle.end, start_value=kr.start_value,
         target_value=kr.target_value, kind=kr.kind, unit=kr.unit,
         today=timezone.now().astimezone(request.org.tz).date())
-    template = "okrs/kr_history.html"
-    if request.htmx and request.htmx.target == "kr-history" and request.method == "GET":
-        template += "#history"  # refreshed after a check-in on this page
-    return render(request, template, {
+    return render(request, "okrs/kr_history.html", {
         "kr": kr, "row": row, "checkins": list(reversed(checkins)),
         "figure_json": to_json(figure), "mode": "history",
         "next_url": request.get_full_path(),
