@@ -230,6 +230,7 @@ def recent_changes(org: Organization, links, *, limit: int = FEED_LENGTH) -> lis
             text=f"checked in on “{kr.title}”" + (f": {value}" if value else ""),
             url=links.obj("okrs:objective", kr.objective_id), status=ci.status))
     for ev in (HealthEvent.objects.filter(kpi__organization=org, kind__in=FEED_EVENT_KINDS)
+               .exclude(kind="status", old="")  # a KPI's first evaluation is not news
                .select_related("kpi", "actor").order_by("-created_at", "-id")[:FEED_EACH]):
         # query 2
         items.append(FeedItem(
