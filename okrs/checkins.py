@@ -102,7 +102,7 @@ def can_check_in(*, user, membership: Membership | None, kr: KeyResult,
     if team_id is None:
         return False
     if team_ids is None:
-        team_ids = user_team_ids(user, kr.organization)
+        return user.teams.filter(organization_id=kr.organization_id, pk=team_id).exists()
     return team_id in team_ids
 
 

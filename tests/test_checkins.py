@@ -436,3 +436,51 @@ def test_completion_by_week(org, cycle, team, kr, objective):
     last, previous = weeks[-1], weeks[-2]
     assert (last.done, last.total) == (2, 2)
     assert (previous.done, previous.total) == (1, 2) or previous.week_start < cycle.start
+
+
+def test_kr_history_query_count_is_constant(org, kr, member, as_user,
+                                            django_assert_num_queries):
+    client = as_user(member)
+    url = reverse("checkins:kr", kwargs={"org_slug": org.slug, "pk": kr.pk})
+    for _ in range(2):
+        CheckInFactory(key_result=kr, author=member)
+    small = _count(client, url)
+    for _ in range(30):
+        CheckInFactory(key_result=kr, author=member)
+    # 1 session, 2 user, 3 membership, 4 the KR (with objective, cycle, team, owner, KPI),
+    # 5 its row (annotated), 6 my team ids, 7 check-ins with authors, 8 nav memberships
+    with django_assert_num_queries(8):
+        response = client.get(url)
+    assert response.content.decode().count("<tr>") == 32 + 1
+    assert small == 8
+
+
+def test_checkin_from_the_kr_page_without_htmx_comes_back_with_a_message(org, kr, member,
+                                                                        as_user):
+    client = as_user(member)
+    url = reverse("checkins:kr", kwargs={"org_slug": org.slug, "pk": kr.pk})
+    page = client.get(url).content.decode()
+    assert f'action="{row_url(org, kr)}"' in page and "hx-post" not in page
+    response = client.post(row_url(org, kr), {f"kr{kr.pk}-value": "250",
+                                              f"kr{kr.pk}-status": "on_track", "next": url},
+                           follow=True)
+    html = response.content.decode()
+    assert response.redirect_chain == [(url, 303)]
+    assert "Checked in: Backlog 420 to 100" in html and "250" in html
+
+
+def test_summary_card_refreshes_alone(org, team, kr, member, as_user):
+    client = as_user(member)
+    post_row(client, org, kr, value="250")
+    response = client.get(team_url(org, team), HTTP_HX_REQUEST="true",
+                          HTTP_HX_TARGET="ci-summary")
+    html = response.content.decode()
+    assert html.lstrip().startswith('<div class="card" id="ci-summary"')
+    assert "<strong>1</strong> of 1 checked in this week" in html
+
+
+def test_row_from_my_page_names_the_team(org, kr, leader, as_user, team):
+    response = as_user(leader).post(
+        row_url(org, kr), {f"kr{kr.pk}-value": "250", f"kr{kr.pk}-status": "on_track",
+                           "mode": "mine"}, HTTP_HX_REQUEST="true")
+    assert f"{team.name} · {kr.objective.title}" in response.content.decode()
