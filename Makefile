@@ -37,8 +37,10 @@ worker: venv
 beat: venv
 	$(BIN)/celery -A config beat -l info
 
+# Needs PostgreSQL + Redis on 127.0.0.1. Creates/migrates headway_bench, seeds the large
+# organisation if it is not there yet, measures, writes bench/RESULTS.md (see bench/README.md).
 bench: venv
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles

@@ -6,8 +6,9 @@
 
 Standard library only, plus the project's own code (Django) for seeding, the query counts
 and the KPI evaluation. Environment (defaults in brackets):
-DATABASE_URL [postgres://postgres@127.0.0.1:5432/headway_bench], REDIS_URL
-[redis://127.0.0.1:6379/0], BENCH_PORT [8119]. The database is created if missing.
+BENCH_DATABASE_URL [the DATABASE_URL server, or 127.0.0.1:5432, database headway_bench, or
+headway_bench_quick with --quick], REDIS_URL [redis://127.0.0.1:6379/0], BENCH_PORT [8119].
+The database is created if missing; the seed is reused when it has the wanted scale.
 See bench/README.md for what is measured and how.
 """
 
@@ -55,8 +56,19 @@ def log(msg: str) -> None:
 # --- Environment, database, seeding ------------------------------------------------------
 
 
+def bench_database_url(quick: bool) -> str:
+    """BENCH_DATABASE_URL, else the server of DATABASE_URL (or the local one) with a database
+    of its own: headway_bench (headway_bench_quick for --quick, so CI never reseeds it)."""
+    if os.environ.get("BENCH_DATABASE_URL"):
+        return os.environ["BENCH_DATABASE_URL"]
+    base = urllib.parse.urlparse(os.environ.get("DATABASE_URL") or DEFAULT_DB)
+    if not base.scheme.startswith("postgres"):
+        base = urllib.parse.urlparse(DEFAULT_DB)
+    return base._replace(path="/headway_bench" + ("_quick" if quick else "")).geturl()
+
+
 def setup_env(args) -> dict:
-    os.environ.setdefault("DATABASE_URL", DEFAULT_DB)
+    os.environ["DATABASE_URL"] = bench_database_url(args.quick)
     os.environ.setdefault("REDIS_URL", DEFAULT_REDIS)
     os.environ.setdefault("SECRET_KEY", "bench-" + secrets.token_urlsafe(48))
     os.environ["CELERY_QUEUE"] = QUEUE
@@ -329,9 +341,14 @@ def count_queries(pages: list[Page], user, post_forms: list[tuple[str, dict]]) -
 
 
 def measure_latency(port: int, cookies: dict, page: Page, n: int, warmup: int,
-                    forms: list[tuple[str, dict]]) -> None:
+                    forms: list[tuple[str, dict]], budget: float) -> None:
+    """`warmup` + `n` requests, one after the other; a slow page stops after `budget`
+    seconds once it has 3 samples (the report says how many were taken)."""
     s = Session(port, cookies)
+    t_start = time.monotonic()
     for i in range(warmup + n):
+        if len(page.lat) >= 3 and time.monotonic() - t_start > budget:
+            break
         if page.method == "GET":
             status, body, elapsed, _ = s.request("GET", page.path)
         else:
@@ -348,10 +365,11 @@ def measure_latency(port: int, cookies: dict, page: Page, n: int, warmup: int,
 
 
 def measure_concurrent(port: int, cookies: dict, jobs: list[tuple[Page, int]],
-                       clients: int, per_client: int,
-                       forms: list[tuple[str, dict]]) -> tuple[float, int, int, list[float]]:
+                       clients: int, per_client: int, forms: list[tuple[str, dict]],
+                       budget: float) -> tuple[float, int, int, list[float]]:
     """`clients` threads, each with its own connection, each sends `per_client` requests
-    cycling through `jobs`. Returns (requests/s, requests, errors, latencies)."""
+    cycling through `jobs` (a client stops early once `budget` seconds have passed).
+    Returns (requests/s, requests, errors, latencies)."""
     lock = threading.Lock()
     done = [0, 0]
     lats: list[float] = []
@@ -360,7 +378,10 @@ def measure_concurrent(port: int, cookies: dict, jobs: list[tuple[Page, int]],
     def worker(ci: int):
         s = Session(port, cookies)
         start.wait()
+        t_start = time.monotonic()
         for i in range(per_client):
+            if i and time.monotonic() - t_start > budget:
+                break
             page, _ = jobs[(ci + i) % len(jobs)]
             if page.method == "GET":
                 status, _, elapsed, _ = s.request("GET", page.path)
@@ -579,6 +600,7 @@ def machine() -> dict:
         "cpus": os.cpu_count(), "cpu": cpu, "memory_gb": round(mem_kb / 1024 / 1024, 1),
         "python": platform.python_version(), "django": django.get_version(),
         "postgresql": pg, "os": platform.platform(),
+        "load": " ".join(f"{x:.2f}" for x in os.getloadavg()),
     }
 
 
@@ -604,7 +626,7 @@ def build_report(args, info, counts, pages, mixed, ev, commands, started, seed_s
     w("")
     w(f"- CPUs: {info['cpus']} ({info['cpu']}), memory {info['memory_gb']} GB")
     w(f"- Python {info['python']}, Django {info['django']}, PostgreSQL {info['postgresql']}")
-    w(f"- {info['os']}")
+    w(f"- {info['os']}; load average at the start {info['load']}")
     w(f"- gunicorn: {args.workers} sync workers on 127.0.0.1; DEBUG off; Celery worker "
       f"`--pool solo -c 1` on Redis")
     w("")
@@ -622,18 +644,20 @@ def build_report(args, info, counts, pages, mixed, ev, commands, started, seed_s
     w("")
     w("## Pages")
     w("")
-    w(f"One client: {args.requests} requests per page after {args.warmup} warm-up "
-      f"requests. 8 clients: {args.per_client} requests each. Queries: one request in "
-      f"process (django.test.Client + CaptureQueriesContext), after one warm-up.")
+    w(f"One client: up to {args.requests} requests per page after {args.warmup} warm-up "
+      f"requests (a page stops after {args.page_budget:.0f} s once it has 3 samples; "
+      f"*n* below). 8 clients: up to {args.per_client} requests each"
+      f"{' (per page: skipped with --quick)' if args.quick else ''}. Queries: one request "
+      f"in process (django.test.Client + CaptureQueriesContext), after one warm-up.")
     w("")
-    w("| Page | p50 ms | p95 ms | × floor | req/s, 8 clients | SQL queries | target | |")
-    w("|---|---:|---:|---:|---:|---:|---|---|")
+    w("| Page | p50 ms | p95 ms | n | × floor | req/s, 8 clients | SQL queries | target | |")
+    w("|---|---:|---:|---:|---:|---:|---:|---|---|")
     for p in pages:
         if not p.path:
-            w(f"| {p.label} | — | — | — | — | — | | not built |")
+            w(f"| {p.label} | — | — | — | — | — | — | | {p.note or 'not built'} |")
             continue
         if not p.lat:
-            w(f"| {p.label} | — | — | — | — | {p.queries or '—'} | | {p.note or 'no data'} |")
+            w(f"| {p.label} | — | — | — | — | — | {p.queries or '—'} | | {p.note or 'no data'} |")
             continue
         p50, p95 = statistics.median(p.lat), percentile(p.lat, 0.95)
         ratio = (p50 / floor_p50) if floor_p50 else None
@@ -645,7 +669,7 @@ def build_report(args, info, counts, pages, mixed, ev, commands, started, seed_s
             target = f"p50 < {TARGET_PAGE_P50_MS} ms, ≤ {TARGET_FLOOR_RATIO}× floor"
             ok = p50 * 1000 < TARGET_PAGE_P50_MS and (ratio is None or ratio <= TARGET_FLOOR_RATIO)
         extra = f" {p.errors} errors" if p.errors else ""
-        w(f"| {p.label} | {fmt_ms(p50)} | {fmt_ms(p95)} | "
+        w(f"| {p.label} | {fmt_ms(p50)} | {fmt_ms(p95)} | {len(p.lat)} | "
           f"{'—' if ratio is None else f'{ratio:.1f}'} | "
           f"{'—' if p.rps8 is None else f'{p.rps8:.1f}'} | {p.queries if p.queries is not None else '—'} | "
           f"{target} | {verdict(ok)}{extra} |")
@@ -712,6 +736,8 @@ def main(argv=None) -> int:
     ap.add_argument("--requests", type=int, default=None, help="requests per page, one client")
     ap.add_argument("--warmup", type=int, default=None)
     ap.add_argument("--per-client", type=int, default=None, help="requests per client, 8 clients")
+    ap.add_argument("--page-budget", type=float, default=None,
+                    help="seconds per page and measure before a slow page stops [60; 5 quick]")
     ap.add_argument("--naive-limit", type=int, default=None,
                     help="evaluate only the first N KPIs the naive way [all]")
     ap.add_argument("--skip-worker", action="store_true", help="no Celery worker measures")
@@ -719,10 +745,13 @@ def main(argv=None) -> int:
                                                    "with --quick]")
     args = ap.parse_args(argv)
     args.scale = args.scale or ("small" if args.quick else "large")
-    args.workers = args.workers or 2 * (os.cpu_count() or 1) + 1
-    args.requests = args.requests or (5 if args.quick else 40)
+    args.workers = args.workers or (2 if args.quick else 2 * (os.cpu_count() or 1) + 1)
+    args.requests = args.requests or (3 if args.quick else 40)
     args.warmup = args.warmup if args.warmup is not None else (1 if args.quick else 3)
-    args.per_client = args.per_client or (2 if args.quick else 10)
+    args.per_client = args.per_client or (1 if args.quick else 10)
+    args.page_budget = args.page_budget or (5.0 if args.quick else 60.0)
+    if args.naive_limit is None and args.quick:
+        args.naive_limit = 100
     output = Path(args.output) if args.output else (
         ROOT / "bench" / "out" / "RESULTS-quick.md" if args.quick else ROOT / "bench" / "RESULTS.md")
     (ROOT / "bench" / "out").mkdir(exist_ok=True)
@@ -739,6 +768,7 @@ def main(argv=None) -> int:
     import django
 
     django.setup()
+    info = machine()
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
 
@@ -795,20 +825,22 @@ def main(argv=None) -> int:
             if not p.path:
                 continue
             log(f"one client: {p.label} ({p.path})")
-            measure_latency(args.port, cookies, p, args.requests, args.warmup, forms)
+            measure_latency(args.port, cookies, p, args.requests, args.warmup, forms,
+                            args.page_budget)
             log(f"  p50 {fmt_ms(statistics.median(p.lat))} ms, p95 "
                 f"{fmt_ms(percentile(p.lat, 0.95))} ms, {p.queries} queries")
         for p in pages:
-            if not p.path:
+            if not p.path or args.quick:
                 continue
             rps, n, errors, _ = measure_concurrent(args.port, cookies, [(p, 1)], 8,
-                                                   args.per_client, forms)
+                                                   args.per_client, forms, args.page_budget)
             p.rps8 = rps
             p.errors += errors
             log(f"8 clients: {p.label}: {rps:.1f} req/s")
         jobs = [(p, 1) for p in pages if p.path and not p.is_floor and p.method == "GET"]
         if jobs:
-            mixed = measure_concurrent(args.port, cookies, jobs, 8, args.per_client * 3, forms)
+            mixed = measure_concurrent(args.port, cookies, jobs, 8, args.per_client * 3, forms,
+                                       args.page_budget * 2)
             log(f"8 clients, mixed pages: {mixed[0]:.1f} req/s")
         stop(gunicorn)
         gunicorn = None
@@ -830,7 +862,7 @@ def main(argv=None) -> int:
             log("KPI evaluation through the worker (kpis.tasks.evaluate_all)")
             evaluate_through_worker(org, ev, worker, timeout=600)
             log("one data point → health through the worker")
-            point_to_health(org, user, ev, 5 if args.quick else 10)
+            point_to_health(org, user, ev, 3 if args.quick else 10)
             if ev.p2h:
                 log(f"  median {statistics.median(ev.p2h) * 1000:.0f} ms, "
                     f"max {max(ev.p2h) * 1000:.0f} ms")
@@ -838,13 +870,29 @@ def main(argv=None) -> int:
         stop(gunicorn)
         stop(worker)
 
-    info = machine()
     report = build_report(args, info, counts, pages, mixed, ev, commands, started, seed_s)
     output.write_text(report)
+    if not args.quick and not args.output:
+        quote_in_readme(report)
     print()
     print(report)
     log(f"wrote {output.relative_to(ROOT) if output.is_relative_to(ROOT) else output}")
     return 0
+
+
+def quote_in_readme(report: str) -> None:
+    """Copy the figures (from "## Data" on) between the markers of bench/README.md."""
+    readme = ROOT / "bench" / "README.md"
+    text = readme.read_text()
+    start, end = "<!-- bench:results -->", "<!-- /bench:results -->"
+    if start not in text or end not in text:
+        return
+    body = report[report.index("## Data"):] if "## Data" in report else report
+    body = body.replace("\n## ", "\n### ").replace("## Data", "### Data", 1)
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
+    stamp = report.splitlines()[2] if len(report.splitlines()) > 2 else ""
+    readme.write_text(f"{head}{start}\n{stamp}\n\n{body.strip()}\n{end}{tail}")
 
 
 def seeded_counts(org) -> dict:
