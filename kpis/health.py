@@ -64,8 +64,12 @@ def spec_for(kpi: Kpi) -> E.KpiSpec:
     )
 
 
-def kr_reached(kr: dict) -> bool:
-    """Whether a key result (as a values() dict) has reached its target."""
+def kr_reached(kr: dict, kpi: Kpi | None = None) -> bool:
+    """Whether a key result (as a values() dict) has reached its target.
+
+    The direction comes from start → target; when they are equal, from the KPI's target
+    rule (a KR linked to an "at most" KPI is reached at or below its target).
+    """
     if kr["kind"] == "milestone":
         return bool(kr["done"])
     current = kr["current_value"]
@@ -74,6 +78,12 @@ def kr_reached(kr: dict) -> bool:
     start, target = kr["start_value"], kr["target_value"]
     if kr["kind"] == "guardrail":
         return current <= target if kr.get("guard") == "at_most" else current >= target
+    if target == start and kpi is not None:
+        if kpi.target_rule == Kpi.TargetRule.AT_MOST:
+            return current <= target
+        if kpi.target_rule == Kpi.TargetRule.BETWEEN and kpi.target_upper is not None:
+            return kpi.target_value <= current <= kpi.target_upper
+        return current >= target
     return current <= target if target < start else current >= target
 
 
@@ -205,7 +215,7 @@ def _evaluate_chunk(kpi_ids: Sequence[int], today: dt.date, started: dt.datetime
             if (
                 kpi.intent == Kpi.Intent.IMPROVE
                 and linked
-                and any(kr_reached(kr) for kr in linked)
+                and any(kr_reached(kr, kpi) for kr in linked)
                 and E.ready_for_sustain(result)
             ):
                 sustain_ids.append(kpi.pk)

@@ -67,7 +67,11 @@ def start_and_target(kpi: Kpi, health: KpiHealth | None) -> tuple[float, float]:
         target = high if level > high else low if level < low else (low + high) / 2
     else:
         target = kpi.target_value
-    return float(level), float(target)
+    # The current level in the KPI's own precision (a centre line of 35.35 min reads 35 min).
+    start = round(float(level), kpi.decimals)
+    if start == target and level != target:  # do not round the gap away
+        start = round(float(level), kpi.decimals + 2)
+    return start, float(target)
 
 
 @transaction.atomic

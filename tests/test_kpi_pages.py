@@ -114,7 +114,7 @@ def test_detail_shows_chart_table_history(org, viewer, as_user):
     r = as_user(viewer).get(url("detail", pk=kpi.pk))
     html = r.content.decode()
     assert r.status_code == 200
-    assert 'data-target="xmr-chart"' in html and "Process limits" in html
+    assert 'data-target="xmr-chart"' in html and "Natural process limits" in html
     assert "Health history" in html and "Add or correct a value" not in html  # viewer
 
 
@@ -283,6 +283,21 @@ def test_candidates_page(org, viewer, candidate, as_user):
     html = r.content.decode()
     assert "Reply time" in html and "Off target for 2 periods" in html
     assert "Promote" not in html  # viewer: no actions
+
+
+@pytest.mark.parametrize("n", [2, 8])
+def test_candidates_query_count_does_not_grow(org, viewer, as_user, django_assert_num_queries,
+                                              n):
+    for i in range(n):
+        kpi = KpiFactory(organization=org, name=f"C{i}", decimals=0)
+        DataPoint.objects.bulk_create([DataPoint(kpi=kpi, period_start=p, value=v) for p, v in
+                                       zip(weeks_back(6), [25, 27, 26, 28, 52, 55], strict=True)])
+    health.evaluate_all()
+    c = as_user(viewer)
+    # session, user, membership, switcher, candidate KPIs + health/team/owner, recent points
+    with django_assert_num_queries(6):
+        r = c.get(url("candidates"))
+    assert r.content.decode().count("Off target for 2 periods") == n
 
 
 def test_dismiss_from_candidates(org, leader, member, candidate, as_user):
