@@ -1,0 +1,115 @@
+"""OKR admin: key results inline under their objective, in the objective's organisation."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from accounts.models import Role
+from okrs.models import KeyResult
+from tests.factories import (
+    CycleFactory,
+    KeyResultFactory,
+    KpiFactory,
+    MembershipFactory,
+    ObjectiveFactory,
+    OrganizationFactory,
+    UserFactory,
+)
+
+
+@pytest.fixture
+def staff_client(org):
+    user = UserFactory(is_staff=True)
+    MembershipFactory(user=user, organization=org, role=Role.ADMIN)
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def form_data(html: str) -> dict:
+    """Management forms of the page, to post inline rows."""
+    return dict(re.findall(
+        r'<input type="hidden" name="([^"]+-(?:TOTAL|INITIAL|MIN_NUM|MAX_NUM)_FORMS)"'
+        r'[^>]*value="([^"]*)"', html))
+
+
+def objective_payload(objective) -> dict:
+    return {"cycle": objective.cycle_id, "title": objective.title, "kind": objective.kind,
+            "state": objective.state, "progress_from": objective.progress_from,
+            "order": objective.order}
+
+
+def kr_row(prefix: str, i: int, **values) -> dict:
+    row = {"title": "Cut reply time", "kind": "metric", "unit": "h", "start_value": 10,
+           "target_value": 5, "current_value": 10, "guard": "", "weight": 1, "order": 0}
+    row.update(values)
+    return {f"{prefix}-{i}-{k}": v for k, v in row.items()}
+
+
+@pytest.fixture
+def setup(org, member):
+    objective = ObjectiveFactory(organization=org, cycle=CycleFactory(organization=org))
+    other = OrganizationFactory(name="Other zqxb", slug="other")
+    foreign_kpi = KpiFactory(organization=other, name="Foreign zqxb")
+    stranger = UserFactory()
+    MembershipFactory(user=stranger, organization=other, role=Role.MEMBER)
+    return objective, foreign_kpi, stranger
+
+
+def post_with_row(client, objective, **row):
+    url = reverse("admin:okrs_objective_change", args=[objective.pk])
+    page = client.get(url)
+    assert page.status_code == 200
+    data = {**form_data(page.content.decode()), **objective_payload(objective)}
+    prefix = next(k for k in data if k.endswith("-TOTAL_FORMS")).rsplit("-", 1)[0]
+    data[f"{prefix}-TOTAL_FORMS"] = "1"
+    data.update(kr_row(prefix, 0, **row))
+    return client.post(url, data)
+
+
+def test_key_result_added_inline_takes_the_objectives_organisation(
+        staff_client, org, setup, member):
+    objective, kpi, _ = setup
+    own_kpi = KpiFactory(organization=org)
+    response = post_with_row(staff_client, objective, owner=member.pk, kpi=own_kpi.pk)
+    assert response.status_code == 302
+    kr = KeyResult.objects.get(objective=objective)
+    assert kr.organization_id == org.pk and kr.kpi == own_kpi and kr.owner == member
+
+
+@pytest.mark.parametrize("field", ["kpi", "owner"])
+def test_inline_key_result_refuses_foreign_rows(staff_client, setup, field):
+    objective, kpi, stranger = setup
+    value = kpi.pk if field == "kpi" else stranger.pk
+    response = post_with_row(staff_client, objective, **{field: value})
+    assert response.status_code == 200
+    errors = [f.errors for f in response.context["inline_admin_formsets"][0].formset.forms]
+    assert any(field in e for e in errors)
+    assert not KeyResult.objects.filter(objective=objective).exists()
+
+
+def test_key_result_cannot_move_to_a_foreign_objective(staff_client, org):
+    kr = KeyResultFactory(objective=ObjectiveFactory(organization=org))
+    other = OrganizationFactory(slug="else")
+    foreign = ObjectiveFactory(organization=other)
+    url = reverse("admin:okrs_keyresult_change", args=[kr.pk])
+    response = staff_client.post(url, {
+        "objective": foreign.pk, "title": kr.title, "kind": "metric", "start_value": 0,
+        "target_value": 100, "current_value": 0, "weight": 1, "order": 0})
+    assert response.status_code == 200
+    kr.refresh_from_db()
+    assert kr.objective.organization_id == org.pk
+
+
+def test_checkins_are_read_only(staff_client, org):
+    from tests.factories import CheckInFactory
+
+    checkin = CheckInFactory(key_result=KeyResultFactory(objective=ObjectiveFactory(
+        organization=org)))
+    assert staff_client.get(reverse("admin:okrs_checkin_add")).status_code == 403
+    page = staff_client.get(reverse("admin:okrs_checkin_change", args=[checkin.pk]))
+    assert page.status_code == 200 and b'name="_save"' not in page.content
