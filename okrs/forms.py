@@ -64,6 +64,11 @@ class ObjectiveForm(forms.ModelForm):
         if instance is not None:
             parents = parents.exclude(pk__in={instance.pk} | descendant_ids(organization,
                                                                             instance.pk))
+            if instance.parent_id:  # keep the current parent choosable, even if now closed
+                parents = parents | (Objective.objects.alive()
+                                     .filter(organization=organization, pk=instance.parent_id)
+                                     .exclude(pk__in=descendant_ids(organization, instance.pk))
+                                     .select_related("cycle"))
         self.fields["parent"].queryset = parents
         self.fields["parent"].label_from_instance = lambda o: f"{o.title} ({o.cycle.name})"
         self.fields["parent"].empty_label = "Not aligned"
