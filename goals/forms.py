@@ -37,8 +37,10 @@ class PillarForm(VersionedForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["order"].required = False
+        self.fields["order"].help_text = "Pillars are shown in this order; empty puts it last."
         if not self.instance.pk:
             del self.fields["archived"]
+            self.fields["order"].initial = None
 
     def validate_unique(self):  # the service checks names within the organisation
         pass
