@@ -367,10 +367,21 @@ class OrgScopedAdmin(_ScopedPermissions, admin.ModelAdmin):
         queryset = scope_queryset(queryset, request)
         return super().get_search_results(request, queryset, search_term)
 
+    def _single_org(self, request) -> bool:
+        return not is_superadmin(request) and len(admin_org_roles(request)) == 1
+
+    def get_list_display(self, request):
+        columns = list(super().get_list_display(request))
+        if self._single_org(request) and len(columns) > 1:
+            columns = [c for c in columns if c != "organization"]  # always the same one
+        return columns
+
     def get_list_filter(self, request):
         """Relation filters list only related rows present in the (scoped) changelist."""
         out = []
         for item in super().get_list_filter(request):
+            if item == "organization" and self._single_org(request):
+                continue
             if isinstance(item, str):
                 try:
                     field = get_fields_from_path(self.model, item)[-1]
