@@ -53,6 +53,12 @@ def redis_down(settings):
     app.conf.update(old)
     app.pool.force_close_all()
     app._pool = None
+    # The producer pool keeps a reference to the closed connection pool: drop it too,
+    # or every later test that queues a task fails with "Acquire on closed pool".
+    app.amqp._producer_pool = None
+    from kombu import pools
+
+    pools.reset()  # kombu's global producer pools hold the closed pool as well
 
 
 @pytest.fixture
