@@ -12,8 +12,10 @@ class KeyResultInline(OrgScopedTabularInline):
     model = KeyResult
     fk_name = "objective"
     extra = 0
+    # The current value comes from check-ins (or the linked KPI), never typed here.
     fields = ["title", "kind", "unit", "start_value", "target_value", "current_value", "guard",
               "done", "weight", "owner", "kpi", "order"]
+    readonly_fields = ["current_value"]
     autocomplete_fields = ["kpi"]
     show_change_link = True
 
@@ -63,7 +65,9 @@ class KeyResultAdmin(OrgScopedAdmin):
     fields = ["organization", "objective", "title", "kind", "unit", "start_value",
               "target_value", "current_value", "guard", "done", "weight", "owner", "kpi",
               "status", "last_checkin_at", "final_value", "final_score", "order", "deleted_at"]
-    readonly_fields = ["status", "last_checkin_at", "final_value", "final_score", "deleted_at"]
+    # Values and status come from check-ins (append-only) and the cycle's closing.
+    readonly_fields = ["current_value", "status", "last_checkin_at", "final_value", "final_score",
+                       "deleted_at"]
 
 
 @admin.register(CheckIn)
