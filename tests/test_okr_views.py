@@ -488,3 +488,49 @@ def test_query_count_does_not_grow(page, as_user, leader, member_of, django_asse
     expected = {"list": 10, "detail": 11, "goal": 9}[page]
     with django_assert_num_queries(expected):
         client.get(path)
+
+
+def test_every_page_renders_for_its_role(as_user, admin_user, org, objective):
+    kr = objective.key_results.first()
+    ini = Initiative.objects.create(organization=org, key_result=kr, title="Work",
+                                    owner=admin_user)
+    client = as_user(admin_user)
+    paths = [
+        url("okrs:goal", org), url("okrs:list", org),
+        url("okrs:objective", org, pk=objective.pk),
+        url("okrs:objective_create", org) + f"?parent={objective.pk}&cycle=abc",
+        url("okrs:objective_edit", org, pk=objective.pk),
+        url("okrs:objective_delete", org, pk=objective.pk),
+        url("okrs:kr_create", org, pk=objective.pk), url("okrs:kr_edit", org, pk=kr.pk),
+        url("okrs:kr_delete", org, pk=kr.pk),
+        url("okrs:cycle_close", org, pk=objective.cycle_id),
+        url("okrs:carry_over", org, pk=objective.cycle_id),
+        url("initiatives:create", org) + f"?key_result={kr.pk}",
+        url("initiatives:create", org) + f"?objective={objective.pk}",
+        url("initiatives:edit", org, pk=ini.pk), url("initiatives:delete", org, pk=ini.pk),
+        url("goals:goal_edit", org), url("goals:pillars", org), url("goals:cycles", org),
+        url("goals:cycle_create", org),
+    ]
+    for path in paths:
+        assert client.get(path).status_code == 200, path
+
+
+def test_goal_page_without_goal_pillars_or_cycle(as_user, viewer, org):
+    html = as_user(viewer).get(url("okrs:goal", org)).content.decode()
+    assert "No ultimate goal yet" in html and "No pillars yet" in html
+    PillarFactory(organization=org, name="Lonely")
+    html = as_user(viewer).get(url("okrs:goal", org)).content.decode()
+    assert "Lonely" in html
+
+
+def test_goal_page_for_a_closed_cycle_uses_frozen_scores(as_user, leader, viewer, org, cycle,
+                                                         objective):
+    from okrs import services
+
+    pillar = PillarFactory(organization=org, name="Customers")
+    Objective.objects.filter(pk=objective.pk).update(pillar=pillar)
+    services.cycle_close(cycle=cycle, actor=leader, version=cycle.version,
+                         decisions={objective.pk: {"score": 0.8}})
+    KeyResult.objects.filter(objective=objective).update(current_value=0)
+    html = as_user(viewer).get(url("okrs:goal", org) + f"?cycle={cycle.pk}").content.decode()
+    assert "80 %" in html
