@@ -18,6 +18,7 @@ from django.utils import timezone
 from accounts.audit import audit_record, diff, snapshot
 from accounts.models import Membership, Organization, User
 from goals.models import Cycle
+from kpis.models import DataPoint
 from okrs import progress as P
 from okrs.models import CheckIn, KeyResult, Objective
 from okrs.selectors import descendant_ids, kr_input
@@ -210,6 +211,14 @@ def objective_duplicate(*, objective: Objective, actor: User,
 # --------------------------------------------------------------- key results
 
 
+def _kpi_latest(kpi) -> float | None:
+    """The KPI's newest data point, which a linked KR tracks."""
+    if kpi is None:
+        return None
+    return (DataPoint.objects.filter(kpi=kpi).order_by("-period_start")
+            .values_list("value", flat=True).first())
+
+
 @transaction.atomic
 def key_result_create(*, objective: Objective, actor: User,
                       data: Mapping[str, Any]) -> KeyResult:
@@ -217,7 +226,9 @@ def key_result_create(*, objective: Objective, actor: User,
     data = _clean_kr_data({k: v for k, v in data.items() if k in KR_FIELDS})
     _check_related(objective.organization, data)
     if data.get("current_value") is None and data.get("kind") != KeyResult.Kind.MILESTONE:
-        data["current_value"] = data.get("start_value")
+        data["current_value"] = _kpi_latest(data.get("kpi"))
+        if data["current_value"] is None:
+            data["current_value"] = data.get("start_value")
     last = KeyResult.objects.filter(objective=objective).aggregate(m=Max("order"))["m"]
     kr = KeyResult.objects.create(organization=objective.organization, objective=objective,
                                   order=(last if last is not None else -1) + 1, **data)
@@ -236,6 +247,11 @@ def key_result_update(*, key_result: KeyResult, actor: User, version: int,
     data.setdefault("kind", fresh.kind)
     data = _clean_kr_data(data)
     _check_related(fresh.organization, data)
+    kpi = data.get("kpi")
+    if kpi is not None and kpi.pk != fresh.kpi_id and data["kind"] != KeyResult.Kind.MILESTONE:
+        latest = _kpi_latest(kpi)  # a newly linked KPI gives the KR its value
+        if latest is not None:
+            data["current_value"] = latest
     before = snapshot(fresh, KR_FIELDS)
     KeyResult.objects.filter(pk=fresh.pk, version=version).update(
         **data, version=F("version") + 1, updated_at=timezone.now())

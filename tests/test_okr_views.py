@@ -534,3 +534,23 @@ def test_goal_page_for_a_closed_cycle_uses_frozen_scores(as_user, leader, viewer
     KeyResult.objects.filter(objective=objective).update(current_value=0)
     html = as_user(viewer).get(url("okrs:goal", org) + f"?cycle={cycle.pk}").content.decode()
     assert "80 %" in html
+
+
+def test_kr_linked_to_a_kpi_takes_its_latest_value(as_user, leader, org, objective):
+    from tests.factories import DataPointFactory, KpiFactory
+
+    kpi = KpiFactory(organization=org)
+    DataPointFactory(kpi=kpi, period_start=dt.date(2026, 1, 5), value=40)
+    DataPointFactory(kpi=kpi, period_start=dt.date(2026, 1, 12), value=35)
+    data = {"title": "Reply time 45 to 30", "kind": "metric", "start_value": 45,
+            "target_value": 30, "weight": 1, "kpi": kpi.pk}
+    assert as_user(leader).post(url("okrs:kr_create", org, pk=objective.pk), data
+                                ).status_code == 302
+    kr = KeyResult.objects.get(title="Reply time 45 to 30")
+    assert kr.current_value == 35
+    other = objective.key_results.exclude(pk=kr.pk).first()
+    edit = {"title": other.title, "kind": "metric", "start_value": 80, "target_value": 90,
+            "weight": 1, "kpi": kpi.pk, "version": other.version}
+    assert as_user(leader).post(url("okrs:kr_edit", org, pk=other.pk), edit).status_code == 302
+    other.refresh_from_db()
+    assert other.kpi == kpi and other.current_value == 35
