@@ -554,3 +554,34 @@ def test_kr_linked_to_a_kpi_takes_its_latest_value(as_user, leader, org, objecti
     assert as_user(leader).post(url("okrs:kr_edit", org, pk=other.pk), edit).status_code == 302
     other.refresh_from_db()
     assert other.kpi == kpi and other.current_value == 35
+
+
+GARBAGE = [{}, {"title": "x" * 500, "version": "abc", "cycle": "'; drop", "parent": "-1",
+                "kr-TOTAL_FORMS": "abc", "start_value": "1e400", "target_value": "NaN",
+                "weight": "-3", "percent_complete": "999", "due_date": "2026-13-45",
+                "score_1": "inf", "confirm": "on", "target": "0", "objectives": ["x"],
+                "start": "yesterday", "end": "", "order": "-1"}]
+
+
+@pytest.mark.parametrize("data", GARBAGE)
+def test_garbage_posts_never_fail_with_500(data, as_user, admin_user, org, objective):
+    kr = objective.key_results.first()
+    ini = Initiative.objects.create(organization=org, key_result=kr, title="Work")
+    client = as_user(admin_user)
+    client.raise_request_exception = False
+    paths = [
+        url("okrs:objective_create", org), url("okrs:objective_edit", org, pk=objective.pk),
+        url("okrs:kr_create", org, pk=objective.pk), url("okrs:kr_edit", org, pk=kr.pk),
+        url("okrs:kr_move", org, pk=kr.pk, direction="sideways"),
+        url("okrs:cycle_close", org, pk=objective.cycle_id),
+        url("okrs:carry_over", org, pk=objective.cycle_id),
+        url("initiatives:create", org) + f"?key_result={kr.pk}",
+        url("initiatives:create", org),
+        url("initiatives:edit", org, pk=ini.pk),
+        url("goals:goal_edit", org), url("goals:pillars", org), url("goals:cycle_create", org),
+    ]
+    for path in paths:
+        response = client.post(path, data)
+        assert response.status_code < 500, (path, response.status_code)
+    objective.refresh_from_db()
+    assert objective.title == "Delight customers" and objective.cycle.state == "open"
