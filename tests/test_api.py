@@ -203,3 +203,11 @@ def test_cycle_objectives_and_krs(org, admin_api):
     (obj,) = r.json()
     assert obj["title"] == "Grow" and obj["key_results"][0]["progress"] == 0.5
     assert admin_api.get(f"/cycles/{foreign_cycle.pk}/objectives").status_code == 404
+
+
+def test_docs_page_is_served_without_cdn_or_inline_script():
+    r = Client().get("/api/v1/docs")
+    assert r.status_code == 200
+    html = r.content.decode()
+    assert "/api/v1/kpis/{kpi_id}/points" in html
+    assert "cdn" not in html.lower() and "<script" not in html
