@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
+from django_htmx.http import reswap, retarget, trigger_client_event
 
 from accounts.access import has_role, org_view
 from accounts.models import Role
@@ -238,9 +239,25 @@ def kr_create(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             _apply_errors(form, exc)
         else:
+            if request.htmx:  # inline add on the objective page: refresh the KR list
+                response = _krs_partial(request, obj)
+                retarget(response, "#krs")
+                reswap(response, "innerHTML")
+                return trigger_client_event(response, "toast", "Key result added")
             messages.success(request, "Key result added.")
             return redirect(_objective_url(request, obj))
-    return render(request, "okrs/kr_form.html", {"form": form, "o": obj, "kr": None})
+    template = "okrs/kr_form.html#form" if request.htmx else "okrs/kr_form.html"
+    return render(request, template, {"form": form, "o": obj, "kr": None,
+                                      "inline": bool(request.htmx)})
+
+
+def _krs_partial(request, obj) -> HttpResponse:
+    obj = get_objective_for_member(request, obj.pk)
+    detail = selectors.objective_detail(organization=request.org, objective=obj)
+    return render(request, "okrs/objective.html#krs", {
+        "o": obj, "d": detail, "row": detail.row, "can_edit": True,
+        "can_add_initiative": True, "user_id": request.user.pk, "is_leader": True,
+        "status_labels": selectors.STATUS_LABELS})
 
 
 @org_view(Role.LEADER)
@@ -305,12 +322,7 @@ def kr_move(request: HttpRequest, pk: int, direction: str) -> HttpResponse:
         messages.error(request, " ".join(exc.messages))
         return redirect(_objective_url(request, obj))
     if request.htmx:
-        obj = get_objective_for_member(request, obj.pk)
-        detail = selectors.objective_detail(organization=request.org, objective=obj)
-        return render(request, "okrs/objective.html#krs", {
-            "o": obj, "d": detail, "row": detail.row, "can_edit": True,
-            "can_add_initiative": True, "user_id": request.user.pk, "is_leader": True,
-            "status_labels": selectors.STATUS_LABELS})
+        return _krs_partial(request, obj)
     return redirect(_objective_url(request, obj))
 
 

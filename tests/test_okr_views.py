@@ -585,3 +585,19 @@ def test_garbage_posts_never_fail_with_500(data, as_user, admin_user, org, objec
         assert response.status_code < 500, (path, response.status_code)
     objective.refresh_from_db()
     assert objective.title == "Delight customers" and objective.cycle.state == "open"
+
+
+def test_inline_kr_add_with_htmx(as_user, leader, org, objective):
+    client = as_user(leader)
+    form = client.get(url("okrs:kr_create", org, pk=objective.pk), HTTP_HX_REQUEST="true")
+    assert form.status_code == 200 and "<html" not in form.content.decode()
+    assert 'hx-target="#kr-new"' in form.content.decode()
+    bad = client.post(url("okrs:kr_create", org, pk=objective.pk),
+                      {"title": "", "kind": "metric"}, HTTP_HX_REQUEST="true")
+    assert bad.status_code == 200 and "This field is required" in bad.content.decode()
+    ok = client.post(url("okrs:kr_create", org, pk=objective.pk),
+                     {"title": "NPS 30 to 45", "kind": "metric", "start_value": 30,
+                      "target_value": 45, "weight": 1}, HTTP_HX_REQUEST="true")
+    assert ok.status_code == 200
+    assert ok["HX-Retarget"] == "#krs" and "toast" in ok["HX-Trigger"]
+    assert "NPS 30 to 45" in ok.content.decode() and "CSAT 80 to 90" in ok.content.decode()
