@@ -16,7 +16,13 @@ from django.utils import timezone
 from accounts.models import AuditEntry, Role
 from kpis import periods as P
 from kpis.models import DataPoint, DataPointRevision, HealthEvent, Kpi, KpiHealth, TargetChange
-from tests.factories import DataPointFactory, KpiFactory, MembershipFactory, TeamFactory, UserFactory
+from tests.factories import (
+    DataPointFactory,
+    KpiFactory,
+    MembershipFactory,
+    TeamFactory,
+    UserFactory,
+)
 
 
 @pytest.fixture
