@@ -276,6 +276,9 @@ def test_edit_objective_bumps_version(as_user, leader, org, objective):
     assert response.status_code == 302
     objective.refresh_from_db()
     assert objective.title == "Delight every customer" and objective.version == 2
+    html = as_user(leader).get(url("okrs:objective", org, pk=objective.pk)).content.decode()
+    assert "Changes to this objective" in html
+    assert "<del>Delight customers</del>" in html and "<ins>Delight every customer</ins>" in html
 
 
 def test_edit_objective_with_stale_version_is_refused(as_user, leader, org, objective):
@@ -483,9 +486,9 @@ def test_query_count_does_not_grow(page, as_user, leader, member_of, django_asse
     # Pinned: session, user, membership, other memberships (nav) and then:
     # list   - cycles, objectives, key results, teams, people, pillars            = 10
     # detail - objective, cycle's objectives, key results, parent chain, children,
-    #          initiatives, check-ins                                              = 11
+    #          initiatives, check-ins, audit trail (+1 per FK model named in it)  = 12
     # goal   - cycles, goal, pillars, objectives, key results                      = 9
-    expected = {"list": 10, "detail": 11, "goal": 9}[page]
+    expected = {"list": 10, "detail": 12, "goal": 9}[page]
     with django_assert_num_queries(expected):
         client.get(path)
 
