@@ -125,26 +125,46 @@ def kr_row(kr: KeyResult, *, now: dt.datetime, closed: bool) -> KRRow:
     return KRRow(kr=kr, progress=value, status=status)
 
 
-def cycle_objectives_qs(organization: Organization, cycle: Cycle):
+# Columns the list pages read (`light=True`): fewer instances and timestamps to build on
+# large organisations. Anything else on these rows would be a query per row: the query
+# count tests at two sizes catch that.
+LIGHT_OBJECTIVE_FIELDS = (
+    "id", "organization_id", "title", "cycle", "owner", "team", "pillar", "parent", "kind",
+    "state", "progress_from", "closing_status", "score", "order", "carried_from_id",
+    "cycle__id", "cycle__name", "cycle__start", "cycle__end", "cycle__state",
+    "cycle__parent_id", "cycle__organization_id", "owner__id", "owner__name",
+    "owner__email", "team__id", "team__name", "team__slug", "pillar__id", "pillar__name",
+    "parent__id", "parent__title",
+)
+LIGHT_KR_FIELDS = (
+    "id", "organization_id", "objective_id", "title", "kind", "unit", "start_value",
+    "target_value", "current_value", "guard", "done", "weight", "owner_id", "kpi_id",
+    "status", "last_checkin_at", "final_value", "final_score", "order", "created_at",
+)
+
+
+def cycle_objectives_qs(organization: Organization, cycle: Cycle, *, light: bool = False):
     """Alive objectives of a cycle and of the cycles inside it (quarters of a year)."""
-    return (
+    qs = (
         Objective.objects.alive()
         .filter(organization=organization)
         .filter(Q(cycle=cycle) | Q(cycle__parent=cycle))
         .select_related("owner", "team", "pillar", "parent", "cycle")
         .order_by("order", "id")
     )
+    return qs.only(*LIGHT_OBJECTIVE_FIELDS) if light else qs
 
 
 def cycle_progress(*, organization: Organization, cycle: Cycle,
-                   now: dt.datetime | None = None) -> CycleProgress:
+                   now: dt.datetime | None = None, light: bool = False) -> CycleProgress:
     """Progress, status and expected progress of every objective of a cycle.
 
-    Two queries: objectives, then key results.
+    Two queries: objectives, then key results. `light=True` loads only the columns the
+    list pages show (no KR owner/KPI rows, no descriptions) — for large cycles.
     """
     now = now or timezone.now()
     today = timezone.localtime(now, organization.tz).date()
-    objectives = list(cycle_objectives_qs(organization, cycle))
+    objectives = list(cycle_objectives_qs(organization, cycle, light=light))
     ids = [o.id for o in objectives]
     krs_by_obj: dict[int, list[KeyResult]] = {i: [] for i in ids}
     if ids:
@@ -153,9 +173,9 @@ def cycle_progress(*, organization: Organization, cycle: Cycle,
             .filter(organization=organization)
             .filter(Q(objective__cycle=cycle) | Q(objective__cycle__parent=cycle))
             .filter(objective__deleted_at__isnull=True)
-            .select_related("owner", "kpi")
             .order_by("order", "id")
         )
+        krs = krs.only(*LIGHT_KR_FIELDS) if light else krs.select_related("owner", "kpi")
         for kr in krs:
             krs_by_obj.setdefault(kr.objective_id, []).append(kr)
 

@@ -58,7 +58,8 @@ def goal(request: HttpRequest) -> HttpResponse:
     cycle = _pick_cycle(request, cycles)
     the_goal = goal_selectors.active_goal(org)  # 1 query
     pillars = goal_selectors.pillars_for(org)  # 1 query
-    cp = selectors.cycle_progress(organization=org, cycle=cycle) if cycle else None  # 2
+    cp = (selectors.cycle_progress(organization=org, cycle=cycle, light=True)
+          if cycle else None)  # 2 queries
     pillar_rows = []
     if cp is not None:
         ids = [p.pk for p in pillars]
@@ -90,7 +91,8 @@ def okr_list(request: HttpRequest) -> HttpResponse:
     cycle = _pick_cycle(request, cycles)
     f = {k: request.GET.get(k, "").strip() for k in ("team", "owner", "pillar", "status",
                                                       "state")}
-    cp = selectors.cycle_progress(organization=org, cycle=cycle) if cycle else None  # 2
+    cp = (selectors.cycle_progress(organization=org, cycle=cycle, light=True)
+          if cycle else None)  # 2 queries
     rows = selectors.filter_rows(cp.rows, **f) if cp else []
     groups = selectors.group_by_team(rows)
     ctx = {
