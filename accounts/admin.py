@@ -280,7 +280,7 @@ class InvitationAdmin(OrgScopedAdmin):
         now = timezone.now()
         count = 0
         with transaction.atomic():
-            for invitation in queryset.select_for_update().filter(
+            for invitation in queryset.select_for_update(of=("self",)).filter(
                     accepted_at__isnull=True, revoked_at__isnull=True):
                 invitation.revoked_at = now
                 invitation.save(update_fields=["revoked_at"])
@@ -350,7 +350,7 @@ class ApiTokenAdmin(OrgScopedAdmin):
         now = timezone.now()
         count = 0
         with transaction.atomic():
-            for token in queryset.select_for_update().filter(revoked_at__isnull=True):
+            for token in queryset.select_for_update(of=("self",)).filter(revoked_at__isnull=True):
                 token.revoked_at = now
                 token.save(update_fields=["revoked_at"])
                 audit_record(organization=token.organization, actor=request.user,
