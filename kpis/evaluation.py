@@ -101,9 +101,16 @@ def evaluate(
     latest_value = values[-1] if n else None
     latest_period = periods[-1] if n else None
     status = R.target_status(latest_value, rule, low, high)
-    statuses = [R.target_status(v, rule, low, high) for v in values]
-    off_streak = R.off_target_streak(statuses)
-    on_streak = R.on_target_streak(statuses)
+    # Streaks of the newest periods: walk back only as far as they go.
+    off_streak = on_streak = 0
+    if status in (R.ON_TARGET, R.OFF_TARGET):
+        for v in reversed(values):
+            if R.target_status(v, rule, low, high) != status:
+                break
+            if status == R.ON_TARGET:
+                on_streak += 1
+            else:
+                off_streak += 1
     stale = P.is_stale(latest_period, today, spec.frequency)
 
     a = analyse(
@@ -116,6 +123,10 @@ def evaluate(
     signals = []
     current_unfavourable = []
     for s in a.signals:
+        # Only current signals make the health (and are stored); the KPI's page draws the
+        # whole history from the points.
+        if max(s.indices) < n - CURRENT_WINDOW:
+            continue
         jump = None
         if s.chart == "mr":
             jump = "above" if values[s.index] > values[s.index - 1] else "below"
@@ -130,7 +141,6 @@ def evaluate(
             jump=jump,
         )
         first = min(s.indices)
-        current = max(s.indices) >= n - CURRENT_WINDOW
         reason = R.reason_signal(
             rule=s.rule,
             chart=s.chart,
@@ -146,15 +156,15 @@ def evaluate(
             "side": s.side,
             "jump": jump,
             "index": s.index,
-            "indices": list(s.indices),
+            "length": len(s.indices),
             "period": periods[s.index].isoformat(),
             "since": periods[first].isoformat(),
             "favourable": favourable,
-            "current": current,
+            "current": True,
             "reason": reason,
         }
         signals.append(entry)
-        if current and favourable is False:
+        if favourable is False:
             current_unfavourable.append(entry)
 
     cap = R.capability(a.lower_limit, a.upper_limit, rule, low, high) or ""

@@ -104,14 +104,32 @@ def improving_key_results(kpi_ids: Iterable[int]) -> dict[int, list[dict]]:
 
 
 def points_by_kpi(kpi_ids: Iterable[int]) -> dict[int, list[tuple[dt.date, float]]]:
+    """Every point of these KPIs, oldest first, in one query.
+
+    On PostgreSQL the rows are read with a plain cursor (the sweep reads a million of
+    them; the ORM's per-row work is a third of the time); elsewhere through the ORM.
+    """
+    from django.db import connection
+
     from .models import DataPoint
 
+    ids = list(kpi_ids)
     out: dict[int, list[tuple[dt.date, float]]] = defaultdict(list)
-    rows = (
-        DataPoint.objects.filter(kpi_id__in=list(kpi_ids))
-        .order_by("kpi_id", "period_start")
-        .values_list("kpi_id", "period_start", "value")
-    )
+    if connection.vendor == "postgresql":
+        table = DataPoint._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT kpi_id, period_start, value FROM {table} "  # noqa: S608 (no user input)
+                "WHERE kpi_id = ANY(%s) ORDER BY kpi_id, period_start",
+                [ids],
+            )
+            rows = cursor.fetchall()
+    else:
+        rows = (
+            DataPoint.objects.filter(kpi_id__in=ids)
+            .order_by("kpi_id", "period_start")
+            .values_list("kpi_id", "period_start", "value")
+        )
     for kpi_id, period, value in rows:
         out[kpi_id].append((period, value))
     return out
@@ -120,6 +138,7 @@ def points_by_kpi(kpi_ids: Iterable[int]) -> dict[int, list[tuple[dt.date, float
 @dataclass
 class ChunkOutcome:
     evaluated: int = 0
+    changed: int = 0
     events: int = 0
     back_to_sustain: int = 0
 
@@ -134,7 +153,26 @@ def _status_message(kpi: Kpi, result: E.Result) -> str:
     return f"{value} against {R.describe_target(kpi.target_rule, low, high, kpi.unit, kpi.decimals)}"
 
 
+# The fields compared to decide whether a health row really changed (evaluated_at aside).
+COMPARED = [f for f in HEALTH_FIELDS if f != "evaluated_at"]
+
+
+@dataclass
+class _Old:
+    """An existing health row, read as plain values (no model instances)."""
+
+    values: tuple
+
+    def __getattr__(self, name):
+        return self.values[COMPARED.index(name)]
+
+
 def _evaluate_chunk(kpi_ids: Sequence[int], today: dt.date, started: dt.datetime) -> ChunkOutcome:
+    """Evaluate one chunk in one transaction: 6 reads/writes whatever its size.
+
+    Only rows that really changed are rewritten (one upsert); the others only get their
+    ``evaluated_at`` moved (one UPDATE). Events are inserted in one statement.
+    """
     outcome = ChunkOutcome()
     with transaction.atomic():
         # Lock the KPIs of this chunk (PostgreSQL) so two evaluations of the same KPI
@@ -147,11 +185,15 @@ def _evaluate_chunk(kpi_ids: Sequence[int], today: dt.date, started: dt.datetime
         if not kpis:
             return outcome
         ids = [k.pk for k in kpis]
-        healths = {h.kpi_id: h for h in KpiHealth.objects.filter(kpi_id__in=ids)}
+        healths = {
+            row[0]: _Old(row[1:])
+            for row in KpiHealth.objects.filter(kpi_id__in=ids).values_list("kpi_id", *COMPARED)
+        }
         points = points_by_kpi(ids)
         krs = improving_key_results(ids)
 
-        rows: list[KpiHealth] = []
+        changed: list[KpiHealth] = []
+        unchanged: list[int] = []
         events: list[HealthEvent] = []
         sustain_ids: list[int] = []
         for kpi in kpis:
@@ -165,28 +207,20 @@ def _evaluate_chunk(kpi_ids: Sequence[int], today: dt.date, started: dt.datetime
                 previous_candidate=old.candidate if old else E.NOT_CANDIDATE,
                 dismissed_keys=old.dismissed_keys if old else (),
             )
-            dismissed_keys = (old.dismissed_keys if old else []) if result.candidate == E.DISMISSED else []
-            row = KpiHealth(
-                kpi=kpi,
-                status=result.status,
-                is_stale=result.is_stale,
-                latest_value=result.latest_value,
-                latest_period=result.latest_period,
-                points_count=result.points_count,
-                center=result.center,
-                lower_limit=result.lower_limit,
-                upper_limit=result.upper_limit,
-                upper_range_limit=result.upper_range_limit,
-                signals=result.signals,
-                has_unfavourable_signal=result.has_unfavourable_signal,
-                capability=result.capability,
-                candidate=result.candidate,
-                candidate_reason=result.candidate_reason,
-                reason_keys=result.reason_keys,
-                dismissed_keys=dismissed_keys,
-                evaluated_at=started,
+            dismissed_keys = (
+                (old.dismissed_keys if old else []) if result.candidate == E.DISMISSED else []
             )
-            rows.append(row)
+            new = (
+                result.status, result.is_stale, result.latest_value, result.latest_period,
+                result.points_count, result.center, result.lower_limit, result.upper_limit,
+                result.upper_range_limit, result.signals, result.has_unfavourable_signal,
+                result.capability, result.candidate, result.candidate_reason,
+                result.reason_keys, dismissed_keys,
+            )
+            if old is not None and old.values == new:
+                unchanged.append(kpi.pk)
+            else:
+                changed.append(KpiHealth(kpi=kpi, evaluated_at=started, **dict(zip(COMPARED, new, strict=True))))
 
             old_status = old.status if old else KpiHealth.Status.NO_DATA
             old_stale = old.is_stale if old else False
@@ -226,19 +260,23 @@ def _evaluate_chunk(kpi_ids: Sequence[int], today: dt.date, started: dt.datetime
                             f"unfavourable signal: back to business as usual (sustain).",
                 ))
 
-        KpiHealth.objects.bulk_create(
-            rows,
-            update_conflicts=True,
-            unique_fields=["kpi"],
-            update_fields=HEALTH_FIELDS,
-        )
+        if changed:
+            KpiHealth.objects.bulk_create(
+                changed,
+                update_conflicts=True,
+                unique_fields=["kpi"],
+                update_fields=HEALTH_FIELDS,
+            )
+        if unchanged:
+            KpiHealth.objects.filter(kpi_id__in=unchanged).update(evaluated_at=started)
         if events:
             HealthEvent.objects.bulk_create(events)
         if sustain_ids:
             Kpi.objects.filter(pk__in=sustain_ids, intent=Kpi.Intent.IMPROVE).update(
                 intent=Kpi.Intent.SUSTAIN, updated_at=timezone.now()
             )
-        outcome.evaluated = len(rows)
+        outcome.evaluated = len(kpis)
+        outcome.changed = len(changed)
         outcome.events = len(events)
         outcome.back_to_sustain = len(sustain_ids)
     return outcome
@@ -254,6 +292,7 @@ def evaluate_kpis(kpi_ids: Iterable[int], *, today: dt.date | None = None,
     for i in range(0, len(ids), chunk_size):
         part = _evaluate_chunk(ids[i : i + chunk_size], today, started)
         total.evaluated += part.evaluated
+        total.changed += part.changed
         total.events += part.events
         total.back_to_sustain += part.back_to_sustain
     return total
@@ -312,6 +351,7 @@ def evaluate_all(*, today: dt.date | None = None, chunk_size: int = CHUNK_SIZE,
                 break
             part = _evaluate_chunk(ids, today, started)
             total.evaluated += part.evaluated
+            total.changed += part.changed
             total.events += part.events
             total.back_to_sustain += part.back_to_sustain
             last_pk = ids[-1]

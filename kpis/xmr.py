@@ -171,82 +171,83 @@ def analyse(
 
 
 def _detect(xs, mrs, start, center, unpl, lnpl, url) -> list[Signal]:
+    # Each line is turned once into the two thresholds "strictly beyond" means (the line
+    # plus or minus its tolerance), so the loops below are plain comparisons: this runs
+    # for every KPI on every sweep.
     n = len(xs)
     signals: list[Signal] = []
+    above_u = unpl + _tol(unpl)
+    below_l = lnpl - _tol(lnpl)
+    above_c = center + _tol(center)
+    below_c = center - _tol(center)
+    upper_half = (center + unpl) / 2
+    lower_half = (center + lnpl) / 2
+    above_uh = upper_half + _tol(upper_half)
+    below_lh = lower_half - _tol(lower_half)
+    above_url = url + _tol(url)
 
     # Rule 1, X chart: outside the natural process limits.
     for i in range(start, n):
-        if _above(xs[i], unpl):
+        x = xs[i]
+        if x > above_u:
             signals.append(Signal(rule=1, chart="x", index=i, side=ABOVE))
-        elif _below(xs[i], lnpl):
+        elif x < below_l:
             signals.append(Signal(rule=1, chart="x", index=i, side=BELOW))
 
     # Rule 1, mR chart: a moving range above the upper range limit.
     for i in range(start + 1, n):
-        if _above(mrs[i], url):
+        if mrs[i] > above_url:
             signals.append(Signal(rule=1, chart="mr", index=i, side=ABOVE, indices=(i - 1, i)))
 
     # Rule 2: runs of eight or more on one side. One signal per run; ``index`` is the
-    # eighth point (the one that completes the signal), ``indices`` the whole run.
+    # eighth point (the one that completes the signal), ``indices`` the whole run. A point
+    # on the centre line (side None) ends a run and starts none.
     run_side = None
-    run: list[int] = []
-
-    def close_run():
-        if len(run) >= RUN_LENGTH:
-            signals.append(
-                Signal(
-                    rule=2, chart="x", index=run[RUN_LENGTH - 1], side=run_side, indices=tuple(run)
-                )
-            )
-
-    for i in range(start, n):
-        side = ABOVE if _above(xs[i], center) else BELOW if _below(xs[i], center) else None
-        if side is not None and side == run_side:
-            run.append(i)
-            continue
-        close_run()
-        run_side, run = side, ([i] if side else [])
-    close_run()
+    run_start = start
+    for i in range(start, n + 1):
+        if i < n:
+            x = xs[i]
+            side = ABOVE if x > above_c else BELOW if x < below_c else None
+            if side is not None and side == run_side:
+                continue
+        else:
+            side = None
+        if run_side is not None and i - run_start >= RUN_LENGTH:
+            signals.append(Signal(rule=2, chart="x", index=run_start + RUN_LENGTH - 1,
+                                  side=run_side, indices=tuple(range(run_start, i))))
+        run_side, run_start = side, i
 
     # Rule 3: three out of four successive points beyond the same halfway line. Windows
     # that overlap make one signal; ``index`` is the point completing the first window,
     # ``indices`` the points beyond the line in all of them.
-    upper_half = (center + unpl) / 2
-    lower_half = (center + lnpl) / 2
-    for side, beyond in (
-        (ABOVE, lambda v: _above(v, upper_half)),
-        (BELOW, lambda v: _below(v, lower_half)),
-    ):
-        cluster: set[int] = set()
-        completing = None
-        last_window_end = None
-        for end in range(start + 3, n):
-            window = range(end - 3, end + 1)
-            hits = [i for i in window if beyond(xs[i])]
-            if len(hits) < 3:
-                continue
-            if last_window_end is not None and end - 3 <= last_window_end:
-                cluster.update(hits)
-            else:
-                if cluster:
-                    signals.append(
-                        Signal(
-                            rule=3,
-                            chart="x",
-                            index=completing,
-                            side=side,
-                            indices=tuple(sorted(cluster)),
-                        )
-                    )
-                cluster = set(hits)
-                completing = max(hits)
-            last_window_end = end
-        if cluster:
-            signals.append(
-                Signal(
-                    rule=3, chart="x", index=completing, side=side, indices=tuple(sorted(cluster))
-                )
-            )
+    if n - start >= 4:
+        for side, flags in (
+            (ABOVE, [x > above_uh for x in xs]),
+            (BELOW, [x < below_lh for x in xs]),
+        ):
+            cluster: set[int] = set()
+            completing = None
+            last_window_end = None
+            count = flags[start] + flags[start + 1] + flags[start + 2]
+            for end in range(start + 3, n):
+                count += flags[end]
+                if end - 4 >= start:
+                    count -= flags[end - 4]
+                if count < 3:
+                    continue
+                hits = [i for i in range(end - 3, end + 1) if flags[i]]
+                if last_window_end is not None and end - 3 <= last_window_end:
+                    cluster.update(hits)
+                else:
+                    if cluster:
+                        signals.append(Signal(rule=3, chart="x", index=completing, side=side,
+                                              indices=tuple(sorted(cluster))))
+                    cluster = set(hits)
+                    completing = hits[-1]
+                last_window_end = end
+            if cluster:
+                signals.append(Signal(rule=3, chart="x", index=completing, side=side,
+                                      indices=tuple(sorted(cluster))))
 
     signals.sort(key=lambda s: (s.index, s.rule, s.chart))
     return signals

@@ -140,6 +140,16 @@ def test_one_sweep_at_a_time(kpis):
     assert lock.locked_until is None and lock.last_count == 3
 
 
+def test_a_second_sweep_only_moves_evaluated_at(kpis):
+    first = health.evaluate_all()
+    assert first.changed == 3
+    before = dict(KpiHealth.objects.values_list("kpi_id", "evaluated_at"))
+    second = health.evaluate_all()
+    assert second.evaluated == 3 and second.changed == 0 and second.events == 0
+    after = dict(KpiHealth.objects.values_list("kpi_id", "evaluated_at"))
+    assert all(after[k] > before[k] for k in before)
+
+
 def test_chunks_read_points_in_one_query_each(kpis, django_assert_num_queries):
     ids = [k.pk for k in kpis]
     # savepoint, kpis (for update), health rows, points, linked key results, upsert, events,
