@@ -111,8 +111,8 @@ class KpiRow:
 
 
 def kpi_rows(org: Organization, *, intent: str | None = None, team: Team | None = None,
-             ids=None, where: Q | None = None, limit: int | None = None,
-             order_by: tuple = ("team__name", "name"),
+             ids=None, where: Q | None = None, limit: int | None = None, offset: int = 0,
+             order_by: tuple = ("team__name", "name", "id"),
              spark_points: int = SPARK_POINTS) -> list[KpiRow]:
     """Active KPIs with their health and their newest points, in two queries."""
     qs = (Kpi.objects.filter(organization=org, active=True)
@@ -126,7 +126,7 @@ def kpi_rows(org: Organization, *, intent: str | None = None, team: Team | None 
     if ids is not None:
         qs = qs.filter(pk__in=list(ids))
     if limit is not None:
-        qs = qs[:limit]
+        qs = qs[offset:offset + limit]
     kpis = list(qs)  # query 1: KPIs + health + team + owner
     rows = {k.pk: KpiRow(kpi=k, health=_health(k)) for k in kpis}
     if rows and spark_points:
@@ -166,12 +166,14 @@ def _counts_list(counts) -> list[tuple[str, str, int]]:
             if counts.get(s, 0) or s in ("off_target", "on_target")]
 
 
-def kpi_status_counts(org: Organization, *, intent: str | None = None
-                      ) -> list[tuple[str, str, int]]:
+def kpi_status_counts(org: Organization, *, intent: str | None = None,
+                      where: Q | None = None) -> list[tuple[str, str, int]]:
     """Counts of active KPIs by status (stale counted apart), in one aggregate query."""
     qs = Kpi.objects.filter(organization=org, active=True)
     if intent:
         qs = qs.filter(intent=intent)
+    if where is not None:
+        qs = qs.filter(where)
     counts: Counter = Counter()
     for row in qs.values("health__status", "health__is_stale").annotate(n=Count("id")):
         key = "stale" if row["health__is_stale"] else (row["health__status"] or "no_data")
@@ -181,6 +183,73 @@ def kpi_status_counts(org: Organization, *, intent: str | None = None
 
 ATTENTION = (Q(health__status=KpiHealth.Status.OFF_TARGET) | Q(health__is_stale=True)
              | Q(health__has_unfavourable_signal=True))
+
+# The buckets of kpi_status_counts, as filters (stale wins over the target status).
+STATUS_FILTERS = {
+    "off_target": Q(health__status=KpiHealth.Status.OFF_TARGET, health__is_stale=False),
+    "stale": Q(health__is_stale=True),
+    "on_target": Q(health__status=KpiHealth.Status.ON_TARGET, health__is_stale=False),
+    "no_target": Q(health__status=KpiHealth.Status.NO_TARGET, health__is_stale=False),
+    "no_data": Q(health__isnull=True) | Q(health__status=KpiHealth.Status.NO_DATA,
+                                          health__is_stale=False),
+}
+
+OPERATIONS_PAGE_SIZE = 60
+
+
+@dataclass
+class OperationsPage:
+    teams: list[Team]
+    team: Team | None
+    team_value: str  # "", "none" or a team slug
+    status: str
+    counts: list
+    total: int  # sustain KPIs matching the filters
+    rows: list[KpiRow]
+    page: int
+    pages: int
+
+    @property
+    def groups(self):
+        return group_by_team(self.rows)
+
+    @property
+    def filtered(self) -> bool:
+        return bool(self.team_value or self.status)
+
+
+def operations_filter(org: Organization, teams: list[Team], team_value: str, status: str
+                      ) -> tuple[Q, Team | None, str, str]:
+    where = Q()
+    team = None
+    if team_value == "none":
+        where &= Q(team__isnull=True)
+    else:
+        team = next((t for t in teams if t.slug == team_value), None)
+        team_value = team.slug if team else ""
+        if team:
+            where &= Q(team=team)
+    status = status if status in STATUS_FILTERS else ""
+    return where, team, team_value, status
+
+
+def operations_page(org: Organization, *, team_value: str = "", status: str = "",
+                    page: int = 1, per_page: int = OPERATIONS_PAGE_SIZE) -> OperationsPage:
+    """The sustain KPIs, filtered and one page of them, in five queries: teams, counts,
+    total, the page's KPIs, their points."""
+    teams = list(Team.objects.filter(organization=org).order_by("name"))  # 1
+    where, team, team_value, status = operations_filter(org, teams, team_value, status)
+    counts = kpi_status_counts(org, intent=Kpi.Intent.SUSTAIN, where=where)  # 1
+    if status:
+        where &= STATUS_FILTERS[status]
+    total = (Kpi.objects.filter(organization=org, active=True, intent=Kpi.Intent.SUSTAIN)
+             .filter(where).count())  # 1
+    pages = max(1, -(-total // per_page))
+    page = min(max(1, page), pages)
+    rows = kpi_rows(org, intent=Kpi.Intent.SUSTAIN, where=where, limit=per_page,
+                    offset=(page - 1) * per_page) if total else []  # 2
+    return OperationsPage(teams=teams, team=team, team_value=team_value, status=status,
+                          counts=counts, total=total, rows=rows, page=page, pages=pages)
 
 
 def group_by_team(rows: list[KpiRow]) -> list[tuple[Team | None, list[KpiRow]]]:
@@ -616,6 +685,9 @@ class Review:
     improve_without_okr: list[KpiRow]
     at_risk: list  # (ObjectiveRow, KRRow)
     at_risk_total: int = 0
+    improvements_total: int = 0
+    page: int = 1
+    pages: int = 1
 
 
 def _xmr_json(kpi: Kpi, periods, values) -> tuple[str, str]:
@@ -648,7 +720,11 @@ def _xmr_json(kpi: Kpi, periods, values) -> tuple[str, str]:
     return charts.to_json(fig), "; ".join(parts) + "."
 
 
-def review(org: Organization, cycle, cycles, links, *, now=None) -> Review:
+REVIEW_PAGE_SIZE = 10
+
+
+def review(org: Organization, cycle, cycles, links, *, now=None, page: int = 1,
+           per_page: int = REVIEW_PAGE_SIZE) -> Review:
     """Five queries with a cycle: objectives, KRs, targeted KPIs, their points, and the
     KPIs set to improve that no OKR targets."""
     from okrs import progress as P
@@ -667,7 +743,10 @@ def review(org: Organization, cycle, cycles, links, *, now=None) -> Review:
     cp = cycle_progress(organization=org, cycle=cycle, now=now)  # 2 queries
     rows = sorted(cp.by_id.values(), key=lambda r: (P.status_rank(r.status),
                                                      r.objective.order, r.objective.id))
-    improving = [r for r in rows if any(k.kr.kpi_id for k in r.krs)]
+    improving_all = [r for r in rows if any(k.kr.kpi_id for k in r.krs)]
+    pages = max(1, -(-len(improving_all) // per_page))
+    page = min(max(1, page), pages)
+    improving = improving_all[(page - 1) * per_page:page * per_page]
     kpi_ids = sorted({k.kr.kpi_id for r in improving for k in r.krs if k.kr.kpi_id})
     targeted: dict[int, TargetedKpi] = {}
     if kpi_ids:
@@ -711,4 +790,5 @@ def review(org: Organization, cycle, cycles, links, *, now=None) -> Review:
     return Review(cycle=cycle, cycles=cycles, cycle_progress=cp, improvements=improvements,
                   improve_without_okr=orphans,
                   at_risk=[(r, k) for r, k, _gap in at_risk[:AT_RISK_LIMIT]],
-                  at_risk_total=len(at_risk))
+                  at_risk_total=len(at_risk), improvements_total=len(improving_all),
+                  page=page, pages=pages)

@@ -4,6 +4,7 @@ their CSV exports. Views stay thin: reads are in dashboards.selectors."""
 from __future__ import annotations
 
 import json
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -13,7 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.access import get_in_org, get_team_for_member, has_role, org_view
-from accounts.models import Role
+from accounts.models import Role, Team
 from dashboards import selectors as S
 from dashboards.exports import csv_response, pct
 from dashboards.links import Links, first_url
@@ -60,14 +61,21 @@ def _kpi_links(request, rows) -> None:
 
 @org_view(Role.VIEWER)
 def operations(request: HttpRequest) -> HttpResponse:
-    rows = S.kpi_rows(request.org, intent=Kpi.Intent.SUSTAIN)
-    _kpi_links(request, rows)
+    try:
+        page = int(request.GET.get("page", "1"))
+    except ValueError:
+        page = 1
+    data = S.operations_page(request.org, team_value=request.GET.get("team", ""),
+                             status=request.GET.get("status", ""), page=page)
+    _kpi_links(request, data.rows)
     slug = request.org.slug
+    query = urlencode({k: v for k, v in (("team", data.team_value), ("status", data.status))
+                       if v})
     ctx = {
-        "groups": S.group_by_team(rows),
-        "counts": S.status_counts(rows),
-        "total": len(rows),
-        "attention": [r for r in rows if r.needs_attention],
+        "p": data,
+        "query": query,
+        "status_choices": list(S.KPI_STATUS_LABELS.items()),
+        "any_kpi": data.total or data.filtered or any(n for _k, _l, n in data.counts),
         "add_kpi_url": first_url(slug, "kpis:create", "kpis:kpi_create", "kpis:list"),
         "kpis_url": first_url(slug, "kpis:list"),
         "can_admin": has_role(request, Role.ADMIN),
@@ -92,7 +100,12 @@ def _kpi_csv_rows(rows):
 
 @org_view(Role.VIEWER)
 def operations_csv(request: HttpRequest) -> HttpResponse:
-    rows = S.kpi_rows(request.org, intent=Kpi.Intent.SUSTAIN, spark_points=0)
+    teams = list(Team.objects.filter(organization=request.org))
+    where, _team, _value, status = S.operations_filter(
+        request.org, teams, request.GET.get("team", ""), request.GET.get("status", ""))
+    if status:
+        where &= S.STATUS_FILTERS[status]
+    rows = S.kpi_rows(request.org, intent=Kpi.Intent.SUSTAIN, where=where, spark_points=0)
     return csv_response(f"{request.org.slug}-operations", KPI_CSV_HEADER, _kpi_csv_rows(rows))
 
 
@@ -391,7 +404,11 @@ def strategy_csv(request: HttpRequest) -> HttpResponse:
 def review(request: HttpRequest) -> HttpResponse:
     cycle, cycles = _map_cycle(request)
     links = Links(request.org.slug)
-    data = S.review(request.org, cycle, cycles, links)
+    try:
+        page = int(request.GET.get("page", "1"))
+    except ValueError:
+        page = 1
+    data = S.review(request.org, cycle, cycles, links, page=page)
     for r, _k in data.at_risk:
         r.url = links.obj("okrs:objective", r.objective.pk)
     for row in data.improve_without_okr:
@@ -408,7 +425,7 @@ def review(request: HttpRequest) -> HttpResponse:
 @org_view(Role.VIEWER)
 def review_csv(request: HttpRequest) -> HttpResponse:
     cycle, cycles = _map_cycle(request)
-    data = S.review(request.org, cycle, cycles, Links(request.org.slug))
+    data = S.review(request.org, cycle, cycles, Links(request.org.slug), per_page=10 ** 6)
     out = []
     for imp in data.improvements:
         r = imp.row

@@ -38,8 +38,38 @@ def test_operations_queries_do_not_grow(org, owner, as_user):
     small = count_queries(client, url("operations"))
     build_org(org, owner, 4)
     assert count_queries(client, url("operations")) == small
-    # session, user, membership (3); KPIs + health (1); points (1); nav (1)
-    assert small == 6
+    # session, user, membership (3); teams (1); status counts (1); total (1);
+    # the page's KPIs + health (1); their points (1); nav (1)
+    assert small == 9
+
+
+def test_operations_pages_and_filters(org, owner, as_user, settings):
+    from dashboards import selectors
+
+    support = TeamFactory(organization=org, name="Support", slug="support")
+    other = TeamFactory(organization=org, name="Other", slug="other")
+    for i in range(selectors.OPERATIONS_PAGE_SIZE + 5):
+        kpi = KpiFactory(organization=org, team=support, name=f"Support KPI {i:03d}")
+        KpiHealth.objects.create(kpi=kpi, status="off_target" if i % 2 else "on_target")
+    KpiFactory(organization=org, team=other, name="Other KPI")
+    client = as_user(owner)
+    first = client.get(url("operations")).content.decode()
+    assert "Page 1 of 2" in first and "Support KPI 000" in first
+    assert "Support KPI 064" not in first and "Other KPI" in first  # Other sorts first
+    second = client.get(url("operations") + "?page=2").content.decode()
+    assert "Support KPI 064" in second
+    assert client.get(url("operations") + "?page=abc").status_code == 200
+    assert client.get(url("operations") + "?page=99").status_code == 200  # last page
+    team_only = client.get(url("operations") + "?team=other").content.decode()
+    assert "Other KPI" in team_only and "Support KPI 000" not in team_only
+    off = client.get(url("operations") + "?team=support&status=off_target").content.decode()
+    assert "Support KPI 001" in off and "Support KPI 000" not in off
+    assert "Page 1 of 1" not in off  # 32 KPIs: one page, no pager
+    nothing = client.get(url("operations") + "?status=stale").content.decode()
+    assert "No KPI matches these filters." in nothing
+    assert client.get(url("operations") + "?team=globex-team&status=bogus").status_code == 200
+    csv = client.get(url("operations_csv") + "?team=other").content.decode("utf-8-sig")
+    assert "Other KPI" in csv and "Support KPI" not in csv
 
 
 def test_operations_csv(org, owner, as_user):

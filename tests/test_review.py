@@ -106,3 +106,23 @@ def test_review_csv(org, owner, as_user):
     text = as_user(owner).get(url("review_csv")).content.decode("utf-8-sig")
     assert "Improvement objective" in text and company[0].title in text
     assert "Targeted KPI" in text and improve[0].name in text
+
+
+def test_improvement_objectives_are_paged(org, owner, as_user):
+    from dashboards import selectors
+
+    cycle = CycleFactory(organization=org)
+    kpi = KpiFactory(organization=org, intent=Kpi.Intent.IMPROVE)
+    n = selectors.REVIEW_PAGE_SIZE + 2
+    for i in range(n):
+        obj = ObjectiveFactory(organization=org, cycle=cycle, title=f"Improve {i:02d}")
+        KeyResultFactory(objective=obj, kpi=kpi, current_value=99, status="on_track")
+    client = as_user(owner)
+    first = client.get(url("review")).content.decode()
+    assert "Improve 00" in first and f"Improve {n - 1:02d}" not in first
+    assert "Page 1 of 2" in first
+    second = client.get(url("review") + f"?cycle={cycle.pk}&page=2").content.decode()
+    assert f"Improve {n - 1:02d}" in second
+    assert client.get(url("review") + "?page=x").status_code == 200
+    csv = client.get(url("review_csv")).content.decode("utf-8-sig")
+    assert all(f"Improve {i:02d}" in csv for i in range(n))  # the CSV has them all
