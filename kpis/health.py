@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -28,9 +29,11 @@ from .models import EvaluationLock, HealthEvent, Kpi, KpiHealth
 
 logger = logging.getLogger(__name__)
 
-CHUNK_SIZE = 500
+CHUNK_SIZE = int(os.environ.get("HEADWAY_KPI_CHUNK_SIZE", "500") or 500)
 LOCK_NAME = "evaluate_all"
-LOCK_TTL = dt.timedelta(minutes=5)  # extended after every chunk
+# Extended after every chunk (well under a second each), so a sweep whose worker was
+# killed blocks the next one for at most this long.
+LOCK_TTL = dt.timedelta(seconds=90)
 
 # Objective states in which a linked key result counts as an active improvement OKR.
 IMPROVING_STATES = ("draft", "active")
