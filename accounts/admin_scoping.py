@@ -26,7 +26,7 @@ from collections.abc import Iterable
 from django import forms
 from django.contrib import admin
 from django.contrib.admin.filters import RelatedOnlyFieldListFilter
-from django.contrib.admin.utils import get_fields_from_path
+from django.contrib.admin.utils import flatten, get_fields_from_path
 from django.contrib.auth import get_user_model
 from django.core.exceptions import FieldDoesNotExist, ObjectDoesNotExist
 from django.db import models
@@ -197,6 +197,13 @@ def check_same_org(form: forms.BaseForm, org_id: int | None, *,
                 break
 
 
+VERSION_FIELD = "headway_version"
+
+
+def _versioned(model) -> bool:
+    return any(f.name == "version" for f in model._meta.fields)
+
+
 class SameOrgFormMixin:
     """Mixed into the admin's ModelForm by :meth:`OrgScopedAdmin.get_form`."""
 
@@ -225,8 +232,21 @@ class SameOrgFormMixin:
             return org_id_of(root) if isinstance(root, models.Model) else None
         return org_id_of(instance)
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if VERSION_FIELD in self.fields and self.instance.pk is not None:
+            self.fields[VERSION_FIELD].initial = self.instance.version
+
     def clean(self):
         cleaned = super().clean()
+        loaded = cleaned.get(VERSION_FIELD)
+        if loaded is not None and self.instance.pk is not None:
+            current = type(self.instance)._default_manager.filter(
+                pk=self.instance.pk).values_list("version", flat=True).first()
+            if loaded != current:
+                raise forms.ValidationError(
+                    "Someone else changed this since you opened the page. Reload it to see "
+                    "the current values, then make your change again.", code="stale")
         org_id = self.target_org_id()
         admin_ = self._scope_admin
         if org_id is not None:
@@ -410,7 +430,28 @@ class OrgScopedAdmin(_ScopedPermissions, admin.ModelAdmin):
             fields.remove("organization")
         return fields
 
+    # Editable definitions carry a version: a form opened before someone else's change is
+    # refused, never silently overwriting it (a hidden field, added to every versioned form).
+    check_version = True
+
+    def _checks_version(self, obj) -> bool:
+        return self.check_version and obj is not None and _versioned(self.model)
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if not self._checks_version(obj):
+            return fieldsets
+        names = [name for _, opts in fieldsets for name in flatten(opts["fields"])]
+        if VERSION_FIELD in names:
+            return fieldsets
+        (title, opts), *rest = fieldsets
+        return [(title, {**opts, "fields": [*opts["fields"], VERSION_FIELD]}), *rest]
+
     def get_form(self, request, obj=None, change=False, **kwargs):
+        if self._checks_version(obj):
+            base = kwargs.get("form", self.form)
+            kwargs["form"] = type(base.__name__, (base,), {
+                VERSION_FIELD: forms.IntegerField(widget=forms.HiddenInput, required=False)})
         form = super().get_form(request, obj, change, **kwargs)
         return type(form.__name__, (SameOrgFormMixin, form), {"_scope_admin": self})
 

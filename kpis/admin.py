@@ -163,6 +163,7 @@ def _csv_safe(text: str) -> str:
 class KpiAdmin(OrgScopedAdmin):
     form = KpiAdminForm
     audit = False  # the services record every change
+    check_version = False  # the form carries the model's own version (services check it)
     list_display = ["name", "organization", "team", "intent", "frequency", "target",
                     "health_status", "latest_value", "active"]
     list_filter = ["team", "intent", "health__status", "frequency", "active", "organization"]

@@ -113,3 +113,28 @@ def test_checkins_are_read_only(staff_client, org):
     assert staff_client.get(reverse("admin:okrs_checkin_add")).status_code == 403
     page = staff_client.get(reverse("admin:okrs_checkin_change", args=[checkin.pk]))
     assert page.status_code == 200 and b'name="_save"' not in page.content
+
+
+def test_a_stale_objective_form_is_refused(staff_client, org):
+    from okrs.models import Objective
+
+    objective = ObjectiveFactory(organization=org, cycle=CycleFactory(organization=org),
+                                 title="Mine")
+    url = reverse("admin:okrs_objective_change", args=[objective.pk])
+    page = staff_client.get(url).content.decode()
+    loaded = re.search(r'name="headway_version" value="(\d+)"', page)[1]
+    Objective.objects.filter(pk=objective.pk).update(title="Theirs", version=objective.version + 1)
+    data = {**form_data(page), **objective_payload(objective), "title": "Mine again",
+            "headway_version": loaded}
+    response = staff_client.post(url, data)
+    assert response.status_code == 200
+    assert "Someone else changed this" in str(response.context["adminform"].form.errors)
+    objective.refresh_from_db()
+    assert objective.title == "Theirs"
+    # With the current version it saves, and bumps the version for the app's forms.
+    page = staff_client.get(url).content.decode()
+    data = {**form_data(page), **objective_payload(objective), "title": "Mine again",
+            "headway_version": re.search(r'name="headway_version" value="(\d+)"', page)[1]}
+    assert staff_client.post(url, data).status_code == 302
+    objective.refresh_from_db()
+    assert (objective.title, objective.version) == ("Mine again", 3)

@@ -494,3 +494,14 @@ def test_scope_helpers_cover_every_tenant_model():
     for model in TENANT_MODELS:
         assert org_path_for(model) is not None, label(model)
     assert org_path_for(Group) is None
+
+
+@pytest.mark.parametrize("model", [m for m in TENANT_MODELS
+                                   if any(f.name == "version" for f in m._meta.fields)],
+                         ids=label)
+def test_versioned_change_forms_carry_the_version(admin_client, world, model):
+    """A form opened before someone else's change can be refused (see test_admin_okrs)."""
+    row = world["a"][model]
+    page = admin_client.get(url(model, "change", row.pk)).content.decode()
+    name = "version" if model is Kpi else "headway_version"
+    assert re.search(rf'type="hidden" name="{name}" value="{row.version}"', page), name
