@@ -211,3 +211,17 @@ def test_docs_page_is_served_without_cdn_or_inline_script():
     html = r.content.decode()
     assert "/api/v1/kpis/{kpi_id}/points" in html
     assert "cdn" not in html.lower() and "<script" not in html
+
+
+@pytest.mark.parametrize("n", [2, 10])
+def test_list_kpis_query_count_does_not_grow(org, admin_api, django_assert_num_queries, n):
+    from kpis import health
+
+    for i in range(n):
+        KpiFactory(organization=org, name=f"Q{i}")
+    health.evaluate_all()
+    admin_api.get("/kpis")  # the token's last_used_at is set on first use
+    # token (+org, user), membership, KPIs + health + team + owner
+    with django_assert_num_queries(3):
+        r = admin_api.get("/kpis")
+    assert len(r.json()) == n
