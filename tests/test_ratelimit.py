@@ -16,16 +16,24 @@ from accounts.models import Invitation, Organization, Role, User
 from accounts.services import invitation_create
 
 
+@pytest.fixture(autouse=True)
+def private_cache(settings):
+    """A cache of our own: never clear a shared Redis (CI uses it as the broker too)."""
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                                   "LOCATION": "ratelimit-tests"}}
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def limits(settings):
     """Turn the limits on (the suite turns them off) with small numbers."""
-    cache.clear()
     settings.RATELIMIT_ENABLED = True
     settings.HEADWAY_RATE_LIMITS = {"signup": (3, 3600), "invitation_send": (2, 3600),
                                     "invitation_accept": (3, 3600), "org_create": (2, 3600),
                                     "api": (2, 60)}
-    yield settings
-    cache.clear()
+    return settings
 
 
 def signup_data(n: int) -> dict:
@@ -36,7 +44,6 @@ def signup_data(n: int) -> dict:
 # --- The limiter --------------------------------------------------------------------------
 
 def test_hit_counts_per_scope_and_key_within_a_window():
-    cache.clear()
     now = 1_000_000.0
     assert ratelimit.hit("signup", "ip:1", limit=2, window=60, now=now) is None
     assert ratelimit.hit("signup", "ip:1", limit=2, window=60, now=now + 1) is None
@@ -59,7 +66,6 @@ def test_limits_can_be_overridden_and_unknown_scopes_fail(settings):
 
 
 def test_disabled_limiter_never_limits(settings):
-    cache.clear()
     settings.RATELIMIT_ENABLED = False
     settings.HEADWAY_RATE_LIMITS = {"api": (1, 60)}
     request = RequestFactory().get("/api/v1/kpis")
@@ -191,11 +197,13 @@ def test_new_organisations_are_limited_per_user(owner, as_user, limits):
 def test_limiter_fails_open_when_the_cache_is_down(client, limits, monkeypatch):
     """Redis down: sign-up still works (no limit rather than no site)."""
 
-    def broken(*args, **kwargs):
-        raise ConnectionError("cache down")
+    class DownCache:
+        def add(self, *args, **kwargs):
+            raise ConnectionError("cache down")
 
-    monkeypatch.setattr(ratelimit.cache, "add", broken)
-    monkeypatch.setattr(ratelimit.cache, "incr", broken)
+        incr = set = add
+
+    monkeypatch.setattr(ratelimit, "cache", DownCache())
     url = reverse("accounts:signup")
     for n in range(5):
         assert client.post(url, signup_data(n)).status_code == 302

@@ -29,14 +29,15 @@ document.addEventListener('securitypolicyviolation', function (e) {
 """
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
     if not Path(CHROMIUM).exists():
         pytest.skip("needs /usr/bin/chromium (run .ci/install-browser.sh)")
     from playwright.sync_api import sync_playwright
 
     # Playwright's sync API runs an event loop in this thread; the test code's ORM calls
-    # are still synchronous, so Django's async guard must be told (only while it runs).
+    # are still synchronous, so Django's async guard must be told — only while the
+    # browser runs (module scope: the tests of other modules never see the variable).
     old = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     try:
