@@ -317,3 +317,16 @@ def test_dashboard_progress_equals_okrs_progress_on_the_demo():
         assert page.status_code == 200
         assert f"{round(objectives[row.objective.pk] * 100)}%" in page.content.decode()
 
+
+
+def test_many_company_objectives_show_the_weakest_twelve(org, owner, as_user):
+    cycle = CycleFactory(organization=org)
+    UltimateGoalFactory(organization=org)
+    for i in range(14):
+        obj = ObjectiveFactory(organization=org, cycle=cycle, title=f"Company {i:02d}")
+        KeyResultFactory(objective=obj, current_value=50,
+                         status="off_track" if i == 13 else "on_track",
+                         last_checkin_at=timezone.now())
+    html = as_user(owner).get(url("home")).content.decode()
+    assert "The 12 weakest of 14 company objectives." in html
+    assert "Company 13" in html  # off track sorts first
