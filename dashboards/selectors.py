@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Case, Count, F, Q, Value, When, Window
 from django.db.models.functions import RowNumber
+from django.utils import timezone
 
 from accounts.models import Organization, Team
 from goals import charts
@@ -277,6 +278,7 @@ class FeedItem:
 
 
 FEED_EACH = 8
+FEED_DAYS = 35
 FEED_LENGTH = 12
 FEED_EVENT_KINDS = ("status", "candidate", "promoted", "sustain", "dismissed")
 
@@ -287,7 +289,10 @@ def recent_changes(org: Organization, links, *, limit: int = FEED_LENGTH) -> lis
     from okrs.models import CheckIn
 
     items: list[FeedItem] = []
-    for ci in (CheckIn.objects.filter(organization=org)
+    # Recent check-ins only: the (organization, week_start) index keeps this fast for an
+    # organisation with years of history.
+    since = timezone.localdate() - dt.timedelta(days=FEED_DAYS)
+    for ci in (CheckIn.objects.filter(organization=org, week_start__gte=since)
                .select_related("author", "key_result")
                .order_by("-created_at", "-id")[:FEED_EACH]):  # query 1
         kr = ci.key_result
