@@ -125,22 +125,34 @@ def kr_row(kr: KeyResult, *, now: dt.datetime, closed: bool) -> KRRow:
     return KRRow(kr=kr, progress=value, status=status)
 
 
-# Columns the list pages read (`light=True`): fewer instances and timestamps to build on
-# large organisations. Anything else on these rows would be a query per row: the query
-# count tests at two sizes catch that.
+# `light=True` (the list pages of large organisations): objectives without joined rows,
+# their owner, team, pillar, cycle and parent attached from small shared lookups (one
+# instance per person, not one per objective); key results as plain value rows. Reading
+# anything else on these rows would be a query per row: the query-count tests at two
+# sizes catch that.
 LIGHT_OBJECTIVE_FIELDS = (
     "id", "organization_id", "title", "cycle", "owner", "team", "pillar", "parent", "kind",
-    "state", "progress_from", "closing_status", "score", "order", "carried_from_id",
-    "cycle__id", "cycle__name", "cycle__start", "cycle__end", "cycle__state",
-    "cycle__parent_id", "cycle__organization_id", "owner__id", "owner__name",
-    "owner__email", "team__id", "team__name", "team__slug", "pillar__id", "pillar__name",
-    "parent__id", "parent__title",
+    "state", "progress_from", "closing_status", "score", "order", "carried_from",
 )
 LIGHT_KR_FIELDS = (
-    "id", "organization_id", "objective_id", "title", "kind", "unit", "start_value",
-    "target_value", "current_value", "guard", "done", "weight", "owner_id", "kpi_id",
-    "status", "last_checkin_at", "final_value", "final_score", "order", "created_at",
+    "id", "objective_id", "title", "kind", "unit", "start_value", "target_value",
+    "current_value", "guard", "done", "weight", "owner_id", "kpi_id", "status",
+    "last_checkin_at", "final_value", "final_score", "order", "created_at",
 )
+
+
+class KRValues:
+    """A key result's values (light mode): the attributes progress and the list read."""
+
+    __slots__ = LIGHT_KR_FIELDS
+
+    def __init__(self, row: dict):
+        for name in LIGHT_KR_FIELDS:
+            setattr(self, name, row[name])
+
+    @property
+    def pk(self) -> int:
+        return self.id
 
 
 def cycle_objectives_qs(organization: Organization, cycle: Cycle, *, light: bool = False):
@@ -149,24 +161,68 @@ def cycle_objectives_qs(organization: Organization, cycle: Cycle, *, light: bool
         Objective.objects.alive()
         .filter(organization=organization)
         .filter(Q(cycle=cycle) | Q(cycle__parent=cycle))
-        .select_related("owner", "team", "pillar", "parent", "cycle")
         .order_by("order", "id")
     )
-    return qs.only(*LIGHT_OBJECTIVE_FIELDS) if light else qs
+    if light:
+        return qs.only(*LIGHT_OBJECTIVE_FIELDS)
+    return qs.select_related("owner", "team", "pillar", "parent", "cycle")
+
+
+ALL_RELATED = ("cycle", "owner", "team", "pillar", "parent")
+
+
+def _attach_related(objectives: list[Objective], *, cycle: Cycle, attach=ALL_RELATED,
+                    cycles=None, people=None, teams=None, pillars=None) -> None:
+    """Light mode: give every objective its related rows from shared lookups.
+
+    Lists the caller already has (the page's filters) are reused; rows they lack (say a
+    former member who still owns an objective) come in one query per kind. Relations not
+    in `attach` are left alone: the page must not read them.
+    """
+    def ids(attr):
+        return {getattr(o, attr) for o in objectives if getattr(o, attr) is not None}
+
+    def complete(given, model, attr, fields):
+        table = {row.pk: row for row in (given or [])}
+        missing = ids(attr) - set(table)
+        if missing:
+            table.update({row.pk: row for row in model.objects.filter(pk__in=missing)
+                          .only(*fields)})
+        return table
+
+    specs = {"cycle": lambda: complete([*(cycles or []), cycle], Cycle, "cycle_id",
+                                ("id", "name", "start", "end", "state", "parent")),
+             "owner": lambda: complete(people, User, "owner_id", ("id", "name", "email")),
+             "team": lambda: complete(teams, Team, "team_id", ("id", "name", "slug")),
+             "pillar": lambda: complete(pillars, StrategicPillar, "pillar_id", ("id", "name")),
+             "parent": lambda: complete(objectives, Objective, "parent_id",
+                                        ("id", "title", "cycle"))}
+    for name in attach:
+        field, table = Objective._meta.get_field(name), specs[name]()
+        for o in objectives:
+            key = getattr(o, field.attname)
+            field.set_cached_value(o, table.get(key) if key is not None else None)
 
 
 def cycle_progress(*, organization: Organization, cycle: Cycle,
-                   now: dt.datetime | None = None, light: bool = False) -> CycleProgress:
+                   now: dt.datetime | None = None, light: bool = False,
+                   attach=ALL_RELATED, cycles=None, people=None, teams=None,
+                   pillars=None) -> CycleProgress:
     """Progress, status and expected progress of every objective of a cycle.
 
-    Two queries: objectives, then key results. `light=True` loads only the columns the
-    list pages show (no KR owner/KPI rows, no descriptions) — for large cycles.
+    Two queries: objectives, then key results. `light=True` is for large list pages:
+    no joins, the related rows named in `attach` from shared lookups (`cycles`, `people`,
+    `teams`, `pillars` when the caller has them, else one small query each), key results
+    as `KRValues`.
     """
     now = now or timezone.now()
     today = timezone.localtime(now, organization.tz).date()
     objectives = list(cycle_objectives_qs(organization, cycle, light=light))
+    if light:
+        _attach_related(objectives, cycle=cycle, attach=attach, cycles=cycles, people=people,
+                        teams=teams, pillars=pillars)
     ids = [o.id for o in objectives]
-    krs_by_obj: dict[int, list[KeyResult]] = {i: [] for i in ids}
+    krs_by_obj: dict[int, list] = {i: [] for i in ids}
     if ids:
         krs = (
             KeyResult.objects.alive()
@@ -175,7 +231,10 @@ def cycle_progress(*, organization: Organization, cycle: Cycle,
             .filter(objective__deleted_at__isnull=True)
             .order_by("order", "id")
         )
-        krs = krs.only(*LIGHT_KR_FIELDS) if light else krs.select_related("owner", "kpi")
+        if light:
+            krs = (KRValues(row) for row in krs.values(*LIGHT_KR_FIELDS))
+        else:
+            krs = krs.select_related("owner", "kpi")
         for kr in krs:
             krs_by_obj.setdefault(kr.objective_id, []).append(kr)
 
@@ -275,9 +334,12 @@ def org_teams(organization: Organization) -> list[Team]:
     return list(Team.objects.filter(organization=organization).order_by("name"))
 
 
-def org_pillars(organization: Organization) -> list[StrategicPillar]:
-    return list(StrategicPillar.objects.filter(organization=organization, archived=False)
-                .order_by("order", "id"))
+def org_pillars(organization: Organization, *, include_archived: bool = False
+                ) -> list[StrategicPillar]:
+    qs = StrategicPillar.objects.filter(organization=organization)
+    if not include_archived:
+        qs = qs.filter(archived=False)
+    return list(qs.order_by("order", "id"))
 
 
 # ------------------------------------------------------------ objective detail

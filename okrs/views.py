@@ -58,7 +58,9 @@ def goal(request: HttpRequest) -> HttpResponse:
     cycle = _pick_cycle(request, cycles)
     the_goal = goal_selectors.active_goal(org)  # 1 query
     pillars = goal_selectors.pillars_for(org)  # 1 query
-    cp = (selectors.cycle_progress(organization=org, cycle=cycle, light=True)
+    # Light rows: this page reads titles and figures only (no owners or teams).
+    cp = (selectors.cycle_progress(organization=org, cycle=cycle, light=True, cycles=cycles,
+                                   pillars=pillars, attach=("cycle", "pillar"))
           if cycle else None)  # 2 queries
     pillar_rows = []
     if cp is not None:
@@ -91,16 +93,19 @@ def okr_list(request: HttpRequest) -> HttpResponse:
     cycle = _pick_cycle(request, cycles)
     f = {k: request.GET.get(k, "").strip() for k in ("team", "owner", "pillar", "status",
                                                       "state")}
-    cp = (selectors.cycle_progress(organization=org, cycle=cycle, light=True)
-          if cycle else None)  # 2 queries
+    teams = selectors.org_teams(org)  # 1 query
+    people = selectors.org_people(org)  # 1 query
+    pillars = selectors.org_pillars(org, include_archived=True)  # 1 query
+    cp = (selectors.cycle_progress(organization=org, cycle=cycle, light=True, cycles=cycles,
+                                   people=people, teams=teams, pillars=pillars)
+          if cycle else None)  # 2 queries (+1 for parents in another cycle)
     rows = selectors.filter_rows(cp.rows, **f) if cp else []
     groups = selectors.group_by_team(rows)
     ctx = {
         "cycle": cycle, "cycles": cycles, "cp": cp, "groups": groups, "filters": f,
         "count": len(rows), "total": len(cp.rows) if cp else 0,
-        "teams": selectors.org_teams(org),  # 1 query
-        "people": selectors.org_people(org),  # 1 query
-        "pillars": selectors.org_pillars(org),  # 1 query
+        "teams": teams, "people": people,
+        "pillars": [p for p in pillars if not p.archived],
         "statuses": selectors.STATUS_FILTER_CHOICES,
         "can_edit": has_role(request, Role.LEADER) and cycle is not None
         and not cycle.is_closed,

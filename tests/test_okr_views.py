@@ -604,3 +604,16 @@ def test_inline_kr_add_with_htmx(as_user, leader, org, objective):
     assert ok.status_code == 200
     assert ok["HX-Retarget"] == "#krs" and "toast" in ok["HX-Trigger"]
     assert "NPS 30 to 45" in ok.content.decode() and "CSAT 80 to 90" in ok.content.decode()
+
+
+def test_list_shows_former_members_and_parents_in_another_cycle(as_user, viewer, org, cycle):
+    from tests.factories import UserFactory
+
+    year = CycleFactory(organization=org, name="The year", kind="year",
+                        start=cycle.start, end=cycle.end + dt.timedelta(days=200))
+    annual = ObjectiveFactory(organization=org, cycle=year, title="Annual ambition")
+    former = UserFactory(name="Fiona Former")  # not (or no longer) a member
+    ObjectiveFactory(organization=org, cycle=cycle, title="Quarter step", parent=annual,
+                     owner=former)
+    html = as_user(viewer).get(url("okrs:list", org) + f"?cycle={cycle.pk}").content.decode()
+    assert "Fiona Former" in html and "Annual ambition" in html
