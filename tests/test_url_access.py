@@ -254,6 +254,12 @@ def test_table_roles_match_the_views(route, pattern):
 
 @pytest.fixture
 def world(db):
+    return make_world()
+
+
+def make_world() -> dict:
+    """Acme with one person per role, a team, goal, pillar, cycle, objective, KRs, KPI with
+    data, an initiative, API tokens and a pending invitation; Globex with its owner."""
     org = OrganizationFactory(name="Acme", slug="acme")
     users = {}
     memberships = {}
