@@ -436,10 +436,27 @@ def peak_rss_mb(pid: int) -> tuple[float, float]:
     return out.get("VmHWM", float("nan")), out.get("VmRSS", float("nan"))
 
 
-def start_worker(env: dict) -> subprocess.Popen:
-    cmd = [str(BIN / "celery"), "-A", "config", "worker", "-Q", QUEUE, "-c", "1", "--pool",
-           "solo", "-l", "warning", "--without-gossip", "--without-mingle",
-           "--without-heartbeat"]
+def process_tree(pid: int) -> list[int]:
+    out = [pid]
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        children = []
+    for child in children:
+        out += process_tree(int(child))
+    return out
+
+
+def tree_peak_mb(pid: int) -> float:
+    """Peak resident memory of a worker: the sum of VmHWM over its processes (pool children)."""
+    return sum(peak_rss_mb(p)[0] for p in process_tree(pid))
+
+
+def start_worker(env: dict, concurrency: int = 1) -> subprocess.Popen:
+    pool = ["--pool", "solo", "-c", "1"] if concurrency <= 1 else [
+        "--pool", "prefork", "-c", str(concurrency)]
+    cmd = [str(BIN / "celery"), "-A", "config", "worker", "-Q", QUEUE, *pool, "-l", "warning",
+           "--without-gossip", "--without-mingle", "--without-heartbeat"]
     log("$ " + " ".join(cmd))
     return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                             stderr=open(ROOT / "bench" / "out" / "worker.log", "w"))  # noqa: SIM115
@@ -524,7 +541,7 @@ def evaluate_through_worker(org, ev: Eval, worker: subprocess.Popen, timeout: fl
     from kpis.models import EvaluationLock, Kpi, KpiHealth
 
     EvaluationLock.objects.filter(name=health.LOCK_NAME).update(locked_until=None, owner="")
-    _, ev.worker_rss_start_mb = peak_rss_mb(worker.pid)
+    ev.worker_rss_start_mb = sum(peak_rss_mb(p)[1] for p in process_tree(worker.pid))
     n = Kpi.objects.filter(organization=org, active=True).count()
     sent = timezone.now()
     t0 = time.perf_counter()
@@ -544,7 +561,7 @@ def evaluate_through_worker(org, ev: Eval, worker: subprocess.Popen, timeout: fl
     fresh = KpiHealth.objects.filter(kpi__organization=org, evaluated_at__gte=sent).count()
     if fresh != n:
         ev.note = f"worker sweep: {fresh} of {n} health rows updated"
-    ev.worker_hwm_mb, _ = peak_rss_mb(worker.pid)
+    ev.worker_hwm_mb = tree_peak_mb(worker.pid)
     log(f"  worker sweep: {n} KPIs in {ev.worker_s:.2f}s ({time.perf_counter() - t0:.2f}s seen)")
 
 
@@ -602,7 +619,20 @@ def machine() -> dict:
         "python": platform.python_version(), "django": django.get_version(),
         "postgresql": pg, "os": platform.platform(),
         "load": " ".join(f"{x:.2f}" for x in os.getloadavg()),
+        "git": git_state(),
     }
+
+
+def git_state() -> str:
+    """The commit measured, and whether the tree had local changes (other work in progress)."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, text=True,
+                              capture_output=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                               cwd=ROOT, text=True, capture_output=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return head + (" + uncommitted changes" if dirty else "")
 
 
 def fmt_ms(x: float | None) -> str:
@@ -613,7 +643,8 @@ def verdict(ok: bool | None) -> str:
     return "—" if ok is None else ("✅" if ok else "❌ miss")
 
 
-def build_report(args, info, counts, pages, mixed, ev, commands, started, seed_s) -> str:
+def build_report(args, info, counts, pages, mixed, ev, commands, started, seed_s,
+                 mixed_fast=None) -> str:
     floor = next((p for p in pages if p.is_floor and p.lat), None)
     floor_p50 = statistics.median(floor.lat) if floor else None
     lines = []
@@ -628,8 +659,13 @@ def build_report(args, info, counts, pages, mixed, ev, commands, started, seed_s
     w(f"- CPUs: {info['cpus']} ({info['cpu']}), memory {info['memory_gb']} GB")
     w(f"- Python {info['python']}, Django {info['django']}, PostgreSQL {info['postgresql']}")
     w(f"- {info['os']}; load average at the start {info['load']}")
+    w(f"- Code: commit {info['git']} at the start" + (
+        f", {info['git_end']} at the end (the code changed during the run)"
+        if info.get("git_end") and info["git_end"] != info["git"] else ""))
+    pool = ("`--pool solo -c 1`" if args.worker_concurrency <= 1
+            else f"`--pool prefork -c {args.worker_concurrency}`")
     w(f"- gunicorn: {args.workers} sync workers on 127.0.0.1; DEBUG off; Celery worker "
-      f"`--pool solo -c 1` on Redis")
+      f"{pool} on Redis")
     w("")
     w("## Data")
     w("")
@@ -686,6 +722,12 @@ def build_report(args, info, counts, pages, mixed, ev, commands, started, seed_s
           f"{fmt_ms(statistics.median(lats))} ms, p95 {fmt_ms(percentile(lats, 0.95))} ms — "
           f"target ≥ {TARGET_MIXED_RPS}/s {verdict(rps >= TARGET_MIXED_RPS)}")
         w("")
+    if mixed_fast:
+        rps, n, errors, lats = mixed_fast
+        w(f"Mixed pages without those over {SLOW_PAGE_S:.0f} s (for comparison): "
+          f"{rps:.1f} requests/s over {n} requests ({errors} errors), p50 "
+          f"{fmt_ms(statistics.median(lats))} ms.")
+        w("")
     w("## KPI health evaluation")
     w("")
     rows = []
@@ -712,7 +754,7 @@ def build_report(args, info, counts, pages, mixed, ev, commands, started, seed_s
                      f"≥ {TARGET_NAIVE_RATIO}× {verdict(ratio >= TARGET_NAIVE_RATIO)}"
                      " (the same engine code, one KPI per call)"))
     if ev.worker_hwm_mb:
-        rows.append(("Worker peak memory (VmHWM)", "", f"{ev.worker_hwm_mb:.0f} MB",
+        rows.append(("Worker peak memory (VmHWM, summed over its processes)", "", f"{ev.worker_hwm_mb:.0f} MB",
                      f"< {TARGET_WORKER_MB} MB {verdict(ev.worker_hwm_mb < TARGET_WORKER_MB)}"
                      f" (idle before: {ev.worker_rss_start_mb:.0f} MB)"))
     if ev.p2h:
@@ -759,6 +801,8 @@ def main(argv=None) -> int:
                     help="seconds per page and measure before a slow page stops [30; 5 quick]")
     ap.add_argument("--naive-limit", type=int, default=None,
                     help="evaluate the first N KPIs the naive way [1000; 100 quick; 0 = all]")
+    ap.add_argument("--worker-concurrency", type=int, default=1,
+                    help="Celery worker processes [1: --pool solo; more: prefork]")
     ap.add_argument("--skip-worker", action="store_true", help="no Celery worker measures")
     ap.add_argument("--output", default=None, help="[bench/RESULTS.md; bench/out/RESULTS-quick.md "
                                                    "with --quick]")
@@ -818,7 +862,7 @@ def main(argv=None) -> int:
 
     gunicorn = None
     worker = None
-    mixed = None
+    mixed = mixed_fast = None
     ev = Eval()
     try:
         gcmd = [str(BIN / "gunicorn"), "config.wsgi:application", "-b", f"127.0.0.1:{args.port}",
@@ -866,6 +910,11 @@ def main(argv=None) -> int:
             mixed = measure_concurrent(args.port, cookies, jobs, 8, args.per_client * 3, forms,
                                        args.page_budget * 2)
             log(f"8 clients, mixed pages: {mixed[0]:.1f} req/s")
+            fast_jobs = [j for j in jobs if j[0].lat and statistics.median(j[0].lat) <= SLOW_PAGE_S]
+            if 0 < len(fast_jobs) < len(jobs):
+                mixed_fast = measure_concurrent(args.port, cookies, fast_jobs, 8,
+                                                args.per_client * 3, forms, args.page_budget * 2)
+                log(f"8 clients, mixed pages under {SLOW_PAGE_S:.0f} s: {mixed_fast[0]:.1f} req/s")
         stop(gunicorn)
         gunicorn = None
 
@@ -877,7 +926,7 @@ def main(argv=None) -> int:
         log(f"  {ev.naive_n} KPIs in {ev.naive_s:.2f}s")
         if not args.skip_worker:
             purge_queue()
-            worker = start_worker(env)
+            worker = start_worker(env, args.worker_concurrency)
             time.sleep(1.0)
             # Wake the worker up: wait until it takes a trivial task (one KPI).
             log("worker: waiting until ready")
@@ -894,7 +943,9 @@ def main(argv=None) -> int:
         stop(gunicorn)
         stop(worker)
 
-    report = build_report(args, info, counts, pages, mixed, ev, commands, started, seed_s)
+    info["git_end"] = git_state()
+    report = build_report(args, info, counts, pages, mixed, ev, commands, started, seed_s,
+                          mixed_fast)
     output.write_text(report)
     if not args.quick and not args.output:
         quote_in_readme(report)
