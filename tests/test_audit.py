@@ -195,3 +195,61 @@ def test_memberships_of_other_orgs_cannot_be_changed_or_audited(org, owner, as_u
     stranger.refresh_from_db()
     assert stranger.role == Role.MEMBER
     assert entries(stranger) == []
+
+
+# --- The objects the issue names: objectives, KRs, KPIs and targets, API tokens ------------
+
+def test_objective_and_key_result_changes_are_audited_with_old_and_new(org, leader):
+    from okrs import services as okr_services
+    from tests.factories import CycleFactory
+
+    cycle = CycleFactory(organization=org)
+    objective = okr_services.objective_create(
+        organization=org, actor=leader, data={"title": "Grow", "cycle": cycle},
+        key_results=[{"title": "Revenue", "kind": "metric", "start_value": 1.0,
+                      "target_value": 2.0}])
+    kr = objective.key_results.get()
+    okr_services.objective_update(objective=objective, actor=leader, version=objective.version,
+                                  data={"title": "Grow faster", "cycle": cycle})
+    kr.refresh_from_db()
+    okr_services.key_result_update(key_result=kr, actor=leader, version=kr.version,
+                                   data={"title": "Revenue", "kind": "metric",
+                                         "start_value": 1.0, "target_value": 3.0})
+    actions = [(e.action, e.changes) for e in entries(objective)]
+    assert actions[-1][0] == "created"
+    assert ("updated", {"title": ["Grow", "Grow faster"]}) in actions
+    kr_entries = entries(kr)
+    assert [e.action for e in kr_entries] == ["updated", "created"]
+    assert kr_entries[0].changes == {"target_value": [2.0, 3.0]}
+    assert all(e.actor == leader for e in kr_entries)
+    html = render_history(kr)
+    assert "<del>2.0</del>" in html and "<ins>3.0</ins>" in html
+
+
+def test_kpi_target_change_is_audited_with_the_reason(org, admin_user):
+    from kpis import services as kpi_services
+    from tests.factories import KpiFactory
+
+    kpi = KpiFactory(organization=org, target_rule="at_most", target_value=30.0)
+    kpi_services.kpi_change_target(kpi=kpi, actor=admin_user, version=kpi.version,
+                                   target_rule="at_most", target_value=25.0,
+                                   reason="New service level")
+    [entry] = [e for e in entries(kpi) if e.action == "target changed"]
+    assert entry.actor == admin_user
+    assert entry.changes["target_value"] == [30.0, 25.0]
+    assert entry.note == "New service level"
+    assert "New service level" in render_history(kpi)
+
+
+def test_api_tokens_created_and_revoked_are_audited(org, admin_user, as_user):
+    c = as_user(admin_user)
+    url = reverse("kpis:api_tokens", kwargs={"org_slug": org.slug})
+    assert c.post(url, {"name": "Warehouse sync"}).status_code == 200
+    from accounts.models import ApiToken
+
+    token = ApiToken.objects.get(organization=org, name="Warehouse sync")
+    revoke = reverse("kpis:api_token_revoke", kwargs={"org_slug": org.slug, "pk": token.pk})
+    assert c.post(revoke).status_code == 302
+    assert [(e.action, e.actor) for e in entries(token)] == [
+        ("token revoked", admin_user), ("token created", admin_user)]
+    assert token.token_hash not in str([e.changes for e in entries(token)])
