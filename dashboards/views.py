@@ -112,6 +112,9 @@ def operations_csv(request: HttpRequest) -> HttpResponse:
 # --- Team page ---------------------------------------------------------------------------
 
 
+TEAM_KPIS = 24
+
+
 def _team_context(request, team_obj) -> dict:
     from goals.selectors import current_cycle
     from okrs.checkin_selectors import completion_by_week
@@ -127,7 +130,13 @@ def _team_context(request, team_obj) -> dict:
         objectives = [r for r in cp.by_id.values() if r.objective.team_id == team_obj.pk]
         for r in objectives:
             r.url = links.obj("okrs:objective", r.objective.pk)
-    rows = S.kpi_rows(org, team=team_obj)  # 2 queries
+    # The team's KPIs, the ones needing attention first; a long list continues on the
+    # operations view (one extra row fetched tells whether there are more).
+    rows = S.kpi_rows(org, team=team_obj, limit=TEAM_KPIS + 1,
+                      order_by=(S.OFF_TARGET_FIRST, "-health__is_stale",
+                                "-health__has_unfavourable_signal", "name", "id"))  # 2
+    more_kpis = len(rows) > TEAM_KPIS
+    rows = rows[:TEAM_KPIS]
     _kpi_links(request, rows)
     weeks = completion_by_week(team_obj, 8)  # 2 queries
     completion = [{"week": w.week_start, "done": w.done, "expected": w.total,
@@ -135,7 +144,8 @@ def _team_context(request, team_obj) -> dict:
     has_due = any(w.total for w in weeks)
     return {
         "team": team_obj, "cycle": cycle, "objectives": objectives, "expected": expected,
-        "kpis": rows, "lead": team_obj.lead,
+        "kpis": rows, "more_kpis": more_kpis, "lead": team_obj.lead,
+        "operations_url": links.page("dashboards:operations") + f"?team={team_obj.slug}",
         "members": list(team_obj.members.order_by("name", "email")),  # 1 query
         "completion": completion if has_due else [],
         "completion_json": charts.to_json(charts.completion_bars(

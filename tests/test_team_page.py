@@ -61,3 +61,20 @@ def test_team_csv(org, owner, as_user):
     team = data["teams"][0]
     text = as_user(owner).get(url("team_csv", team=team.slug)).content.decode("utf-8-sig")
     assert "Objective" in text and "KPI" in text and "Check-in week" in text
+
+
+def test_a_team_with_many_kpis_shows_those_needing_attention_first(org, owner, as_user):
+    from dashboards.views import TEAM_KPIS
+    from kpis.models import KpiHealth
+    from tests.factories import KpiFactory
+
+    team = TeamFactory(organization=org, slug="big")
+    for i in range(TEAM_KPIS + 3):
+        kpi = KpiFactory(organization=org, team=team, name=f"Fine {i:02d}")
+        KpiHealth.objects.create(kpi=kpi, status="on_target")
+    bad = KpiFactory(organization=org, team=team, name="Zz broken")
+    KpiHealth.objects.create(kpi=bad, status="off_target")
+    html = as_user(owner).get(url("team", team="big")).content.decode()
+    assert "Zz broken" in html  # sorts last by name, first by status
+    assert "All of them in Operations" in html and "?team=big" in html
+    assert html.count('class="tile kpi-tile') == TEAM_KPIS
