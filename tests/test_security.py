@@ -245,3 +245,46 @@ def test_csrf_enforced_on_htmx_post(org, owner, member):
     assert response.status_code == 302
     membership.refresh_from_db()
     assert membership.role == Role.LEADER
+
+
+# --- Open redirects and secrets at rest -------------------------------------------------------
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x",
+                                    "https:/\\evil.example", "javascript:alert(1)"])
+def test_login_never_redirects_off_site(client, target):
+    from tests.factories import PASSWORD, UserFactory
+
+    user = UserFactory()
+    response = client.post(reverse("accounts:login") + f"?next={target}",
+                           {"username": user.email, "password": PASSWORD, "next": target})
+    assert response.status_code == 302
+    assert "evil" not in response["Location"] and "javascript" not in response["Location"]
+
+
+@pytest.mark.django_db
+def test_checkin_never_redirects_off_site(org, member, as_user):
+    from tests.factories import KeyResultFactory, ObjectiveFactory
+
+    kr = KeyResultFactory(objective=ObjectiveFactory(organization=org), owner=member,
+                          target_value=10.0)
+    p = f"kr{kr.pk}-"
+    response = as_user(member).post(
+        reverse("checkins:row", kwargs={"org_slug": org.slug, "pk": kr.pk}),
+        {p + "value": "3", p + "status": "on_track", "next": "https://evil.example/"})
+    assert response.status_code in (302, 303)
+    assert response["Location"].startswith("/o/acme/")
+
+
+@pytest.mark.django_db
+def test_invitation_and_api_tokens_are_stored_only_as_hashes(org, owner):
+    from accounts.models import ApiToken
+    from accounts.services import invitation_create
+
+    invitation, raw = invitation_create(organization=org, email="x@example.com",
+                                        role=Role.MEMBER, invited_by=owner)
+    invitation.refresh_from_db()
+    assert raw not in {invitation.token_hash} and len(raw) >= 32
+    assert invitation.token_hash == Invitation.hash(raw)
+    token_raw, prefix, hashed = ApiToken.new_token()
+    assert token_raw != hashed and len(token_raw) >= 40 and token_raw.startswith(prefix)
