@@ -37,6 +37,9 @@ def _objective_url(request, objective) -> str:
     return _url("okrs:objective", request, pk=objective.pk)
 
 
+COLLAPSE_OVER = 60  # objectives; above this the OKR list opens with closed team groups
+
+
 def _pick_cycle(request, cycles):
     """The cycle asked for in ?cycle=, else the current one (no extra query)."""
     wanted = request.GET.get("cycle", "")
@@ -101,6 +104,10 @@ def okr_list(request: HttpRequest) -> HttpResponse:
           if cycle else None)  # 2 queries (+1 for parents in another cycle)
     rows = selectors.filter_rows(cp.rows, **f) if cp else []
     groups = selectors.group_by_team(rows)
+    if request.htmx and request.GET.get("part") == "table" and len(groups) == 1:
+        # One collapsed team group opened (the list is long): its table only.
+        return render(request, "okrs/list.html#group_table", {
+            "g": groups[0], "cycle": cycle, "cp": cp})
     ctx = {
         "cycle": cycle, "cycles": cycles, "cp": cp, "groups": groups, "filters": f,
         "count": len(rows), "total": len(cp.rows) if cp else 0,
@@ -111,6 +118,8 @@ def okr_list(request: HttpRequest) -> HttpResponse:
         and not cycle.is_closed,
         "can_close": has_role(request, Role.LEADER),
         "filtered": any(f.values()),
+        # Long lists open with their team groups closed; each loads when opened.
+        "collapsed": len(rows) > COLLAPSE_OVER and not any(f.values()),
     }
     template = "okrs/list.html#groups" if request.htmx else "okrs/list.html"
     return render(request, template, ctx)

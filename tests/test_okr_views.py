@@ -617,3 +617,23 @@ def test_list_shows_former_members_and_parents_in_another_cycle(as_user, viewer,
                      owner=former)
     html = as_user(viewer).get(url("okrs:list", org) + f"?cycle={cycle.pk}").content.decode()
     assert "Fiona Former" in html and "Annual ambition" in html
+
+
+def test_long_list_opens_with_closed_team_groups(as_user, viewer, org, cycle):
+    team = TeamFactory(organization=org, name="Support")
+    Objective.objects.bulk_create([
+        Objective(organization=org, cycle=cycle, title=f"Objective {i}",
+                  team=team if i % 2 else None) for i in range(70)])
+    client = as_user(viewer)
+    html = client.get(url("okrs:list", org), {"cycle": cycle.pk}).content.decode()
+    assert 'hx-trigger="toggle once"' in html and "Objective 1<" not in html
+    assert "35 objectives" in html
+    part = client.get(url("okrs:list", org), {"cycle": cycle.pk, "team": team.pk,
+                                              "part": "table"}, HTTP_HX_REQUEST="true")
+    body = part.content.decode()
+    assert "<table>" in body and "Objective 1<" in body and "Objective 2<" not in body
+    assert "<section" not in body
+    # a filtered list is short enough: open groups
+    html = client.get(url("okrs:list", org), {"cycle": cycle.pk, "team": "company"}
+                      ).content.decode()
+    assert "toggle once" not in html and "Objective 2<" in html
