@@ -675,10 +675,46 @@ class TargetedKpi:
 
 
 @dataclass
+class KrChart:
+    """A KPI-linked key result's progress over the cycle against the ideal line."""
+
+    kr: object
+    chart_id: str
+    figure_json: str
+    summary: str
+
+
+@dataclass
 class ImprovementObjective:
     row: object  # okrs.selectors.ObjectiveRow
     kpis: list[TargetedKpi]
     url: str = ""
+    kr_charts: list[KrChart] = field(default_factory=list)
+
+
+def _kr_chart(krrow, t: TargetedKpi, cycle, today: dt.date) -> KrChart | None:
+    """The progress the KR had at each of its KPI's points in the cycle (okrs.progress
+    applied to each value, as the KR follows its KPI), against the ideal line."""
+    from dataclasses import replace
+
+    from okrs import progress as P
+    from okrs.selectors import kr_input
+
+    base = kr_input(krrow.kr)
+    points = [(day, P.kr_progress(replace(base, current=value)))
+              for day, value in zip(t.periods, t.values, strict=True)
+              if cycle.start <= day <= cycle.end]
+    if not points:
+        return None
+    fig = charts.kr_progress(points, start=cycle.start, end=cycle.end, today=today,
+                             height=200)
+    first, last = points[0], points[-1]
+    expected = P.expected_progress(cycle.start, cycle.end, today)
+    summary = (f"{krrow.kr.title}: {round(first[1] * 100)}% on {first[0]:%d %b}, "
+               f"{round(last[1] * 100)}% on {last[0]:%d %b}; the ideal line is at "
+               f"{round(expected * 100)}% today.")
+    return KrChart(kr=krrow.kr, chart_id=f"krp-{krrow.kr.pk}", figure_json=charts.to_json(fig),
+                   summary=summary)
 
 
 @dataclass
@@ -780,8 +816,15 @@ def review(org: Organization, cycle, cycles, links, *, now=None, page: int = 1,
             t = targeted.get(k.kr.kpi_id)
             if t is not None and all(s.kpi.pk != t.kpi.pk for s in seen):
                 seen.append(replace(t, chart_id=f"xmr-{r.objective.pk}-{t.kpi.pk}"))
+        kr_charts = []
+        for k in r.krs:
+            t = targeted.get(k.kr.kpi_id)
+            chart = _kr_chart(k, t, r.objective.cycle, cp.today) if t else None
+            if chart:
+                kr_charts.append(chart)
         improvements.append(ImprovementObjective(
-            row=r, kpis=seen, url=links.obj("okrs:objective", r.objective.pk)))
+            row=r, kpis=seen, url=links.obj("okrs:objective", r.objective.pk),
+            kr_charts=kr_charts))
     at_risk = []
     for r in rows:
         if r.objective.state == Objective.State.CLOSED or r.objective.cycle.is_closed:

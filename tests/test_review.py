@@ -126,3 +126,28 @@ def test_improvement_objectives_are_paged(org, owner, as_user):
     assert client.get(url("review") + "?page=x").status_code == 200
     csv = client.get(url("review_csv")).content.decode("utf-8-sig")
     assert all(f"Improve {i:02d}" in csv for i in range(n))  # the CSV has them all
+
+
+def test_kpi_linked_kr_progress_against_the_ideal_line(org, owner, as_user):
+    import datetime as dt
+
+    from okrs import progress as P
+    from tests.factories import DataPointFactory
+
+    cycle = CycleFactory(organization=org)
+    kpi = KpiFactory(organization=org, intent=Kpi.Intent.IMPROVE, target_value=30)
+    DataPointFactory(kpi=kpi, period_start=cycle.start - dt.timedelta(days=7), value=60)
+    DataPointFactory(kpi=kpi, period_start=cycle.start, value=50)
+    DataPointFactory(kpi=kpi, period_start=cycle.start + dt.timedelta(days=14), value=40)
+    obj = ObjectiveFactory(organization=org, cycle=cycle)
+    kr = KeyResultFactory(objective=obj, kpi=kpi, start_value=50, target_value=30,
+                          current_value=40, title="Reply time to 30")
+    html = as_user(owner).get(url("review")).content.decode()
+    blocks = dict(re.findall(r'<script type="application/json" class="plot-data" '
+                             r'data-target="([^"]+)">(.*?)</script>', html, re.S))
+    fig = json.loads(blocks[f"krp-{kr.pk}"])
+    ideal, progress = fig["data"]
+    assert ideal["y"] == [0, 100]
+    # the points inside the cycle, through okrs.progress: 50 -> 0 %, 40 -> 50 %
+    assert progress["y"] == [0.0, round(P.metric_progress(50, 30, 40) * 100, 1)] == [0.0, 50.0]
+    assert "Reply time to 30: 0% on" in html and "the ideal line is at" in html
