@@ -64,8 +64,11 @@ def setup(paris, member, leader, member_of):
 
 
 def run(when: dt.datetime) -> int:
+    """Run the beat task in-process (Celery's apply: no broker, no result backend)."""
     with time_machine.travel(when, tick=False):
-        return send_checkin_reminders.delay().get()
+        result = send_checkin_reminders.apply()
+    assert result.successful(), result.traceback
+    return result.result
 
 
 def test_due_moment_is_the_orgs_local_weekday_and_hour(paris):
