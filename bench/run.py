@@ -236,6 +236,8 @@ class Page:
     rps8: float | None = None
     errors: int = 0
     is_floor: bool = False
+    sent: int = 0  # requests sent (for the POST: check-ins that should exist)
+    recorded: int | None = None  # POST: check-ins found in the database afterwards
 
 
 def reverse_first(names: list[tuple[str, dict]]) -> str | None:
@@ -350,6 +352,7 @@ def measure_latency(port: int, cookies: dict, page: Page, n: int, warmup: int,
     for i in range(warmup + n):
         if len(page.lat) >= 3 and time.monotonic() - t_start > budget:
             break
+        page.sent += 1
         if page.method == "GET":
             status, body, elapsed, _ = s.request("GET", page.path)
         else:
@@ -392,6 +395,7 @@ def measure_concurrent(port: int, cookies: dict, jobs: list[tuple[Page, int]],
                     "POST", action, fields, {"HX-Request": "true",
                                              "X-CSRFToken": s.cookies.get("csrftoken", "")})
             with lock:
+                page.sent += 1
                 done[0] += 1
                 done[1] += status >= 400
                 lats.append(elapsed)
@@ -489,6 +493,7 @@ class Eval:
     kpis: int = 0
     inproc_s: float = 0.0
     inproc_queries: int = 0
+    inproc_changed: int | None = None
     worker_s: float | None = None
     worker_hwm_mb: float | None = None
     worker_rss_start_mb: float | None = None
@@ -510,6 +515,7 @@ def evaluate_in_process(org, ev: Eval) -> None:
         outcome = health.evaluate_all(organization_id=org.pk, force=True)
         ev.inproc_s = time.perf_counter() - t0
     ev.kpis = outcome.evaluated
+    ev.inproc_changed = getattr(outcome, "changed", None)
     ev.inproc_queries = len(ctx.captured_queries)
 
 
@@ -710,6 +716,8 @@ def build_report(args, info, counts, pages, mixed, ev, commands, started, seed_s
             gap = f" ({p50 * 1000 / TARGET_PAGE_P50_MS:.1f}× the target)"
         extra = (gap if ok is False else "") + (f" {p.errors} errors" if p.errors else "")
         extra += f" {p.note}" if p.note else ""
+        if p.recorded is not None:
+            extra += f" — {p.recorded} check-ins recorded for {p.sent} POSTs"
         w(f"| {p.label} | {fmt_ms(p50)} | {fmt_ms(p95)} | {len(p.lat)} | "
           f"{'—' if ratio is None else f'{ratio:.1f}'} | "
           f"{'—' if p.rps8 is None else f'{p.rps8:.1f}'} | {p.queries if p.queries is not None else '—'} | "
@@ -741,7 +749,9 @@ def build_report(args, info, counts, pages, mixed, ev, commands, started, seed_s
     if ev.inproc_s:
         rate = ev.kpis / ev.inproc_s
         rows.append(("Full sweep in process (`kpis.health.evaluate_all`)", f"{ev.inproc_s:.2f} s",
-                     f"{rate:,.0f} KPIs/s", f"{ev.inproc_queries} SQL queries"))
+                     f"{rate:,.0f} KPIs/s", f"{ev.inproc_queries} SQL queries"
+                     + (f"; {ev.inproc_changed:,} health rows changed and rewritten"
+                        if ev.inproc_changed is not None else "")))
     if ev.naive_n:
         naive_rate = ev.naive_n / ev.naive_s
         batch_rate = ev.kpis / ev.inproc_s if ev.inproc_s else 0
@@ -892,7 +902,11 @@ def main(argv=None) -> int:
             if not forms:
                 post.note = "no check-in form found on the team page"
                 post.path = None
+        from okrs.models import CheckIn
+
+        checkins_before = CheckIn.objects.filter(organization=org).count()
         count_queries(built, user, forms)
+        post.sent += 1 if post.queries is not None else 0
         for p in pages:
             if not p.path:
                 continue
@@ -925,10 +939,14 @@ def main(argv=None) -> int:
                 log(f"8 clients, mixed pages under {SLOW_PAGE_S:.0f} s: {mixed_fast[0]:.1f} req/s")
         stop(gunicorn)
         gunicorn = None
+        if post.path:
+            post.recorded = CheckIn.objects.filter(organization=org).count() - checkins_before
+            log(f"check-ins recorded: {post.recorded} for {post.sent} POSTs")
 
         log("KPI evaluation in process (kpis.health.evaluate_all)")
         evaluate_in_process(org, ev)
-        log(f"  {ev.kpis} KPIs in {ev.inproc_s:.2f}s, {ev.inproc_queries} queries")
+        log(f"  {ev.kpis} KPIs in {ev.inproc_s:.2f}s, {ev.inproc_queries} queries, "
+            f"{ev.inproc_changed} rows changed")
         log("KPI evaluation, naive (one KPI at a time)")
         evaluate_naive(org, ev, args.naive_limit)
         log(f"  {ev.naive_n} KPIs in {ev.naive_s:.2f}s")
