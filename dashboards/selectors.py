@@ -276,6 +276,14 @@ class FeedItem:
     url: str = ""
     status: str = ""
 
+    @property
+    def ago(self) -> str:
+        from django.utils.timesince import timesince
+
+        if timezone.now() - self.at < dt.timedelta(minutes=1):
+            return "just now"
+        return f"{timesince(self.at, depth=1)} ago"
+
 
 FEED_EACH = 8
 FEED_DAYS = 35

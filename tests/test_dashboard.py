@@ -330,3 +330,12 @@ def test_many_company_objectives_show_the_weakest_twelve(org, owner, as_user):
     html = as_user(owner).get(url("home")).content.decode()
     assert "The 12 weakest of 14 company objectives." in html
     assert "Company 13" in html  # off track sorts first
+
+
+def test_feed_times_read_naturally():
+    from dashboards.selectors import FeedItem
+
+    now = timezone.now()
+    assert FeedItem(at=now, kind="kpi", actor="", text="x").ago == "just now"
+    assert FeedItem(at=now - dt.timedelta(days=5, hours=3), kind="kpi", actor="",
+                    text="x").ago == "5\xa0days ago"
