@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 from pathlib import Path
 
 import pytest
@@ -17,8 +18,22 @@ from django.core import mail
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--no-first-run"]
-# The harden helper's ports (the live server is session-wide; one port is enough).
-os.environ.setdefault("DJANGO_LIVE_TEST_SERVER_ADDRESS", "127.0.0.1:8108")
+
+
+def _free_port() -> int:
+    """8108 or 8109 (this project's e2e ports) when free, else any free port: two test
+    runs at once (CI and a developer, or two developers) must not collide."""
+    for port in (8108, 8109, 0):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return sock.getsockname()[1]
+    raise RuntimeError("no free port")
+
+
+os.environ.setdefault("DJANGO_LIVE_TEST_SERVER_ADDRESS", f"127.0.0.1:{_free_port()}")
 
 # Reported to the console by the page itself, so CSP violations cannot pass unnoticed.
 WATCH_CSP = """
