@@ -6,7 +6,6 @@ Every list reads a fixed number of queries whatever the number of KPIs or points
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db.models import F, Prefetch, Q, Window
@@ -165,9 +164,3 @@ def kpi_detail(kpi: Kpi, *, events_limit: int = 50) -> KpiDetail:
     return KpiDetail(kpi=kpi, health=_health(kpi), points=points, target_changes=changes,
                      events=events, key_results=krs)
 
-
-def revisions_by_point(points) -> dict[int, list]:
-    out = defaultdict(list)
-    for p in points:
-        out[p.pk] = list(p.revisions.all())
-    return out

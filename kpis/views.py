@@ -116,7 +116,6 @@ def _detail_context(request, kpi: Kpi, **forms) -> dict:
         "mr_json": gcharts.to_json(mr) if len(values) > 1 else "",
         "rows": rows,
         "target_text": selectors.KpiRow(kpi=kpi, health=d.health).target_text,
-        "fmt": lambda v: v,
         "can_data": can_data,
         "can_admin": has_role(request, Role.ADMIN),
         "can_lead": has_role(request, Role.LEADER),
