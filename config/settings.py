@@ -241,6 +241,7 @@ AXES_ENABLED = env_bool("AXES_ENABLED", default=True)
 RATELIMIT_ENABLED = env_bool("RATELIMIT_ENABLED", default=True)
 HEADWAY_RATE_LIMITS: dict = {}  # e.g. {"api": (600, 60)} to override a default
 CLIENT_IP_HEADER = os.environ.get("CLIENT_IP_HEADER", "")  # "HTTP_X_FORWARDED_FOR" behind a proxy
+AXES_CLIENT_IP_CALLABLE = "accounts.ratelimit.client_ip"  # log-in lockout counts the same address
 
 # --- Headway ---------------------------------------------------------------------------
 INVITATION_DAYS = 7

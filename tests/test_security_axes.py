@@ -82,3 +82,33 @@ def test_lockout_ignores_the_case_of_the_email(axes_on):
         login(Client(), variant, "wrong")
     assert login(Client(), user.email, PASSWORD).status_code == 429
     assert AccessAttempt.objects.get().username == "kim@example.com"
+
+
+def test_forged_forwarded_for_does_not_escape_the_lockout(axes_on):
+    """Without CLIENT_IP_HEADER the address is REMOTE_ADDR: a forged X-Forwarded-For
+    header cannot give each attempt a fresh address."""
+    user = UserFactory(email="kim@example.com")
+    for n in range(5):
+        Client().post(reverse("accounts:login"), {"username": user.email, "password": "x"},
+                      REMOTE_ADDR="192.0.2.10", HTTP_X_FORWARDED_FOR=f"203.0.113.{n}")
+    response = Client().post(reverse("accounts:login"),
+                             {"username": user.email, "password": PASSWORD},
+                             REMOTE_ADDR="192.0.2.10", HTTP_X_FORWARDED_FOR="203.0.113.99")
+    assert response.status_code == 429
+
+
+def test_behind_a_proxy_the_lockout_uses_the_forwarded_address(axes_on):
+    axes_on.CLIENT_IP_HEADER = "HTTP_X_FORWARDED_FOR"
+    user = UserFactory(email="kim@example.com")
+    for _ in range(5):
+        Client().post(reverse("accounts:login"), {"username": user.email, "password": "x"},
+                      REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.7")
+    locked = Client().post(reverse("accounts:login"),
+                           {"username": user.email, "password": PASSWORD},
+                           REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.7")
+    assert locked.status_code == 429
+    # another client behind the same proxy is not locked out
+    other = Client().post(reverse("accounts:login"),
+                          {"username": user.email, "password": PASSWORD},
+                          REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="198.51.100.4")
+    assert other.status_code == 302
