@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 from django_htmx.http import reswap, retarget, trigger_client_event
@@ -268,12 +269,16 @@ def kr_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _krs_partial(request, obj) -> HttpResponse:
+    """The KR list, plus the progress tiles swapped out of band (they may have moved)."""
     obj = get_objective_for_member(request, obj.pk)
     detail = selectors.objective_detail(organization=request.org, objective=obj)
-    return render(request, "okrs/objective.html#krs", {
-        "o": obj, "d": detail, "row": detail.row, "can_edit": True,
-        "can_add_initiative": True, "user_id": request.user.pk, "is_leader": True,
-        "status_labels": selectors.STATUS_LABELS})
+    ctx = {"o": obj, "d": detail, "row": detail.row, "can_edit": True,
+           "can_add_initiative": True, "user_id": request.user.pk, "is_leader": True,
+           "status_labels": selectors.STATUS_LABELS}
+    krs = render_to_string("okrs/objective.html#krs", ctx, request=request)
+    tiles = render_to_string("okrs/objective.html#tiles", {**ctx, "oob": True},
+                             request=request)
+    return HttpResponse(krs + tiles)
 
 
 @org_view(Role.LEADER)

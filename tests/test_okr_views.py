@@ -604,6 +604,7 @@ def test_inline_kr_add_with_htmx(as_user, leader, org, objective):
     assert ok.status_code == 200
     assert ok["HX-Retarget"] == "#krs" and "toast" in ok["HX-Trigger"]
     assert "NPS 30 to 45" in ok.content.decode() and "CSAT 80 to 90" in ok.content.decode()
+    assert 'id="objective-tiles"' in ok.content.decode() and 'hx-swap-oob="true"' in ok.content.decode()
 
 
 def test_list_shows_former_members_and_parents_in_another_cycle(as_user, viewer, org, cycle):
