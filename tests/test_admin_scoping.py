@@ -317,7 +317,7 @@ def _hidden_management(html: str) -> dict:
     return data
 
 
-def add_payloads(a: dict, other_member: User) -> dict:
+def add_payloads(a: dict, other_member: User, second=None) -> dict:
     """A valid add form for every addable model (ids of organisation A)."""
     today = timezone.localdate()
     return {
@@ -325,11 +325,13 @@ def add_payloads(a: dict, other_member: User) -> dict:
         Team: {"organization": a["org"].pk, "name": "New team", "slug": "new-team",
                "parent": a[Team].pk, "lead": a["user"].pk, "members": [a["user"].pk]},
         ApiToken: {"organization": a["org"].pk, "user": a["user"].pk, "name": "Sync"},
-        UltimateGoal: {"organization": a["org"].pk, "title": "Old goal", "is_active": ""},
-        StrategicPillar: {"organization": a["org"].pk, "goal": a[UltimateGoal].pk,
-                          "name": "New pillar", "order": 1},
-        Cycle: {"organization": a["org"].pk, "name": "Next", "kind": "quarter",
-                "start": "2027-01-01", "end": "2027-03-31", "parent": a[Cycle].pk},
+        # A's goal exists already (one active goal per organisation): the second org's.
+        UltimateGoal: {"organization": (second or a["org"]).pk, "title": "New goal"},
+        StrategicPillar: {"organization": a["org"].pk, "name": "New pillar", "order": 1},
+        Cycle: {"organization": a["org"].pk, "name": "Sprint", "kind": "custom",
+                "start": a[Cycle].start.isoformat(),  # inside its parent, like the app asks
+                "end": (a[Cycle].start + dt.timedelta(days=13)).isoformat(),
+                "parent": a[Cycle].pk},
         Objective: {"organization": a["org"].pk, "cycle": a[Cycle].pk, "title": "New obj",
                     "owner": a["user"].pk, "team": a[Team].pk, "pillar": a[StrategicPillar].pk,
                     "parent": a[Objective].pk, "kind": "committed", "state": "active",
@@ -354,7 +356,7 @@ FOREIGN_FIELDS = {
     Team: ["organization", "parent", "lead", "members"],
     ApiToken: ["organization", "user"],
     UltimateGoal: ["organization"],
-    StrategicPillar: ["organization", "goal"],
+    StrategicPillar: ["organization"],
     Cycle: ["organization", "parent"],
     Objective: ["organization", "cycle", "owner", "team", "pillar", "parent"],
     KeyResult: ["objective", "owner", "kpi"],
@@ -392,7 +394,7 @@ def test_posting_a_foreign_key_is_an_error(admin_client, world, model):
     page = admin_client.get(url(model, "add"))
     assert page.status_code == 200
     management = _hidden_management(page.content.decode())
-    payload = {**management, **add_payloads(a, other)[model]}
+    payload = {**management, **add_payloads(a, other, second)[model]}
     before = snapshot_b(b)
     count = model._default_manager.count()
     for field_name in FOREIGN_FIELDS[model]:
