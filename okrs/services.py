@@ -244,7 +244,9 @@ def key_result_update(*, key_result: KeyResult, actor: User, version: int,
         raise StaleVersion(KeyResult.objects.get(pk=key_result.pk))
     ensure_cycle_open(key_result.objective.cycle)
     data = {k: v for k, v in data.items() if k in KR_FIELDS and k != "current_value"}
-    data.setdefault("kind", fresh.kind)
+    for name in KR_FIELDS:  # a partial update keeps the other definitions as they are
+        if name not in data and name not in ("current_value", "done"):
+            data[name] = getattr(fresh, name)
     data = _clean_kr_data(data)
     _check_related(fresh.organization, data)
     kpi = data.get("kpi")

@@ -186,3 +186,13 @@ def test_checkins_are_kept_when_closing(org, q1, okrs, leader):
     CheckInFactory(key_result=kr)
     services.cycle_close(cycle=q1, actor=leader, version=q1.version)
     assert kr.checkins.count() == 1
+
+
+def test_partial_kr_update_keeps_other_definitions(org, q1, leader):
+    o = ObjectiveFactory(organization=org, cycle=q1)
+    kr = KeyResultFactory(objective=o, kind="guardrail", guard="at_most", start_value=2,
+                          target_value=5, weight=3, current_value=4)
+    kr = services.key_result_update(key_result=kr, actor=leader, version=kr.version,
+                                    data={"title": "Renamed"})
+    assert (kr.title, kr.guard, kr.weight, kr.target_value, kr.current_value, kr.version) == (
+        "Renamed", "at_most", 3, 5, 4, 2)
