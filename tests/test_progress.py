@@ -8,7 +8,6 @@ import pytest
 from okrs import progress as p
 from okrs.progress import KR, ObjectiveNode
 
-
 # ---------------------------------------------------------------- metric KR
 
 
