@@ -306,7 +306,10 @@ class ApiTokenAdmin(OrgScopedAdmin):
 
     def get_fields(self, request, obj=None):
         if obj is None:
-            return ["organization", "user", "name"]
+            # Like the app: an admin creates tokens as themself (never as another member,
+            # say an owner). A superuser may name any member of the organisation.
+            return ["organization", "user", "name"] if is_superadmin(request) \
+                else ["organization", "name"]
         return ["organization", "user", "name", "prefix", "created_at", "last_used_at",
                 "revoked_at"]
 
@@ -323,12 +326,14 @@ class ApiTokenAdmin(OrgScopedAdmin):
         if change:
             obj.save(update_fields=["name"])
             return
+        if not is_superadmin(request) or obj.user_id is None:
+            obj.user = request.user
         raw, prefix, digest = ApiToken.new_token()
         obj.prefix, obj.token_hash = prefix, digest
         obj.save()
         request._headway_raw_token = raw  # shown once by response_add, never stored
-        audit_record(organization=obj.organization, actor=request.user, action="created",
-                     obj=obj, changes={"user": [None, str(obj.user)]})
+        audit_record(organization=obj.organization, actor=request.user, action="token created",
+                     obj=obj)
 
     def response_add(self, request, obj, post_url_continue=None):
         raw = getattr(request, "_headway_raw_token", None)
@@ -354,7 +359,7 @@ class ApiTokenAdmin(OrgScopedAdmin):
                 token.revoked_at = now
                 token.save(update_fields=["revoked_at"])
                 audit_record(organization=token.organization, actor=request.user,
-                             action="revoked", obj=token)
+                             action="token revoked", obj=token)
                 count += 1
         self.message_user(request, f"{count} token(s) revoked.", messages.SUCCESS)
 

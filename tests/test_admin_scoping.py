@@ -324,7 +324,7 @@ def add_payloads(a: dict, other_member: User, second=None) -> dict:
         Membership: {"user": other_member.pk, "organization": a["org"].pk, "role": "member"},
         Team: {"organization": a["org"].pk, "name": "New team", "slug": "new-team",
                "parent": a[Team].pk, "lead": a["user"].pk, "members": [a["user"].pk]},
-        ApiToken: {"organization": a["org"].pk, "user": a["user"].pk, "name": "Sync"},
+        ApiToken: {"organization": a["org"].pk, "name": "Sync"},
         # A's goal exists already (one active goal per organisation): the second org's.
         UltimateGoal: {"organization": (second or a["org"]).pk, "title": "New goal"},
         StrategicPillar: {"organization": a["org"].pk, "name": "New pillar", "order": 1},
@@ -354,7 +354,7 @@ def add_payloads(a: dict, other_member: User, second=None) -> dict:
 FOREIGN_FIELDS = {
     Membership: ["user", "organization"],
     Team: ["organization", "parent", "lead", "members"],
-    ApiToken: ["organization", "user"],
+    ApiToken: ["organization"],  # the user is the admin themself
     UltimateGoal: ["organization"],
     StrategicPillar: ["organization"],
     Cycle: ["organization", "parent"],
