@@ -120,6 +120,15 @@ class OrganizationAdmin(OrgScopedAdmin):
             fields.append("slug")  # URLs and bookmarks depend on it
         return fields
 
+    def get_deleted_objects(self, objs, request):
+        """An owner deletes the whole organisation: the guards on single rows (the last
+        owner, objectives with check-ins, closed cycles) do not hold back the cascade, which
+        never leaves the organisation."""
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        if all(is_owner_of(request, org.pk) for org in objs):
+            perms_needed = set()
+        return deleted, counts, perms_needed, protected
+
 
 # --- Memberships: roles follow the app's rules (only an owner touches admins/owners) ---
 

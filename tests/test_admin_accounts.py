@@ -210,3 +210,19 @@ def test_invitations_are_revoked_not_edited(admin_client, org, owner):
         "action": "revoke", "index": 0, "_selected_action": [invitation.pk]})
     invitation.refresh_from_db()
     assert invitation.state == "revoked"
+
+
+def test_owner_deletes_the_whole_organisation(owner_client, org):
+    from accounts.models import Organization
+    from kpis.models import HealthEvent, KpiHealth
+    from tests.factories import KpiFactory
+
+    kpi = KpiFactory(organization=org)  # with its read-only history: it goes along
+    KpiHealth.objects.create(kpi=kpi)
+    HealthEvent.objects.create(kpi=kpi, kind="status")
+    other = staff(org, Role.MEMBER)  # other members go with it; their accounts stay
+    response = owner_client.post(reverse("admin:accounts_organization_delete", args=[org.pk]),
+                                 {"post": "yes"})
+    assert response.status_code == 302
+    assert not Organization.objects.filter(pk=org.pk).exists()
+    other.refresh_from_db()
