@@ -288,7 +288,8 @@ def _plain(value):
     return str(value)
 
 
-def _audit(request, obj, action: str, changes: dict | None = None) -> None:
+def audit_admin_change(request, obj, action: str, changes: dict | None = None) -> None:
+    """Record an admin save or deletion in the row's organisation's audit trail."""
     from accounts.audit import audit_record
 
     org_id = org_id_of(obj)
@@ -487,17 +488,17 @@ class OrgScopedAdmin(_ScopedPermissions, admin.ModelAdmin):
                     if name in form.initial and name in form.cleaned_data:
                         changes[name] = [_plain(form.initial[name]),
                                          _plain(form.cleaned_data[name])]
-            _audit(request, obj, "updated (admin)" if change else "created (admin)", changes)
+            audit_admin_change(request, obj, "updated (admin)" if change else "created (admin)", changes)
 
     def delete_model(self, request, obj):
         if self.audit:
-            _audit(request, obj, "deleted (admin)")
+            audit_admin_change(request, obj, "deleted (admin)")
         super().delete_model(request, obj)
 
     def delete_queryset(self, request, queryset):
         if self.audit:
             for obj in queryset:
-                _audit(request, obj, "deleted (admin)")
+                audit_admin_change(request, obj, "deleted (admin)")
         super().delete_queryset(request, queryset)
 
     def get_actions(self, request):

@@ -26,6 +26,7 @@ from accounts.admin_scoping import (
     OrgScopedStackedInline,
     OrgScopedTabularInline,
     ReadOnlyInlineMixin,
+    audit_admin_change,
 )
 from config.celery import enqueue_on_commit
 from kpis import rules as R
@@ -40,13 +41,31 @@ TARGET_FIELDS = ("target_rule", "target_value", "target_upper")
 # --- Inlines on the KPI page (all read-only: values come in through the services) -------
 
 
+def _fmt(kpi: Kpi, value) -> str:
+    return "—" if value is None else R.format_value(value, kpi.unit, kpi.decimals + 1)
+
+
 class KpiHealthInline(ReadOnlyInlineMixin, OrgScopedStackedInline):
     model = KpiHealth
     org_path = "kpi__organization"
-    verbose_name_plural = "Health (computed)"
-    fields = ["status", "is_stale", "latest_value", "latest_period", "points_count", "center",
-              "lower_limit", "upper_limit", "upper_range_limit", "capability", "candidate",
-              "candidate_reason", "evaluated_at"]
+    verbose_name = "health"
+    verbose_name_plural = "Health (computed after every change)"
+    fields = ["status", "is_stale", "latest", "points_count", "limits", "capability",
+              "candidate", "candidate_reason", "evaluated_at"]
+
+    @admin.display(description="Latest value")
+    def latest(self, obj):
+        if obj.latest_value is None:
+            return "—"
+        return f"{_fmt(obj.kpi, obj.latest_value)} ({obj.latest_period})"
+
+    @admin.display(description="Process limits (XmR)")
+    def limits(self, obj):
+        if obj.center is None:
+            return "Fewer than 6 points: no limits yet."
+        return (f"centre {_fmt(obj.kpi, obj.center)}, limits {_fmt(obj.kpi, obj.lower_limit)} "
+                f"to {_fmt(obj.kpi, obj.upper_limit)}, moving range up to "
+                f"{_fmt(obj.kpi, obj.upper_range_limit)}")
 
 
 class LatestPointsFormSet(BaseInlineFormSet):
@@ -438,18 +457,14 @@ class DataPointAdmin(OrgScopedAdmin):
             enqueue_on_commit(evaluate_kpi, kpi_id)
 
     def delete_model(self, request, obj):
-        from accounts.admin_scoping import _audit
-
-        _audit(request, obj, "deleted (admin)")
+        audit_admin_change(request, obj, "deleted (admin)")
         super().delete_model(request, obj)
         self._reevaluate([obj.kpi_id])
 
     def delete_queryset(self, request, queryset):
-        from accounts.admin_scoping import _audit
-
         rows = list(queryset.select_related("kpi"))
         for obj in rows:
-            _audit(request, obj, "deleted (admin)")
+            audit_admin_change(request, obj, "deleted (admin)")
         super().delete_queryset(request, queryset)
         self._reevaluate(obj.kpi_id for obj in rows)
 
