@@ -17,6 +17,7 @@ when it was dismissed.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -104,13 +105,18 @@ def evaluate(
     # Streaks of the newest periods: walk back only as far as they go.
     off_streak = on_streak = 0
     if status in (R.ON_TARGET, R.OFF_TARGET):
+        lo = float(low) if low is not None else -math.inf
+        hi = float(high) if high is not None else math.inf
+        want = status == R.ON_TARGET
+        streak = 0
         for v in reversed(values):
-            if R.target_status(v, rule, low, high) != status:
+            if (lo <= v <= hi) != want:
                 break
-            if status == R.ON_TARGET:
-                on_streak += 1
-            else:
-                off_streak += 1
+            streak += 1
+        if want:
+            on_streak = streak
+        else:
+            off_streak = streak
     stale = P.is_stale(latest_period, today, spec.frequency)
 
     a = analyse(

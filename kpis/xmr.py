@@ -113,19 +113,21 @@ def _below(value: float, line: float) -> bool:
 
 
 def _as_floats(values: Sequence) -> tuple[float, ...]:
-    out = []
-    for v in values:
-        f = float(v)
-        if not math.isfinite(f):
-            raise ValueError(f"XmR values must be finite numbers, got {v!r}")
-        out.append(f)
-    return tuple(out)
+    xs = tuple(map(float, values))
+    # One check for the whole series (a NaN or an infinity makes the sum non-finite);
+    # the loop that names the culprit runs only then.
+    if not math.isfinite(math.fsum(xs)):
+        for v, f in zip(values, xs, strict=True):
+            if not math.isfinite(f):
+                raise ValueError(f"XmR values must be finite numbers, got {v!r}")
+        raise ValueError("XmR values are too large")
+    return xs
 
 
 def moving_ranges_of(values: Sequence[float]) -> list[float | None]:
     if not values:
         return []
-    return [None] + [abs(values[i] - values[i - 1]) for i in range(1, len(values))]
+    return [None, *(abs(b - a) for a, b in zip(values, values[1:], strict=False))]
 
 
 def analyse(
