@@ -483,3 +483,31 @@ def test_admin_urls(world, clients):
             run.expect(f"{who} GET {path}", rule.anon if who == "anonymous" else rule.user,
                        clients[who].get, path)
     run.done()
+
+
+def test_every_state_changing_url_needs_the_csrf_token(world):
+    """POST to every page (organisation pages as the owner, who passes every role check;
+    the public forms as a visitor) without the CSRF token: refused by the CSRF check,
+    nothing done. htmx posts are no exception."""
+    run = Run()
+    owner = Client(enforce_csrf_checks=True)
+    owner.force_login(world["users"][Role.OWNER])
+    visitor = Client(enforce_csrf_checks=True)
+
+    def refused(c, path, **extra):
+        response = c.post(path, {"title": "x", "name": "x", "email": "x@example.com"}, **extra)
+        if response.status_code == 403 and b"CSRF" in response.content:
+            response.status_code = 999  # marker: refused by the CSRF check itself
+        return response
+
+    for route in ORG_ROUTES:
+        entry: Org = TABLE[route]
+        path = build(route, entry.args, world, entry.query)
+        run.expect(f"owner POST {path}", 999, refused, owner, path)
+        run.expect(f"owner htmx POST {path}", 999, refused, owner, path, HTTP_HX_REQUEST="true")
+    for route in PUBLIC_ROUTES:
+        if route in ("healthz", ""):
+            continue
+        path = build(route, TABLE[route].args, world)
+        run.expect(f"visitor POST {path}", 999, refused, visitor, path)
+    run.done()
