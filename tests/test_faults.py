@@ -104,6 +104,30 @@ def test_every_page_loads_with_redis_down(redis_down, org, owner, world, as_user
         assert response.status_code == 200, f"{url} → {response.status_code}"
 
 
+@pytest.mark.django_db(transaction=False)
+def test_every_url_of_the_access_table_answers_with_redis_down(redis_down,
+                                                              django_capture_on_commit_callbacks):
+    """Every organisation page (GET as the owner) and every form (an empty POST by the
+    role it needs) answers as in the URL-access table: nothing fails for lack of Redis."""
+    from accounts.models import Role as R
+    from tests.test_url_access import ORG_ROUTES, TABLE, Run, build, client_for, make_world
+
+    world = make_world()
+    run = Run()
+    owner = client_for(world["users"][R.OWNER])
+    for route in ORG_ROUTES:
+        entry = TABLE[route]
+        path = build(route, entry.args, world, entry.query)
+        run.expect(f"owner GET {path}", entry.overrides.get(R.OWNER, entry.get), owner.get, path)
+        if entry.post is not None:
+            role = R(entry.post_role or entry.role)
+            c = client_for(world["users"][role])
+            with django_capture_on_commit_callbacks(execute=True):
+                run.expect(f"{role} POST {path}", entry.overrides.get(role, entry.post),
+                           c.post, path)
+    run.done()
+
+
 def test_kpi_value_is_stored_with_redis_down(redis_down, org, member, world, as_user,
                                             django_capture_on_commit_callbacks, caplog):
     kpi = world["kpi"]
