@@ -13,6 +13,9 @@ and turn `RateLimited` into a response with `too_many_requests(request, exc)`: a
 429 `{"detail": ..., "retry_after": s}` for the API and JSON clients, otherwise the
 429 page (htmx gets a toast through HX-Trigger). Every 429 carries `Retry-After`.
 
+The API (/api/v1/) is limited by `ApiRateLimitMiddleware`, per token: "api" for every
+request, "api_write" also for writes; requests without a token count per address.
+
 Limits are `(count, seconds)`; defaults below, overridden per scope by
 `settings.HEADWAY_RATE_LIMITS`. `settings.RATELIMIT_ENABLED = False` turns them off
 (the test suite does that; tests of the limits turn it back on with the `settings`
@@ -195,3 +198,38 @@ def axes_username(request: HttpRequest, credentials: dict | None) -> str | None:
     if value is None and request is not None:
         value = request.POST.get("username")
     return value.strip().lower() if isinstance(value, str) else None
+
+
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def api_key(request: HttpRequest) -> str:
+    """Who an API request counts against: its bearer token (hashed, never stored raw in
+    the cache), or its address when it has none."""
+    import hashlib
+
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return "token:" + hashlib.sha256(token.strip().encode()).hexdigest()[:24]
+    return f"ip:{client_ip(request)}"
+
+
+class ApiRateLimitMiddleware:
+    """Rate-limit /api/ per token: JSON 429 with Retry-After over the limit."""
+
+    prefix = "/api/"
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path.startswith(self.prefix):
+            key = api_key(request)
+            try:
+                enforce(request, "api", key=key)
+                if request.method in WRITE_METHODS:
+                    enforce(request, "api_write", key=key)
+            except RateLimited as exc:
+                return too_many_requests(request, exc)
+        return self.get_response(request)

@@ -76,6 +76,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
+    "accounts.ratelimit.ApiRateLimitMiddleware",  # /api/ per token (429 JSON)
 ]
 
 ROOT_URLCONF = "config.urls"
