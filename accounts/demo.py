@@ -40,7 +40,10 @@ def seed(org: Organization) -> DemoContext:
     for email, name, role, teams in PEOPLE:
         user = User.objects.filter(email=email).first()
         if user is None:
-            user = User.objects.create_user(email=email, password=DEMO_PASSWORD, name=name)
+            # Owners and admins are staff, so they can configure in the Django admin,
+            # which shows them only Acme's rows.
+            user = User.objects.create_user(email=email, password=DEMO_PASSWORD, name=name,
+                                            is_staff=role in (Role.OWNER, Role.ADMIN))
         Membership.objects.get_or_create(user=user, organization=org, defaults={"role": role})
         ctx.users[name.split()[0].lower()] = user
         for team in teams:
