@@ -32,10 +32,10 @@ def setup_steps(request) -> list[dict]:
     return [
         {"label": "Write the ultimate goal",
          "done": UltimateGoal.objects.filter(organization=org, is_active=True).exists(),
-         "url": first_url(slug, "goals:goal_edit", "goals:goal", "goals:detail")},
+         "url": first_url(slug, "goals:goal_edit", "okrs:goal")},
         {"label": "Name the strategic pillars",
          "done": StrategicPillar.objects.filter(organization=org).exists(),
-         "url": first_url(slug, "goals:pillar_create", "goals:pillars", "goals:goal")},
+         "url": first_url(slug, "goals:pillars", "okrs:goal")},
         {"label": "Open a cycle",
          "done": Cycle.objects.filter(organization=org).exists(),
          "url": first_url(slug, "goals:cycle_create", "goals:cycles")},
@@ -336,7 +336,7 @@ def strategy_map(request: HttpRequest) -> HttpResponse:
         "m": smap, "cycle": cycle, "cycle_query": f"?cycle={cycle.pk}" if cycle else "",
         "steps": [s for s in setup_steps(request) if not s["done"]]
         if (smap.goal is None or not smap.pillars or cycle is None) else [],
-        "goal_url": links.page("goals:goal"),
+        "goal_url": links.page("okrs:goal"),
     }
     return render(request, "dashboards/strategy_map.html", ctx)
 

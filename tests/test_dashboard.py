@@ -307,6 +307,12 @@ def test_dashboard_progress_equals_okrs_progress_on_the_demo():
     assert d.goal_progress == pytest.approx(goal)
     html = response.content.decode()
     assert f"{round(goal * 100)}%" in html
+    # The goal page shows the same goal and pillar percentages.
+    goal_page = client.get(reverse("okrs:goal", kwargs={"org_slug": "acme"})).content.decode()
+    shown = re.findall(r"(\d+)%", goal_page)
+    assert str(round(goal * 100)) in shown
+    for line in d.pillars:
+        assert str(round(pillars[line.pillar.pk] * 100)) in shown
     # The objective page shows the same percentage (when the OKR pages are installed).
     for row in d.company_rows:
         try:
@@ -339,3 +345,9 @@ def test_feed_times_read_naturally():
     assert FeedItem(at=now, kind="kpi", actor="", text="x").ago == "just now"
     assert FeedItem(at=now - dt.timedelta(days=5, hours=3), kind="kpi", actor="",
                     text="x").ago == "5\xa0days ago"
+
+
+def test_every_setup_step_links_somewhere(org, owner, as_user):
+    html = as_user(owner).get(url("home")).content.decode()
+    steps = re.findall(r'<li class="">○ (<a href="[^"]+">)?([^<]+)', html)
+    assert len(steps) == 5 and all(link for link, _label in steps), steps
