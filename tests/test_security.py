@@ -169,6 +169,9 @@ def test_pages_have_no_inline_script_code(org, owner, as_user):
     assert not re.search(r"\son[a-z]+\s*=", html), "inline event handler attribute"
     assert "hx-on" not in html
     assert '"allowEval": false' in html
+    # htmx must never stamp our nonce on scripts it finds in swapped-in content: CSP then
+    # blocks any script an attacker manages to inject into a partial.
+    assert "inlineScriptNonce" not in html
 
 
 # --- CSRF --------------------------------------------------------------------------------
