@@ -217,6 +217,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "steps": [s for s in setup_steps(request) if not s["done"]]
         if (data.goal is None or data.cycle is None or not data.kpi_total) else [],
         "strategy_url": links.page("dashboards:strategy_map"),
+        "goal_url": links.page("okrs:goal"),
         "okrs_url": links.page("okrs:list"),
         "review_url": links.page("dashboards:review"),
         "operations_url": links.page("dashboards:operations"),
