@@ -8,7 +8,8 @@ from accounts.models import Membership
 
 NAV = [
     ("Dashboard", "dashboards:home"),
-    ("Strategy", "dashboards:strategy_map"),
+    ("Goal & pillars", "okrs:goal"),
+    ("Strategy map", "dashboards:strategy_map"),
     ("OKRs", "okrs:list"),
     ("Check-ins", "checkins:mine"),
     ("KPIs", "kpis:list"),
@@ -30,9 +31,14 @@ def navigation(request) -> dict:
             url = reverse(name, kwargs={"org_slug": org.slug})
         except NoReverseMatch:
             continue
-        home = name == "dashboards:home"
-        active = path == url if home else path.startswith(url)
-        items.append({"label": label, "url": url, "active": active})
+        items.append({"label": label, "url": url, "active": False})
+    # The longest URL that prefixes the path is the current section ("/strategy/goal/"
+    # is the goal page, not the strategy map); the dashboard only matches exactly.
+    home = f"/o/{org.slug}/"
+    matches = [i for i in items if path == i["url"] or (i["url"] != home
+                                                         and path.startswith(i["url"]))]
+    if matches:
+        max(matches, key=lambda i: len(i["url"]))["active"] = True
     other_orgs = (
         Membership.objects.filter(user=request.user)
         .exclude(organization=org)
