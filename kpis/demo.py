@@ -131,5 +131,9 @@ def seed(ctx) -> None:
 
 def _evaluate(org_id: int) -> None:
     from kpis import health
+    from kpis.signals import points_changed
 
+    # Key results linked to KPIs (okrs.demo) take their value from the KPI's data.
+    points_changed.send(sender=Kpi, kpi_ids=list(
+        Kpi.objects.filter(organization_id=org_id).values_list("pk", flat=True)))
     health.evaluate_all(organization_id=org_id, force=True)

@@ -28,6 +28,11 @@ def test_demo_kpis_tell_the_story(django_capture_on_commit_callbacks):
     assert nps.status == "on_target" and nps.candidate == "none"
     assert not nps.has_unfavourable_signal and nps.capability == "met"
     assert h["Monthly recurring revenue"].is_stale
-    assert h["Weekly system downtime"].candidate == KpiHealth.Candidate.IN_IMPROVEMENT
+    downtime = h["Weekly system downtime"]
+    assert downtime.candidate == KpiHealth.Candidate.IN_IMPROVEMENT
+    from okrs.models import KeyResult
+
+    kr = KeyResult.objects.get(kpi__name="Weekly system downtime")
+    assert kr.current_value == downtime.latest_value  # the linked KR follows the KPI
     assert h["Customer complaints per month"].capability == "missed"
     assert DataPointRevision.objects.exists() and TargetChange.objects.exists()
