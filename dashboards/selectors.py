@@ -604,8 +604,9 @@ def strategy_map(org: Organization, cycle, cycles, links, *, now=None) -> Strate
 
 
 def map_subtree(org: Organization, cycle, kind: str, pk: int, links, *, now=None
-                ) -> tuple[list[MapNode], list[MapNode]] | None:
-    """(key result nodes, objective nodes) under one node, or None when the node is not
+                ) -> tuple[list[MapNode], list[MapNode], str] | None:
+    """(key result nodes, objective nodes, the node's title) under one node, or None when
+    the node is not
     in this organisation's cycle. Objectives: 2 queries; an objective adds its
     initiatives and its KPIs' health (2 more)."""
     from okrs.selectors import cycle_progress
@@ -617,11 +618,14 @@ def map_subtree(org: Organization, cycle, kind: str, pk: int, links, *, now=None
     if kind == "pillar":
         from goals.models import StrategicPillar
 
-        if not StrategicPillar.objects.filter(organization=org, pk=pk).exists():
+        name = (StrategicPillar.objects.filter(organization=org, pk=pk)
+                .values_list("name", flat=True).first())
+        if name is None:
             return None
-        return [], [_objective_node(r, index, links) for r in pillar_roots(cp, pk)]
+        return [], [_objective_node(r, index, links) for r in pillar_roots(cp, pk)], name
     if kind == "unaligned":
-        return [], [_objective_node(r, index, links) for r in unaligned_roots(cp)]
+        return ([], [_objective_node(r, index, links) for r in unaligned_roots(cp)],
+                "Not linked to a pillar")
     if kind != "objective" or pk not in cp.by_id:
         return None
     row = cp.by_id[pk]
@@ -646,7 +650,7 @@ def map_subtree(org: Organization, cycle, kind: str, pk: int, links, *, now=None
             if n.kpi is not None:
                 n.kpi_health = health.get(n.kpi.pk)
                 n.url = links.obj("kpis:detail", n.kpi.pk)
-    return krs, children
+    return krs, children, row.objective.title
 
 
 def _status_label(status):

@@ -354,8 +354,8 @@ def strategy_node(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     found = S.map_subtree(request.org, cycle, kind, pk, links)
     if found is None:
         raise Http404("No such node in this cycle.")
-    krs, objectives = found
-    ctx = {"krs": krs, "objectives": objectives, "cycle": cycle,
+    krs, objectives, title = found
+    ctx = {"krs": krs, "objectives": objectives, "cycle": cycle, "node_title": title,
            "cycle_query": f"?cycle={cycle.pk}" if cycle else "", "kind": kind, "pk": pk}
     if request.htmx:
         return render(request, "dashboards/strategy_map.html#subtree", ctx)

@@ -78,6 +78,7 @@ def test_node_without_htmx_is_a_page(org, owner, as_user):
     data = build_org(org, owner, 1)
     html = as_user(owner).get(node("pillar", data["pillars"][0].pk)).content.decode()
     assert "<html" in html and data["objectives"][0].title in html
+    assert f"<h1>{data['pillars'][0].name}</h1>" in html
 
 
 def test_foreign_unknown_and_other_cycle_nodes_are_404(org, owner, outsider, as_user):
