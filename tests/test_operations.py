@@ -11,7 +11,9 @@ def test_empty_operations_links_to_adding_a_kpi(org, admin_user, viewer, as_user
     html = as_user(admin_user).get(url("operations")).content.decode()
     assert "No KPIs to watch yet" in html
     assert "Download CSV" not in html
-    assert as_user(viewer).get(url("operations")).status_code == 200
+    assert "/kpis/new/" in html
+    html = as_user(viewer).get(url("operations")).content.decode()
+    assert "An admin adds KPIs." in html and "/kpis/new/" not in html
 
 
 def test_operations_shows_only_sustain_kpis_grouped_by_team(org, owner, as_user):
