@@ -49,6 +49,11 @@ STATUS_LABELS = dict(KpiHealth.Status.choices)
 CANDIDATE_LABELS = dict(KpiHealth.Candidate.choices)
 
 
+# What the evaluation reads of a KPI (the sweep loads nothing else).
+SPEC_FIELDS = ["id", "organization_id", "name", "unit", "decimals", "frequency", "intent",
+               "target_rule", "target_value", "target_upper", "baseline_size", "rebase_date"]
+
+
 def key_result_model():
     return Kpi._meta.get_field("key_results").related_model
 
@@ -183,6 +188,7 @@ def _evaluate_chunk(kpi_ids: Sequence[int], today: dt.date, started: dt.datetime
         kpis = list(
             Kpi.objects.select_for_update(of=("self",))
             .filter(pk__in=kpi_ids)
+            .only(*SPEC_FIELDS)
             .order_by("pk")
         )
         if not kpis:
