@@ -26,26 +26,30 @@ from okrs.selectors import status_label
 
 
 def setup_steps(request) -> list[dict]:
-    """The getting-started checklist: what the organisation has set up, with links."""
+    """The getting-started checklist: what the organisation has set up, each step linked
+    to its page for those allowed to do it (others read who does it)."""
     org = request.org
     slug = org.slug
-    return [
-        {"label": "Write the ultimate goal",
-         "done": UltimateGoal.objects.filter(organization=org, is_active=True).exists(),
-         "url": first_url(slug, "goals:goal_edit", "okrs:goal")},
-        {"label": "Name the strategic pillars",
-         "done": StrategicPillar.objects.filter(organization=org).exists(),
-         "url": first_url(slug, "goals:pillars", "okrs:goal")},
-        {"label": "Open a cycle",
-         "done": Cycle.objects.filter(organization=org).exists(),
-         "url": first_url(slug, "goals:cycle_create", "goals:cycles")},
-        {"label": "Write objectives and key results",
-         "done": Objective.objects.filter(organization=org).exists(),
-         "url": first_url(slug, "okrs:create", "okrs:objective_create", "okrs:list")},
-        {"label": "Add KPIs",
-         "done": Kpi.objects.filter(organization=org).exists(),
-         "url": first_url(slug, "kpis:create", "kpis:kpi_create", "kpis:list")},
+    steps = [
+        ("Write the ultimate goal", Role.ADMIN, ("goals:goal_edit", "okrs:goal"),
+         UltimateGoal.objects.filter(organization=org, is_active=True)),
+        ("Name the strategic pillars", Role.ADMIN, ("goals:pillars", "okrs:goal"),
+         StrategicPillar.objects.filter(organization=org)),
+        ("Open a cycle", Role.ADMIN, ("goals:cycle_create", "goals:cycles"),
+         Cycle.objects.filter(organization=org)),
+        ("Write objectives and key results", Role.LEADER,
+         ("okrs:objective_create", "okrs:list"), Objective.objects.filter(organization=org)),
+        ("Add KPIs", Role.ADMIN, ("kpis:create", "kpis:list"),
+         Kpi.objects.filter(organization=org)),
     ]
+    out = []
+    for label, role, names, qs in steps:
+        allowed = has_role(request, role)
+        out.append({"label": label, "done": qs.exists(),
+                    "url": first_url(slug, *names) if allowed else "",
+                    "who": "" if allowed else f"an {Role(role).label.lower()} does this"
+                    if role == Role.ADMIN else f"a {Role(role).label.lower()} does this"})
+    return out
 
 
 def _kpi_links(request, rows) -> None:

@@ -351,3 +351,12 @@ def test_every_setup_step_links_somewhere(org, owner, as_user):
     html = as_user(owner).get(url("home")).content.decode()
     steps = re.findall(r'<li class="">○ (<a href="[^"]+">)?([^<]+)', html)
     assert len(steps) == 5 and all(link for link, _label in steps), steps
+
+
+def test_setup_steps_do_not_link_a_viewer_to_pages_they_cannot_open(org, viewer, leader,
+                                                                     as_user):
+    html = as_user(viewer).get(url("home")).content.decode()
+    assert "Write the ultimate goal" in html and "(an admin does this)" in html
+    assert "<a href" not in html.split("Set up your strategy")[1].split("</ol>")[0]
+    html = as_user(leader).get(url("home")).content.decode()
+    assert "/okrs/new/" in html and "(a leader does this)" not in html
