@@ -430,7 +430,8 @@ def review(request: HttpRequest) -> HttpResponse:
         row.url = links.obj("kpis:detail", row.kpi.pk)
     ctx = {
         "r": data, "cycle": cycle, "cycle_query": f"?cycle={cycle.pk}" if cycle else "",
-        "cycle_url": first_url(request.org.slug, "goals:cycle_create", "goals:cycles"),
+        "cycle_url": first_url(request.org.slug, "goals:cycle_create", "goals:cycles")
+        if has_role(request, Role.ADMIN) else "",
         "candidates_url": first_url(request.org.slug, "kpis:candidates"),
         "today": timezone.localdate(),
     }

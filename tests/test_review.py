@@ -22,9 +22,11 @@ def link_krs_to_kpis(data):
     return company, improve
 
 
-def test_no_cycle_links_to_opening_one(org, owner, as_user):
+def test_no_cycle_links_to_opening_one(org, owner, viewer, as_user):
     html = as_user(owner).get(url("review")).content.decode()
-    assert "No cycle yet" in html
+    assert "No cycle yet" in html and "/cycles/new/" in html
+    html = as_user(viewer).get(url("review")).content.decode()
+    assert "An admin opens cycles." in html and "/cycles/new/" not in html
 
 
 def test_cycle_without_improvement_okrs_says_how_to_get_one(org, owner, as_user):
