@@ -157,7 +157,8 @@ def _team_context(request, team_obj) -> dict:
         "completion_label": _completion_label(team_obj, weeks),
         "teams_url": links.page("accounts:teams"),
         "checkin_url": links.obj("checkins:team", team_obj.slug, "team"),
-        "new_objective_url": first_url(org.slug, "okrs:create", "okrs:objective_create"),
+        "new_objective_url": first_url(org.slug, "okrs:objective_create")
+        if has_role(request, Role.LEADER) else "",
     }
 
 
