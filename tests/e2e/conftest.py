@@ -83,12 +83,19 @@ class Watched:
         page.set_default_timeout(20000)
 
     def _console(self, msg) -> None:
+        where = (msg.location or {}).get("url", "")
+        if where.endswith("/favicon.ico"):
+            return  # the browser's own guess on pages without an icon link (the admin)
         if msg.type == "error" or "Content Security Policy" in msg.text:
-            self.problems.append(f"console {msg.type} on {self.page.url}: {msg.text}")
+            self.problems.append(f"console {msg.type} on {self.page.url}: {msg.text}"
+                                 f"{' (' + where + ')' if where else ''}")
 
     def _response(self, response) -> None:
         if response.status >= 500:
             self.problems.append(f"{response.status} from {response.url}")
+        elif response.status >= 400 and response.request.resource_type != "document":
+            self.problems.append(f"{response.status} for {response.request.resource_type} "
+                                 f"{response.url}")
 
     def _navigated(self, frame) -> None:
         if frame == self.page.main_frame:
