@@ -295,3 +295,114 @@ def test_api_reads_never_fail(two_orgs, query, kpi):
         if response.status_code == 200:
             text = response.content.decode()
             assert "Globex" not in text
+
+
+# --- Teams, initiatives and KPI definitions: never a foreign reference ---------------------
+
+choice = st.sampled_from(["own", "own", "foreign", "junk", ""])
+
+
+@PROPERTY
+@given(name=junk, parent=choice, lead=choice,
+       members=st.lists(st.sampled_from(["own", "foreign", "junk"]), max_size=4))
+def test_team_form_never_saves_a_foreign_reference(two_orgs, name, parent, lead, members):
+    w, foreign = two_orgs, two_orgs["foreign"]
+    own = {"team": w["team"].pk, "user": w["member"].pk}
+    pick = {"own": lambda k: own[k], "foreign": lambda k: foreign[k],
+            "junk": lambda k: "99999999", "": lambda k: ""}
+    data = {"name": name, "parent": pick[parent]("team"), "lead": pick[lead]("user"),
+            "members": [pick[m]("user") for m in members]}
+    c = client_for(w["admin"])
+    url = reverse("accounts:team_create", kwargs={"org_slug": "acme"})
+
+    def attempt():
+        before = set(Team.objects.values_list("pk", flat=True))
+        response = c.post(url, data)
+        no_500(response)
+        new = list(Team.objects.exclude(pk__in=before))
+        assert len(new) == (1 if response.status_code == 302 else 0)
+        for team in new:
+            assert team.organization_id == w["org"].pk
+            if team.parent_id:
+                assert team.parent.organization_id == w["org"].pk
+            people = [team.lead_id] if team.lead_id else []
+            people += list(team.members.values_list("pk", flat=True))
+            for user_id in people:
+                assert Membership.objects.filter(user_id=user_id, organization=w["org"]).exists()
+
+    rolled_back(attempt)
+
+
+@PROPERTY
+@given(kr=st.sampled_from(["own", "own", "foreign", "junk"]), title=junk,
+       owner=choice, status=st.one_of(st.sampled_from(["planned", "in_progress", "done"]), junk),
+       due=st.one_of(st.dates().map(str), junk), pct=numberish)
+def test_initiative_form_never_saves_a_foreign_reference(two_orgs, kr, title, owner, status,
+                                                         due, pct):
+    from initiatives.models import Initiative
+
+    w, foreign = two_orgs, two_orgs["foreign"]
+    foreign_kr = KeyResultFactory(objective_id=foreign["objective"],
+                                  organization_id=OrganizationFactory._meta.model.objects.get(
+                                      slug="globex").pk)
+    kr_id = {"own": w["kr"].pk, "foreign": foreign_kr.pk, "junk": "abc"}[kr]
+    owner_id = {"own": w["member"].pk, "foreign": foreign["user"], "junk": "99999999",
+                "": ""}[owner]
+    c = client_for(w["leader"])
+    url = reverse("initiatives:create", kwargs={"org_slug": "acme"}) + f"?key_result={kr_id}"
+
+    def attempt():
+        before = set(Initiative.objects.values_list("pk", flat=True))
+        response = c.post(url, {"title": title, "owner": owner_id, "status": status,
+                                "due_date": due, "percent_complete": pct,
+                                "key_result": kr_id})
+        no_500(response)
+        new = list(Initiative.objects.exclude(pk__in=before))
+        if kr != "own":
+            assert response.status_code == 404 and not new
+        for initiative in new:
+            assert initiative.organization_id == w["org"].pk
+            assert initiative.key_result.organization_id == w["org"].pk
+            if initiative.owner_id:
+                assert Membership.objects.filter(user_id=initiative.owner_id,
+                                                 organization=w["org"]).exists()
+
+    rolled_back(attempt)
+
+
+@PROPERTY
+@given(name=junk, owner=choice, team=choice,
+       rule=st.one_of(st.sampled_from(["none", "at_least", "at_most", "between"]), junk),
+       low=numberish, high=numberish, frequency=st.sampled_from(["weekly", "monthly",
+                                                                 "quarterly", "daily", ""]),
+       baseline=st.one_of(st.just(""), numberish))
+def test_kpi_form_never_saves_a_foreign_reference_or_a_bad_number(
+        two_orgs, name, owner, team, rule, low, high, frequency, baseline):
+    w, foreign = two_orgs, two_orgs["foreign"]
+    own = {"user": w["member"].pk, "team": w["team"].pk}
+    pick = {"own": lambda k: own[k], "foreign": lambda k: foreign[k],
+            "junk": lambda k: "99999999", "": lambda k: ""}
+    data = {"name": name, "description": "", "unit": "min", "decimals": "1",
+            "owner": pick[owner]("user"), "team": pick[team]("team"), "frequency": frequency,
+            "intent": "sustain", "target_rule": rule, "target_value": low,
+            "target_upper": high, "baseline_size": baseline}
+    c = client_for(w["admin"])
+    url = reverse("kpis:create", kwargs={"org_slug": "acme"})
+
+    def attempt():
+        before = set(Kpi.objects.values_list("pk", flat=True))
+        response = c.post(url, data)
+        no_500(response)
+        new = list(Kpi.objects.exclude(pk__in=before))
+        assert len(new) == (1 if response.status_code == 302 else 0)
+        for kpi in new:
+            assert kpi.organization_id == w["org"].pk
+            if kpi.team_id:
+                assert kpi.team.organization_id == w["org"].pk
+            if kpi.owner_id:
+                assert Membership.objects.filter(user_id=kpi.owner_id,
+                                                 organization=w["org"]).exists()
+            for v in (kpi.target_value, kpi.target_upper):
+                assert v is None or (math.isfinite(v) and abs(v) < 1e15)
+
+    rolled_back(attempt)
