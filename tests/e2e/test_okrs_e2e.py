@@ -55,7 +55,10 @@ def test_write_an_objective_and_check_in_without_reload(open_page, acme):
 
     # The team's weekly check-in page: check in on the metric KR in place.
     kr = krs[0]
-    w.goto("/o/acme/teams/support/check-in/")
+    w.goto("/o/acme/teams/support/")  # the team page leads to its weekly check-in
+    w.page.click("text=Weekly check-in")
+    w.page.wait_for_url("**/teams/support/check-in/")
+    w.assert_clean()
     w.page.evaluate("window.__notReloaded = true")
     row = w.page.locator(f"#kr-row-{kr.pk}")
     row.locator("input[name$='-value']").fill("44")
