@@ -5,9 +5,9 @@ Use the decorator on views::
     @rate_limit("signup", key="ip")             # limits from RATE_LIMITS / settings
     def signup(request): ...
 
-or call `enforce()` where the key is only known inside (the API, by token)::
+or call `enforce()` where the key is only known inside the view::
 
-    enforce(request, "api", key=f"token:{token.prefix}")   # raises RateLimited
+    enforce(request, "invitation_send", key=f"org:{org.pk}")   # raises RateLimited
 
 and turn `RateLimited` into a response with `too_many_requests(request, exc)`: a JSON
 429 `{"detail": ..., "retry_after": s}` for the API and JSON clients, otherwise the
