@@ -91,6 +91,13 @@ def get_in_org(request: HttpRequest, model_or_qs: type[M] | models.QuerySet, *,
         raise Http404("Not found.")
 
 
+def org_url(name: str, request: HttpRequest, **kwargs) -> str:
+    """reverse() for a page of the current organisation."""
+    from django.urls import reverse
+
+    return reverse(name, kwargs={"org_slug": request.org.slug, **kwargs})
+
+
 def get_team_for_member(request: HttpRequest, slug: str) -> Team:
     return get_in_org(request, Team.objects.all(), slug=slug)
 

@@ -8,6 +8,15 @@ from django.contrib.auth.forms import AuthenticationForm
 
 from accounts.models import Membership, Organization, Role, Team, User
 
+
+def apply_errors(form: forms.BaseForm, exc: forms.ValidationError) -> None:
+    """Put a service's ValidationError on the form: on its field when it names one."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
+
 TIME_ZONES = sorted(zoneinfo.available_timezones())
 
 

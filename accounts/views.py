@@ -28,17 +28,12 @@ from accounts.forms import (
     RoleForm,
     SignupForm,
     TeamForm,
+    apply_errors,
 )
 from accounts.models import Invitation, Membership, Role, Team, User
 from accounts.ratelimit import rate_limit
 
-
-def _apply_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
+_apply_errors = apply_errors
 
 
 def home(request: HttpRequest) -> HttpResponse:

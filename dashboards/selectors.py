@@ -13,14 +13,15 @@ import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
 
-from django.db.models import Case, Count, F, Q, Value, When, Window
-from django.db.models.functions import RowNumber
+from django.db.models import Case, Count, Q, Value, When
 from django.utils import timezone
 
 from accounts.models import Organization, Team
 from goals import charts
 from kpis import rules as R
+from kpis import selectors as kpis_selectors
 from kpis.models import DataPoint, HealthEvent, Kpi, KpiHealth
+from kpis.selectors import recent_points
 
 SPARK_POINTS = 12
 
@@ -36,23 +37,13 @@ KPI_STATUS_LABELS = {
 
 
 @dataclass
-class KpiRow:
-    kpi: Kpi
-    health: KpiHealth | None
-    values: list[float] = field(default_factory=list)
-    periods: list[dt.date] = field(default_factory=list)
-
-    @property
-    def status(self) -> str:
-        return self.health.status if self.health else KpiHealth.Status.NO_DATA
+class KpiRow(kpis_selectors.KpiRow):
+    """The KPI board's row (status, target, badges, freshness) with what the dashboards
+    add: summary buckets, sparkline figures and their text alternative."""
 
     @property
     def status_label(self) -> str:
         return KPI_STATUS_LABELS.get(self.status, self.status)
-
-    @property
-    def is_stale(self) -> bool:
-        return bool(self.health and self.health.is_stale)
 
     @property
     def summary_status(self) -> str:
@@ -76,12 +67,6 @@ class KpiRow:
         return R.format_value(self.latest_value, self.kpi.unit, self.kpi.decimals)
 
     @property
-    def target_text(self) -> str:
-        low, high = R.bounds(self.kpi.target_rule, self.kpi.target_value, self.kpi.target_upper)
-        return R.describe_target(self.kpi.target_rule, low, high, self.kpi.unit,
-                                 self.kpi.decimals)
-
-    @property
     def has_signal(self) -> bool:
         return bool(self.health and self.health.has_unfavourable_signal)
 
@@ -92,10 +77,6 @@ class KpiRow:
     @property
     def needs_attention(self) -> bool:
         return self.status == KpiHealth.Status.OFF_TARGET or self.has_signal or self.is_stale
-
-    @property
-    def spark_id(self) -> str:
-        return f"spark-{self.kpi.pk}"
 
     @property
     def spark_json(self) -> str:
@@ -135,20 +116,6 @@ def kpi_rows(org: Organization, *, intent: str | None = None, team: Team | None 
             rows[kpi_id].periods.append(period)
             rows[kpi_id].values.append(value)
     return list(rows.values())
-
-
-def recent_points(kpi_ids, n: int) -> list[tuple[int, dt.date, float]]:
-    """The newest ``n`` points of each KPI, oldest first, in one query (a window)."""
-    ids = list(kpi_ids)
-    if not ids:
-        return []
-    ranked = (DataPoint.objects.filter(kpi_id__in=ids)
-              .annotate(rank=Window(RowNumber(), partition_by=[F("kpi_id")],
-                                    order_by=F("period_start").desc()))
-              .filter(rank__lte=n)
-              .order_by("kpi_id", "period_start")
-              .values_list("kpi_id", "period_start", "value"))
-    return list(ranked)
 
 
 def _health(kpi: Kpi) -> KpiHealth | None:

@@ -12,19 +12,14 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from accounts.access import org_view
+from accounts.forms import apply_errors
 from accounts.models import Role
 from goals import selectors, services
 from goals.access import get_cycle_for_member, get_pillar_for_member
 from goals.forms import CycleForm, GoalForm, PillarForm
 from goals.models import Cycle, StrategicPillar
 
-
-def _apply_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
+_apply_errors = apply_errors
 
 
 def _stale(form) -> list[tuple[str, str]]:

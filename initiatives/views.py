@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from accounts.access import has_role, org_view
+from accounts.forms import apply_errors
 from accounts.models import Role
 from initiatives import services
 from initiatives.access import get_initiative_for_editor
@@ -16,13 +17,7 @@ from initiatives.forms import InitiativeForm
 from okrs.access import get_key_result_for_member, get_objective_for_member
 from okrs.services import StaleVersion
 
-
-def _apply_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
+_apply_errors = apply_errors
 
 
 def _back(request, objective) -> HttpResponse:

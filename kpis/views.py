@@ -8,12 +8,12 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from accounts.access import has_role, org_view
+from accounts.access import has_role, org_url, org_view
 from accounts.audit import audit_record
+from accounts.forms import apply_errors
 from accounts.models import ApiToken, Role, Team
 from goals import charts as gcharts
 
@@ -29,17 +29,10 @@ from .health import is_pending
 from .models import Kpi, KpiHealth
 from .xmr import analyse
 
-
-def _apply_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
+_apply_errors = apply_errors
 
 
-def _url(name: str, request, **kwargs) -> str:
-    return reverse(name, kwargs={"org_slug": request.org.slug, **kwargs})
+_url = org_url
 
 
 def _detail_url(request, kpi) -> str:

@@ -8,11 +8,11 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.views.decorators.http import require_POST
 from django_htmx.http import reswap, retarget, trigger_client_event
 
-from accounts.access import has_role, org_view
+from accounts.access import has_role, org_url, org_view
+from accounts.forms import apply_errors
 from accounts.models import Role
 from goals import selectors as goal_selectors
 from okrs import progress as P
@@ -21,17 +21,10 @@ from okrs.access import get_cycle_for_member, get_key_result_for_member, get_obj
 from okrs.forms import CarryOverForm, CycleCloseForm, KeyResultForm, KeyResultFormSet, ObjectiveForm
 from okrs.models import Objective
 
-
-def _apply_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
+_apply_errors = apply_errors
 
 
-def _url(name: str, request, **kwargs) -> str:
-    return reverse(name, kwargs={"org_slug": request.org.slug, **kwargs})
+_url = org_url
 
 
 def _objective_url(request, objective) -> str:
