@@ -108,10 +108,10 @@ def recent_points(kpi_ids, n: int = SPARK_POINTS) -> list[tuple[int, dt.date, fl
     return list(ranked)
 
 
-def kpi_board(org, *, team_id=None, intent: str = "", status: str = "",
-              candidates_only: bool = False) -> list[KpiRow]:
-    """The operational board: 2 queries (KPIs with health/team/owner; recent points)."""
-    qs = Kpi.objects.filter(organization=org).select_related("health", "team", "owner")
+def kpi_board_queryset(org, *, team_id=None, intent: str = "", status: str = "",
+                       candidates_only: bool = False):
+    """The board's KPIs, filtered, in board order (not evaluated)."""
+    qs = Kpi.objects.filter(organization=org)
     if team_id:
         qs = qs.filter(team_id=team_id)
     if intent:
@@ -128,7 +128,20 @@ def kpi_board(org, *, team_id=None, intent: str = "", status: str = "",
     if candidates_only:
         qs = qs.filter(health__candidate__in=[KpiHealth.Candidate.CANDIDATE,
                                               KpiHealth.Candidate.DISMISSED])
-    kpis = list(qs.order_by("-active", "name"))  # query 1
+    return qs.order_by("-active", "name", "id")
+
+
+def kpi_board(org, *, team_id=None, intent: str = "", status: str = "",
+              candidates_only: bool = False, offset: int = 0,
+              limit: int | None = None) -> list[KpiRow]:
+    """The operational board (one page of it with offset/limit): 2 queries (KPIs with
+    health/team/owner; recent points of those KPIs only)."""
+    qs = kpi_board_queryset(org, team_id=team_id, intent=intent, status=status,
+                            candidates_only=candidates_only)
+    qs = qs.select_related("health", "team", "owner").defer("description")
+    if limit is not None:
+        qs = qs[offset:offset + limit]
+    kpis = list(qs)  # query 1
     rows = {k.pk: KpiRow(kpi=k, health=_health(k)) for k in kpis}
     for kpi_id, period, value in recent_points(rows.keys()):  # query 2
         rows[kpi_id].periods.append(period)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -42,6 +43,9 @@ def _detail_url(request, kpi) -> str:
 # --------------------------------------------------------------------------- the board
 
 
+BOARD_PAGE = 50
+
+
 @org_view(Role.VIEWER)
 def kpi_list(request: HttpRequest) -> HttpResponse:
     teams = list(Team.objects.filter(organization=request.org).order_by("name"))  # query
@@ -52,7 +56,14 @@ def kpi_list(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     status_choices = [*KpiHealth.Status.choices, ("stale", "Stale"), ("pending", "Pending")]
     status = status if status in dict(status_choices) else ""
-    rows = selectors.kpi_board(request.org, team_id=team_id, intent=intent, status=status)
+    # One page of the board at a time: a 10,000-KPI organisation renders 50 rows.
+    filters = {"team_id": team_id, "intent": intent, "status": status}
+    paginator = Paginator(selectors.kpi_board_queryset(request.org, **filters), BOARD_PAGE)
+    page = paginator.get_page(request.GET.get("page"))  # query: count
+    rows = selectors.kpi_board(request.org, **filters, offset=page.start_index() - 1
+                               if paginator.count else 0, limit=BOARD_PAGE)
+    query = request.GET.copy()
+    query.pop("page", None)
     for row in rows:
         row.spark_json = gcharts.to_json(
             gcharts.sparkline(row.values, status="stale" if row.is_stale else row.status)
@@ -68,6 +79,8 @@ def kpi_list(request: HttpRequest) -> HttpResponse:
         "can_admin": has_role(request, Role.ADMIN),
         "can_lead": has_role(request, Role.LEADER),
         "filtered": bool(team_id or intent or status),
+        "page": page,
+        "page_query": query.urlencode(),
     }
     template = "kpis/list.html#board" if request.htmx else "kpis/list.html"
     return render(request, template, ctx)

@@ -72,10 +72,25 @@ def test_board_query_count_does_not_grow(org, viewer, as_user, django_assert_num
     make_kpis(org, n)
     client = as_user(viewer)
     # session, user, membership (+org), other memberships for the switcher (context
-    # processor), teams for the filter, KPIs + health + team + owner, recent points
-    with django_assert_num_queries(7):
+    # processor), teams for the filter, count for the pager, one page of KPIs + health +
+    # team + owner, recent points of that page
+    with django_assert_num_queries(8):
         r = client.get(url("list"))
     assert r.status_code == 200
+
+
+def test_board_pages_fifty_kpis_at_a_time(org, viewer, as_user, django_assert_num_queries):
+    make_kpis(org, 53)
+    client = as_user(viewer)
+    first = client.get(url("list")).content.decode()
+    assert "KPIs 1–50 of 53" in first and first.count('class="plot spark"') <= 50
+    with django_assert_num_queries(8):
+        second = client.get(url("list"), {"page": 2}).content.decode()
+    assert "KPIs 51–53 of 53" in second
+    assert "← Previous" in second and "Next →" not in second
+    # Past the end, or junk: the nearest valid page, never an error.
+    assert client.get(url("list"), {"page": "99"}).status_code == 200
+    assert client.get(url("list"), {"page": "x"}).status_code == 200
 
 
 def test_board_shows_pending_health(org, viewer, as_user):
