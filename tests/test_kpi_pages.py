@@ -143,8 +143,8 @@ def test_detail_query_count_is_fixed(org, viewer, as_user, django_assert_num_que
         services.kpi_record_value(kpi=kpi, period=p.period_start, value=p.value + 1)
     c = as_user(viewer)
     # session, user, membership, switcher, kpi (+health/team/owner), points, revisions,
-    # target changes, events, linked KRs
-    with django_assert_num_queries(10):
+    # target changes, events, linked KRs, the audit trail (accounts.audit)
+    with django_assert_num_queries(11):
         assert c.get(url("detail", pk=kpi.pk)).status_code == 200
 
 
