@@ -26,6 +26,7 @@ and logs a warning: a missing limit is better than a site that does not answer.
 from __future__ import annotations
 
 import functools
+import ipaddress
 import json
 import logging
 import math
@@ -92,13 +93,19 @@ def limit_for(scope: str) -> tuple[int, int]:
     return tuple(overrides.get(scope, RATE_LIMITS[scope]))  # type: ignore[return-value]
 
 
-def client_ip(request: HttpRequest) -> str:
-    """The caller's address. Behind a proxy set CLIENT_IP_HEADER (e.g.
-    "HTTP_X_FORWARDED_FOR"): the right-most entry, the one our proxy added, is used."""
+def client_ip(request: HttpRequest) -> str | None:
+    """The caller's address, or None when there is no valid one. Behind a proxy set
+    CLIENT_IP_HEADER (e.g. "HTTP_X_FORWARDED_FOR"): the right-most entry, the one our
+    proxy added, is used. Never a non-address (axes stores it in an IP field)."""
     header = getattr(settings, "CLIENT_IP_HEADER", "")
     if header and request.META.get(header):
-        return request.META[header].split(",")[-1].strip()
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
+        candidate = request.META[header].split(",")[-1].strip()
+    else:
+        candidate = request.META.get("REMOTE_ADDR", "") or ""
+    try:
+        return str(ipaddress.ip_address(candidate))
+    except ValueError:
+        return None
 
 
 def hit(scope: str, key: str, *, limit: int | None = None, window: int | None = None,

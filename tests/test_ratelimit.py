@@ -262,3 +262,14 @@ def test_api_requests_without_a_token_count_per_address(rf):
     assert ratelimit.api_key(rf.get("/api/v1/kpis", REMOTE_ADDR="192.0.2.1")) == "ip:192.0.2.1"
     key = ratelimit.api_key(rf.get("/api/v1/kpis", HTTP_AUTHORIZATION="Bearer hw_secret"))
     assert key.startswith("token:") and "hw_secret" not in key
+
+
+def test_client_ip_is_an_address_or_none(rf, settings):
+    from accounts.ratelimit import client_ip
+
+    assert client_ip(rf.get("/", REMOTE_ADDR="10.1.2.3")) == "10.1.2.3"
+    assert client_ip(rf.get("/", REMOTE_ADDR="")) is None
+    settings.CLIENT_IP_HEADER = "HTTP_X_FORWARDED_FOR"
+    assert client_ip(rf.get("/", HTTP_X_FORWARDED_FOR="1.1.1.1, 2001:db8::1")) == "2001:db8::1"
+    # A forged, non-address header never reaches axes' IP field.
+    assert client_ip(rf.get("/", HTTP_X_FORWARDED_FOR="<script>")) is None
