@@ -33,8 +33,6 @@ from accounts.forms import (
 from accounts.models import Invitation, Membership, Role, Team, User
 from accounts.ratelimit import rate_limit
 
-_apply_errors = apply_errors
-
 
 def home(request: HttpRequest) -> HttpResponse:
     """/ : the user's organisation, or sign-up/login for a visitor."""
@@ -75,7 +73,7 @@ def signup(request: HttpRequest) -> HttpResponse:
                 org_name=data["org_name"], org_slug=data["org_slug"],
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             messages.success(request, f"Welcome to Headway. {org.name} is ready: start with your "
@@ -93,7 +91,7 @@ def org_create(request: HttpRequest) -> HttpResponse:
             org = services.organization_create(owner=request.user, name=form.cleaned_data["name"],
                                                slug=form.cleaned_data["slug"])
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, f"{org.name} created. You are its owner.")
             return redirect("dashboards:home", org_slug=org.slug)
@@ -168,7 +166,7 @@ def members(request: HttpRequest) -> HttpResponse:
                                            role=form.cleaned_data["role"],
                                            invited_by=request.user)
             except ValidationError as exc:
-                _apply_errors(form, exc)
+                apply_errors(form, exc)
             except PermissionDenied as exc:
                 form.add_error("role", str(exc))
             else:
@@ -239,7 +237,7 @@ def team_edit(request: HttpRequest, slug: str | None = None) -> HttpResponse:
                                       name=data["name"], parent=data["parent"], lead=data["lead"],
                                       members=list(data["members"]))
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, f"Team {team.name} saved.")
             return redirect("accounts:teams", org_slug=request.org.slug)

@@ -12,19 +12,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from accounts.access import org_view
-from accounts.forms import apply_errors
+from accounts.forms import apply_errors, submitted_values
 from accounts.models import Role
 from goals import selectors, services
 from goals.access import get_cycle_for_member, get_pillar_for_member
 from goals.forms import CycleForm, GoalForm, PillarForm
 from goals.models import Cycle, StrategicPillar
-
-_apply_errors = apply_errors
-
-
-def _stale(form) -> list[tuple[str, str]]:
-    return [(form.fields[n].label or n, str(v if v not in (None, "") else "—"))
-            for n, v in form.cleaned_data.items() if n != "version" and n in form.fields]
 
 
 @org_view(Role.ADMIN)
@@ -38,7 +31,7 @@ def goal_edit(request: HttpRequest) -> HttpResponse:
                                version=form.cleaned_data.get("version") or 0,
                                data=form.service_data())
         except services.StaleVersion as exc:
-            stale = _stale(form)
+            stale = submitted_values(form)
             form, status = GoalForm(instance=exc.current), 409
         else:
             messages.success(request, "Goal saved.")
@@ -59,7 +52,7 @@ def pillars(request: HttpRequest) -> HttpResponse:
             pillar = services.pillar_create(organization=request.org, actor=request.user,
                                             data=form.service_data())
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, f"Pillar “{pillar.name}” added.")
             return redirect("goals:pillars", org_slug=request.org.slug)
@@ -77,10 +70,10 @@ def pillar_edit(request: HttpRequest, pk: int) -> HttpResponse:
                                    version=form.cleaned_data.get("version") or 0,
                                    data=form.service_data())
         except services.StaleVersion as exc:
-            stale = _stale(form)
+            stale = submitted_values(form)
             form, status = PillarForm(instance=exc.current), 409
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, "Pillar saved.")
             return redirect("goals:pillars", org_slug=request.org.slug)
@@ -115,11 +108,11 @@ def cycle_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
                                       version=form.cleaned_data.get("version") or 0,
                                       data=form.service_data())
         except services.StaleVersion as exc:
-            stale = _stale(form)
+            stale = submitted_values(form)
             form = CycleForm(instance=exc.current, organization=request.org)
             status = 409
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, "Cycle saved.")
             return redirect("goals:cycles", org_slug=request.org.slug)

@@ -17,8 +17,6 @@ from initiatives.forms import InitiativeForm
 from okrs.access import get_key_result_for_member, get_objective_for_member
 from okrs.services import StaleVersion
 
-_apply_errors = apply_errors
-
 
 def _back(request, objective) -> HttpResponse:
     return redirect("okrs:objective", org_slug=request.org.slug, pk=objective.pk)
@@ -49,7 +47,7 @@ def create(request: HttpRequest) -> HttpResponse:
             services.initiative_create(actor=request.user, data=data, key_result=key_result,
                                        objective=objective)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, "Initiative added.")
             return _back(request, parent_objective)
@@ -82,7 +80,7 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
                                   can_assign=can_assign)
             status = 409
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, "Initiative saved.")
             return _back(request, parent_objective)

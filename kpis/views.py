@@ -30,14 +30,9 @@ from .health import is_pending
 from .models import Kpi, KpiHealth
 from .xmr import analyse
 
-_apply_errors = apply_errors
-
-
-_url = org_url
-
 
 def _detail_url(request, kpi) -> str:
-    return _url("kpis:detail", request, pk=kpi.pk)
+    return org_url("kpis:detail", request, pk=kpi.pk)
 
 
 # --------------------------------------------------------------------------- the board
@@ -160,7 +155,7 @@ def kpi_add_value(request: HttpRequest, pk: int) -> HttpResponse:
                 kpi=kpi, period=form.cleaned_data["period"], value=form.cleaned_data["value"],
                 note=form.cleaned_data["note"], source="manual", author=request.user)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             if outcome.replaced is not None:
                 messages.success(request, f"Value replaced (it was {outcome.replaced:g}; the old "
@@ -189,7 +184,7 @@ def kpi_change_target(request: HttpRequest, pk: int) -> HttpResponse:
                                  "Check the current target and try again.")
             return _rerender(request, kpi, status=409, target_form=form)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, "Target changed; the change is kept in the history.")
             return redirect(_detail_url(request, kpi))
@@ -211,7 +206,7 @@ def kpi_rebase(request: HttpRequest, pk: int) -> HttpResponse:
             form.add_error(None, "Someone else changed this KPI since you opened the page.")
             return _rerender(request, kpi, status=409, rebase_form=form)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, "Limits rebased.")
             return redirect(_detail_url(request, kpi))
@@ -228,13 +223,13 @@ def kpi_dismiss(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.candidate_dismiss(kpi=kpi, actor=request.user, note=form.cleaned_data["note"])
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, f"“{kpi.name}” dismissed as a candidate.")
-            return redirect(_url("kpis:candidates", request) if back else _detail_url(request, kpi))
+            return redirect(org_url("kpis:candidates", request) if back else _detail_url(request, kpi))
     if back:
         messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
-        return redirect(_url("kpis:candidates", request))
+        return redirect(org_url("kpis:candidates", request))
     return _rerender(request, kpi, dismiss_form=form)
 
 
@@ -249,7 +244,7 @@ def kpi_create(request: HttpRequest) -> HttpResponse:
         try:
             kpi = services.kpi_create(organization=request.org, actor=request.user, **data)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, f"KPI “{kpi.name}” created. Add its first values.")
             return redirect(_detail_url(request, kpi))
@@ -273,7 +268,7 @@ def kpi_edit(request: HttpRequest, pk: int) -> HttpResponse:
                                  "Reload to see their changes.")
             status = 409
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, "KPI saved.")
             return redirect(_detail_url(request, kpi))
@@ -312,7 +307,7 @@ def _import(request, kpi: Kpi | None) -> HttpResponse:
             if request.POST.get("confirm") == "1" and preview.clean:
                 n = imports.run(preview, author=request.user)
                 messages.success(request, f"Imported {n} value{'s' if n != 1 else ''}.")
-                return redirect(_detail_url(request, kpi) if kpi else _url("kpis:list", request))
+                return redirect(_detail_url(request, kpi) if kpi else org_url("kpis:list", request))
             if not preview.clean:
                 status = 400
             form = CsvForm(initial={"content": text})
@@ -368,4 +363,4 @@ def api_token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
         audit_record(organization=request.org, actor=request.user, action="token revoked",
                      obj=token)
         messages.success(request, f"Token “{token.name}” revoked.")
-    return redirect(_url("kpis:api_tokens", request))
+    return redirect(org_url("kpis:api_tokens", request))

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import reswap, retarget, trigger_client_event
 
 from accounts.access import has_role, org_url, org_view
-from accounts.forms import apply_errors
+from accounts.forms import apply_errors, submitted_values
 from accounts.models import Role
 from goals import selectors as goal_selectors
 from okrs import progress as P
@@ -21,14 +21,9 @@ from okrs.access import get_cycle_for_member, get_key_result_for_member, get_obj
 from okrs.forms import CarryOverForm, CycleCloseForm, KeyResultForm, KeyResultFormSet, ObjectiveForm
 from okrs.models import Objective
 
-_apply_errors = apply_errors
-
-
-_url = org_url
-
 
 def _objective_url(request, objective) -> str:
-    return _url("okrs:objective", request, pk=objective.pk)
+    return org_url("okrs:objective", request, pk=objective.pk)
 
 
 COLLAPSE_OVER = 60  # objectives; above this the OKR list opens with closed team groups
@@ -156,7 +151,7 @@ def objective_create(request: HttpRequest) -> HttpResponse:
             obj = services.objective_create(organization=org, actor=request.user,
                                             data=form.service_data(), key_results=krs)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, f"Objective “{obj.title}” created.")
             return redirect(_objective_url(request, obj))
@@ -179,29 +174,16 @@ def objective_edit(request: HttpRequest, pk: int) -> HttpResponse:
                                             version=form.cleaned_data.get("version") or 0,
                                             data=form.service_data())
         except services.StaleVersion as exc:
-            stale = _stale_values(form)
+            stale = submitted_values(form)
             form = ObjectiveForm(instance=exc.current, organization=request.org)
             status = 409
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, "Objective saved.")
             return redirect(_objective_url(request, obj))
     return render(request, "okrs/objective_form.html",
                   {"form": form, "o": obj, "stale": stale}, status=status)
-
-
-def _stale_values(form) -> list[tuple[str, str]]:
-    """What the user tried to save, to show next to the fresh values."""
-    out = []
-    for name, field in form.fields.items():
-        if name == "version" or name not in form.cleaned_data:
-            continue
-        value = form.cleaned_data[name]
-        if hasattr(field, "choices") and not hasattr(value, "pk") and value not in (None, ""):
-            value = dict(field.choices).get(value, value)
-        out.append((field.label or name, "—" if value in (None, "") else str(value)))
-    return out
 
 
 @org_view(Role.LEADER)
@@ -215,7 +197,7 @@ def objective_delete(request: HttpRequest, pk: int) -> HttpResponse:
             messages.error(request, " ".join(exc.messages))
             return redirect(_objective_url(request, obj))
         messages.success(request, f"Objective “{obj.title}” deleted.")
-        return redirect(_url("okrs:list", request) + f"?cycle={obj.cycle_id}")
+        return redirect(org_url("okrs:list", request) + f"?cycle={obj.cycle_id}")
     return render(request, "okrs/confirm_delete.html", {
         "thing": obj, "kind": "objective", "reason": reason,
         "read_only": obj.cycle.is_closed, "back": _objective_url(request, obj)})
@@ -247,7 +229,7 @@ def kr_create(request: HttpRequest, pk: int) -> HttpResponse:
             services.key_result_create(objective=obj, actor=request.user,
                                        data=form.service_data())
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             if request.htmx:  # inline add on the objective page: refresh the KR list
                 response = _krs_partial(request, obj)
@@ -289,11 +271,11 @@ def kr_edit(request: HttpRequest, pk: int) -> HttpResponse:
                                        version=form.cleaned_data.get("version") or 0,
                                        data=form.service_data())
         except services.StaleVersion as exc:
-            stale = _stale_values(form)
+            stale = submitted_values(form)
             form = KeyResultForm(instance=exc.current, organization=request.org)
             status = 409
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, "Key result saved.")
             return redirect(_objective_url(request, obj))
@@ -346,7 +328,7 @@ def kr_move(request: HttpRequest, pk: int, direction: str) -> HttpResponse:
 @org_view(Role.LEADER)
 def cycle_close(request: HttpRequest, pk: int) -> HttpResponse:
     cycle = get_cycle_for_member(request, pk)
-    list_url = _url("okrs:list", request) + f"?cycle={cycle.pk}"
+    list_url = org_url("okrs:list", request) + f"?cycle={cycle.pk}"
     if cycle.is_closed:
         messages.info(request, f"{cycle.name} is already closed.")
         return redirect(list_url)
@@ -360,12 +342,12 @@ def cycle_close(request: HttpRequest, pk: int) -> HttpResponse:
         except services.StaleVersion:
             messages.error(request, "This cycle was changed by someone else while you were "
                                     "closing it. Check the values again.")
-            return redirect(_url("okrs:cycle_close", request, pk=cycle.pk))
+            return redirect(org_url("okrs:cycle_close", request, pk=cycle.pk))
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, f"{cycle.name} is closed. Scores are frozen.")
-            return redirect(_url("okrs:carry_over", request, pk=cycle.pk))
+            return redirect(org_url("okrs:carry_over", request, pk=cycle.pk))
     return render(request, "okrs/cycle_close.html", {"cycle": cycle, "cp": cp, "form": form})
 
 
@@ -386,12 +368,12 @@ def carry_over(request: HttpRequest, pk: int) -> HttpResponse:
                 source=cycle, target=form.cleaned_data["target"], actor=request.user,
                 objective_ids=[int(i) for i in form.cleaned_data["objectives"]])
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             target = form.cleaned_data["target"]
             messages.success(request, f"{len(copies)} objective{'s' if len(copies) != 1 else ''}"
                                       f" carried into {target.name}.")
-            return redirect(_url("okrs:list", request) + f"?cycle={target.pk}")
+            return redirect(org_url("okrs:list", request) + f"?cycle={target.pk}")
     return render(request, "okrs/carry_over.html", {
         "cycle": cycle, "form": form, "candidates": candidates,
         "already": [o for o in objectives if o.pk in already]})
