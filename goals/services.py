@@ -10,6 +10,7 @@ from django.db import transaction
 from django.db.models import F, Max
 
 from accounts.audit import audit_record, diff, snapshot
+from accounts.generations import bump_org
 from accounts.models import Organization, User
 from goals.models import Cycle, StrategicPillar, UltimateGoal
 
@@ -30,6 +31,7 @@ def _guarded_update(model, obj, version: int, data: Mapping[str, Any]):
         raise StaleVersion(fresh)
     before = snapshot(fresh, list(data))
     model.objects.filter(pk=fresh.pk, version=version).update(**data, version=F("version") + 1)
+    bump_org(fresh.organization_id)  # an UPDATE sends no post_save (okrs caches progress)
     fresh.refresh_from_db()
     return fresh, diff(before, fresh)
 
@@ -42,6 +44,7 @@ def goal_save(*, organization: Organization, actor: User, data: Mapping[str, Any
         goal = UltimateGoal.objects.create(organization=organization, is_active=True, **data)
         StrategicPillar.objects.filter(organization=organization, goal__isnull=True).update(
             goal=goal)
+        bump_org(organization.pk)
         audit_record(organization=organization, actor=actor, action="created", obj=goal)
         return goal
     goal, changes = _guarded_update(UltimateGoal, goal, version or 0, data)

@@ -19,6 +19,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.audit import audit_record, diff, snapshot
+from accounts.generations import bump_org
 from accounts.validators import MAX_ABS_VALUE
 from config.celery import enqueue_on_commit
 
@@ -241,6 +242,7 @@ def kpi_update(*, kpi: Kpi, actor, version: int, **fields) -> Kpi:
     )
     if not updated:
         raise StaleVersion
+    bump_org(kpi.organization_id)  # linked key results show the KPI's name (okrs cache)
     kpi.refresh_from_db()
     changes = diff(before, kpi)
     if changes:

@@ -6,4 +6,7 @@ class OkrsConfig(AppConfig):
     name = "okrs"
 
     def ready(self) -> None:
-        from okrs import promotion  # noqa: F401  (linked key results follow their KPI)
+        from okrs import (
+            promotion,  # noqa: F401  (linked key results follow their KPI)
+            signals,  # noqa: F401  (the cycle-progress store's generation)
+        )

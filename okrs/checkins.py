@@ -29,6 +29,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.generations import bump_org
 from accounts.models import Membership, Organization, Role
 from accounts.validators import validate_finite
 from kpis.models import DataPoint
@@ -176,6 +177,7 @@ def checkin_create(
     KeyResult.objects.filter(pk=kr.pk).update(
         status=status, last_checkin_at=checkin.created_at, updated_at=timezone.now(),
         **kr_update)
+    bump_org(kr.organization_id)  # the KR moved through an UPDATE
     for field, new in {"status": status, "last_checkin_at": checkin.created_at,
                        **kr_update}.items():
         setattr(key_result, field, new)

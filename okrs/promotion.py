@@ -23,6 +23,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.access import org_view
 from accounts.audit import audit_record
+from accounts.generations import bump_org
 from accounts.models import Role
 from goals.models import Cycle
 from kpis import rules as R
@@ -135,12 +136,17 @@ def sync_linked_key_results(sender, kpi_ids, **kwargs) -> int:
         .order_by("-period_start")
         .values("value")[:1]
     )
-    return (
+    kpi_ids = list(kpi_ids)
+    count = (
         KeyResult.objects.alive()
-        .filter(kpi_id__in=list(kpi_ids), objective__state__in=LIVE_STATES)
+        .filter(kpi_id__in=kpi_ids, objective__state__in=LIVE_STATES)
         .exclude(kind=KeyResult.Kind.MILESTONE)
         .update(current_value=Subquery(latest), updated_at=timezone.now())
     )
+    if count:  # an UPDATE sends no post_save: the cycle-progress store must hear of it
+        bump_org(*Kpi.objects.filter(pk__in=kpi_ids)
+                 .values_list("organization_id", flat=True).distinct())
+    return count
 
 
 @org_view(Role.LEADER)

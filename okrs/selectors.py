@@ -8,13 +8,16 @@ query) and computes every progress, status and roll-up in Python with
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from django.db.models import Q
 from django.utils import timezone
 
-from accounts.models import Membership, Organization, Team, User
+from accounts.generations import on_bump, org_generation
+from accounts.models import Organization, Team, User
 from goals.models import Cycle, StrategicPillar
 from okrs import progress as P
 from okrs.models import CheckIn, KeyResult, Objective
@@ -204,18 +207,89 @@ def _attach_related(objectives: list[Objective], *, cycle: Cycle, attach=ALL_REL
             field.set_cached_value(o, table.get(key) if key is not None else None)
 
 
+# ------------------------------------------------------- the per-process store
+#
+# The dashboard, the strategy map, the goal page, the OKR list and the objective page all
+# need the whole cycle's progress: on a large organisation (500 objectives, 2,000 key
+# results) computing it is most of each page. It changes only when OKR data changes, so
+# each web process keeps the last few results, keyed by
+#   organisation, its time zone, the cycle (id, name, dates, state),
+#   the organisation's generation (accounts.generations: bumped by every write that
+#   changes objectives, key results, check-ins, cycles, pillars, goals, teams, people or
+#   linked KPIs — model signals in okrs.signals, explicit calls where a service writes
+#   with QuerySet.update or bulk_update),
+#   and a 15-minute time bucket (statuses turn "overdue" and the expected progress
+#   moves with the clock, so a result is never older than 15 minutes).
+# Results are shared between requests: callers read them and never modify them (they
+# build their own lists and nodes from the rows).
+
+CACHE_BUCKET_SECONDS = 15 * 60
+CACHE_ENTRIES = 16  # per process; one entry is a few MB for the largest organisations
+
+_store: OrderedDict[tuple, CycleProgress] = OrderedDict()
+_store_lock = threading.Lock()
+
+
+def _store_key(organization: Organization, cycle: Cycle) -> tuple | None:
+    generation = org_generation(organization.pk)
+    if generation is None:  # the shared cache is down: compute, keep nothing
+        return None
+    return (organization.pk, organization.time_zone, cycle.pk, cycle.name, cycle.start,
+            cycle.end, cycle.state, cycle.parent_id, generation,
+            int(time.time() // CACHE_BUCKET_SECONDS))
+
+
+@on_bump
+def forget_organization(org_id: int) -> None:
+    with _store_lock:
+        for key in [k for k in _store if k[0] == org_id]:
+            del _store[key]
+
+
+def clear_store() -> None:
+    with _store_lock:
+        _store.clear()
+
+
 def cycle_progress(*, organization: Organization, cycle: Cycle,
                    now: dt.datetime | None = None, light: bool = False,
                    attach=ALL_RELATED, cycles=None, people=None, teams=None,
                    pillars=None) -> CycleProgress:
     """Progress, status and expected progress of every objective of a cycle.
 
-    Two queries: objectives, then key results. `light=True` is for large list pages:
-    no joins, the related rows named in `attach` from shared lookups (`cycles`, `people`,
-    `teams`, `pillars` when the caller has them, else one small query each), key results
-    as `KRValues`.
+    Without `now` (every page): the full result from this process's store, computed
+    (two queries) when the organisation's data or the time bucket changed — see above.
+    Rows are shared: read them, never modify them.
+
+    With `now` (tests, exports at a fixed moment): computed, not stored. Then
+    `light=True` loads no joins: the related rows named in `attach` come from shared
+    lookups (`cycles`, `people`, `teams`, `pillars` when the caller has them, else one
+    small query each) and key results are `KRValues`.
     """
-    now = now or timezone.now()
+    if now is not None:
+        return _compute(organization=organization, cycle=cycle, now=now, light=light,
+                        attach=attach, cycles=cycles, people=people, teams=teams,
+                        pillars=pillars)
+    key = _store_key(organization, cycle)
+    if key is not None:
+        with _store_lock:
+            hit = _store.get(key)
+            if hit is not None:
+                _store.move_to_end(key)
+                return hit
+    result = _compute(organization=organization, cycle=cycle, now=timezone.now())
+    if key is not None:
+        with _store_lock:
+            _store[key] = result
+            while len(_store) > CACHE_ENTRIES:
+                _store.popitem(last=False)
+    return result
+
+
+def _compute(*, organization: Organization, cycle: Cycle, now: dt.datetime,
+             light: bool = False, attach=ALL_RELATED, cycles=None, people=None,
+             teams=None, pillars=None) -> CycleProgress:
+    """Two queries: objectives, then key results."""
     today = timezone.localtime(now, organization.tz).date()
     objectives = list(cycle_objectives_qs(organization, cycle, light=light))
     if light:
@@ -324,10 +398,22 @@ def filter_rows(rows: list[ObjectiveRow], *, team: str = "", owner: str = "", pi
     return out
 
 
-def org_people(organization: Organization) -> list[User]:
-    """Members of the organisation, for owner choices and filters (one query)."""
-    return [m.user for m in Membership.objects.filter(organization=organization)
-            .select_related("user").order_by("user__name", "user__email")]
+@dataclass(frozen=True, slots=True)
+class Person:
+    """A member as a filter choice (a large organisation lists 500: no model instances)."""
+    pk: int
+    name: str
+    email: str
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.email.split("@")[0]
+
+
+def org_people(organization: Organization) -> list[Person]:
+    """Members of the organisation, for the owner filter (one query)."""
+    return [Person(*row) for row in User.objects.filter(memberships__organization=organization)
+            .order_by("name", "email").values_list("id", "name", "email")]
 
 
 def org_teams(organization: Organization) -> list[Team]:

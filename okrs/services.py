@@ -16,6 +16,7 @@ from django.db.models import F, Max
 from django.utils import timezone
 
 from accounts.audit import audit_record, diff, snapshot
+from accounts.generations import bump_org
 from accounts.models import Membership, Organization, User
 from goals.models import Cycle
 from kpis.models import DataPoint
@@ -143,6 +144,7 @@ def objective_update(*, objective: Objective, actor: User, version: int,
         **data, version=F("version") + 1, updated_at=timezone.now())
     if not updated:  # pragma: no cover - the row lock above makes this unreachable
         raise StaleVersion(Objective.objects.get(pk=objective.pk))
+    bump_org(fresh.organization_id)  # an UPDATE sends no post_save
     fresh.refresh_from_db()
     _audit(fresh, actor, "updated", diff(before, fresh))
     return fresh
@@ -186,6 +188,7 @@ def _copy_key_results(source: Objective, target: Objective, *, carry: bool) -> N
             current_value=start, guard=kr.guard, done=False, weight=kr.weight,
             owner=kr.owner, kpi=kr.kpi, order=kr.order))
     KeyResult.objects.bulk_create(rows)
+    bump_org(target.organization_id)  # bulk_create sends no post_save
 
 
 @transaction.atomic
@@ -257,6 +260,7 @@ def key_result_update(*, key_result: KeyResult, actor: User, version: int,
     before = snapshot(fresh, KR_FIELDS)
     KeyResult.objects.filter(pk=fresh.pk, version=version).update(
         **data, version=F("version") + 1, updated_at=timezone.now())
+    bump_org(fresh.organization_id)
     fresh.refresh_from_db()
     _audit(fresh, actor, "updated", diff(before, fresh))
     return fresh
@@ -289,6 +293,7 @@ def key_result_move(*, key_result: KeyResult, actor: User, direction: str) -> No
     for i, kr in enumerate(siblings):
         kr.order = i
     KeyResult.objects.bulk_update(siblings, ["order"])
+    bump_org(key_result.organization_id)
 
 
 # --------------------------------------------------------------- cycle close
@@ -338,6 +343,7 @@ def cycle_close(*, cycle: Cycle, actor: User, version: int,
     now = timezone.now()
     Cycle.objects.filter(pk=fresh.pk).update(state=Cycle.State.CLOSED, closed_at=now,
                                              closed_by=actor, version=F("version") + 1)
+    bump_org(fresh.organization_id)
     fresh.refresh_from_db()
     audit_record(organization=fresh.organization, actor=actor, action="closed", obj=fresh,
                  note=f"{len(objectives)} objectives closed")

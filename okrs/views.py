@@ -50,10 +50,8 @@ def goal(request: HttpRequest) -> HttpResponse:
     cycle = _pick_cycle(request, cycles)
     the_goal = goal_selectors.active_goal(org)  # 1 query
     pillars = goal_selectors.pillars_for(org)  # 1 query
-    # Light rows: this page reads titles and figures only (no owners or teams).
-    cp = (selectors.cycle_progress(organization=org, cycle=cycle, light=True, cycles=cycles,
-                                   pillars=pillars, attach=("cycle", "pillar"))
-          if cycle else None)  # 2 queries
+    cp = (selectors.cycle_progress(organization=org, cycle=cycle)
+          if cycle else None)  # 2 queries when not in the store (see cycle_progress)
     pillar_rows = []
     if cp is not None:
         ids = [p.pk for p in pillars]
@@ -88,9 +86,8 @@ def okr_list(request: HttpRequest) -> HttpResponse:
     teams = selectors.org_teams(org)  # 1 query
     people = selectors.org_people(org)  # 1 query
     pillars = selectors.org_pillars(org, include_archived=True)  # 1 query
-    cp = (selectors.cycle_progress(organization=org, cycle=cycle, light=True, cycles=cycles,
-                                   people=people, teams=teams, pillars=pillars)
-          if cycle else None)  # 2 queries (+1 for parents in another cycle)
+    cp = (selectors.cycle_progress(organization=org, cycle=cycle)
+          if cycle else None)  # 2 queries when not in the store (see cycle_progress)
     rows = selectors.filter_rows(cp.rows, **f) if cp else []
     groups = selectors.group_by_team(rows)
     if request.htmx and request.GET.get("part") == "table" and len(groups) == 1:

@@ -37,6 +37,17 @@ def _fast_and_quiet(settings):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_progress_store():
+    """Each test starts with an empty cycle-progress store (okrs.selectors): on SQLite a
+    rolled-back test's ids come back in the next test."""
+    from okrs.selectors import clear_store
+
+    clear_store()
+    yield
+    clear_store()
+
+
+@pytest.fixture(autouse=True)
 def _eager_celery(request):
     """Tasks run in-process in tests, unless the test asks for the real worker."""
     from config.celery import app

@@ -17,6 +17,7 @@ from accounts.models import AuditEntry, Organization, User
 from kpis.models import HealthEvent, Kpi, KpiHealth
 from okrs import progress as P
 from okrs.models import KeyResult, Objective
+from okrs.selectors import clear_store
 from tests.factories import (
     CheckInFactory,
     CycleFactory,
@@ -83,6 +84,9 @@ PINNED_HOME = 18
 
 
 def count_queries(client, url) -> int:
+    """Queries of one request with the cycle-progress store empty (the cold path: the
+    store saves its two queries on later requests, see test_progress_store)."""
+    clear_store()
     with CaptureQueriesContext(connection) as ctx:
         response = client.get(url)
     assert response.status_code == 200, response.content[:500]

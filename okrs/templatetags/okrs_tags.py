@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django import template
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 
 register = template.Library()
 
@@ -44,3 +46,14 @@ def get_item(mapping, key):
 def progress_bar(pct, expected=None, pace="", label=""):
     return {"pct": max(0, min(100, int(pct or 0))), "expected": expected, "pace": pace,
             "label": label}
+
+
+@register.simple_tag
+def options(items, selected="", label="display_name"):
+    """`<option>`s for a long list (an organisation's 500 people) in one pass: the same
+    markup as a template loop, without a template variable lookup per attribute."""
+    selected = str(selected)
+    return format_html_join(
+        "", '<option value="{}"{}>{}</option>',
+        ((item.pk, mark_safe(" selected") if str(item.pk) == selected else "",
+          getattr(item, label)) for item in items))

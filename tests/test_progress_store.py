@@ -1,0 +1,189 @@
+"""The cycle-progress store (okrs.selectors.cycle_progress without `now`): pages reuse
+one computation per organisation, and every kind of write that changes what they show
+is seen on the next read — including the writes made with QuerySet.update() or
+bulk_update(), which send no model signals."""
+
+from __future__ import annotations
+
+import datetime as dt
+from unittest import mock
+
+import pytest
+import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import Role
+from goals import services as goal_services
+from kpis import services as kpi_services
+from okrs import checkins, services
+from okrs import selectors as S
+from okrs.models import Objective
+from tests.factories import (
+    CycleFactory,
+    KeyResultFactory,
+    KpiFactory,
+    ObjectiveFactory,
+    PillarFactory,
+    TeamFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def cycle(org):
+    today = timezone.localdate()
+    return CycleFactory(organization=org, start=today - dt.timedelta(days=30),
+                        end=today + dt.timedelta(days=60))
+
+
+@pytest.fixture
+def objective(org, cycle, leader):
+    o = ObjectiveFactory(organization=org, cycle=cycle, owner=leader, title="Grow")
+    KeyResultFactory(objective=o, start_value=0, target_value=100, current_value=20)
+    return o
+
+
+def progress(org, cycle, objective) -> float:
+    return S.cycle_progress(organization=org, cycle=cycle).by_id[objective.pk].progress
+
+
+def test_a_second_read_reuses_the_result_and_saves_its_two_queries(org, cycle, objective):
+    with CaptureQueriesContext(connection) as cold:
+        first = S.cycle_progress(organization=org, cycle=cycle)
+    with CaptureQueriesContext(connection) as warm:
+        second = S.cycle_progress(organization=org, cycle=cycle)
+    assert second is first
+    assert len(cold.captured_queries) == 2  # objectives, key results
+    assert len(warm.captured_queries) == 0
+
+
+def test_the_okr_list_page_sees_a_check_in_at_once(org, cycle, objective, leader, as_user):
+    client = as_user(leader)
+    path = reverse("okrs:list", kwargs={"org_slug": org.slug})
+    assert "20 %" in client.get(path).content.decode()
+    kr = objective.key_results.get()
+    checkins.checkin_create(key_result=kr, author=leader, status="on_track", value=70)
+    assert "70 %" in client.get(path).content.decode()
+
+
+def test_a_check_in_changes_progress_and_status(org, cycle, objective, leader):
+    assert progress(org, cycle, objective) == pytest.approx(0.2)
+    kr = objective.key_results.get()
+    checkins.checkin_create(key_result=kr, author=leader, status="off_track", value=45)
+    row = S.cycle_progress(organization=org, cycle=cycle).by_id[objective.pk]
+    assert row.progress == pytest.approx(0.45)
+    assert row.status == "off_track"
+
+
+def test_service_updates_are_seen(org, cycle, objective, leader):
+    """objective_update and key_result_update write with QuerySet.update()."""
+    S.cycle_progress(organization=org, cycle=cycle)
+    services.objective_update(objective=objective, actor=leader, version=objective.version,
+                              data={"title": "Grow faster"})
+    kr = objective.key_results.get()
+    services.key_result_update(key_result=kr, actor=leader, version=kr.version,
+                               data={"title": kr.title, "kind": "metric", "start_value": 0,
+                                     "target_value": 40, "current_value": 20, "weight": 1})
+    row = S.cycle_progress(organization=org, cycle=cycle).by_id[objective.pk]
+    assert row.objective.title == "Grow faster"
+    assert row.progress == pytest.approx(0.5)
+
+
+def test_a_kpi_point_moves_its_linked_key_result(org, cycle, objective, leader):
+    """The linked KR follows its KPI through one UPDATE (okrs.promotion)."""
+    kpi = KpiFactory(organization=org, target_rule="at_least", target_value=100)
+    o = ObjectiveFactory(organization=org, cycle=cycle)
+    KeyResultFactory(objective=o, kpi=kpi, start_value=0, target_value=100, current_value=0)
+    assert progress(org, cycle, o) == 0
+    kpi_services.kpi_record_value(kpi=kpi, period=timezone.localdate(), value=60,
+                                  author=leader)
+    assert progress(org, cycle, o) == pytest.approx(0.6)
+
+
+def test_closing_the_cycle_is_seen(org, cycle, objective, leader):
+    S.cycle_progress(organization=org, cycle=cycle)
+    services.cycle_close(cycle=cycle, actor=leader, version=cycle.version)
+    cycle.refresh_from_db()
+    row = S.cycle_progress(organization=org, cycle=cycle).by_id[objective.pk]
+    assert row.objective.state == Objective.State.CLOSED
+    assert row.objective.score == pytest.approx(0.2)
+
+
+def test_names_shown_beside_the_figures_are_fresh(org, cycle, objective, leader):
+    """Owners, teams and pillars are shown from the stored rows: renaming them counts."""
+    team = TeamFactory(organization=org, name="Sales")
+    pillar = PillarFactory(organization=org, name="Customers")
+    Objective.objects.filter(pk=objective.pk).update(team=team, pillar=pillar)
+    S.clear_store()  # (the line above is a test shortcut that no page takes)
+    S.cycle_progress(organization=org, cycle=cycle)
+    leader.name = "Leonie Leader"
+    leader.save()
+    team.name = "Sales & Success"
+    team.save()
+    goal_services.pillar_update(pillar=pillar, actor=leader, version=pillar.version,
+                                data={"name": "Happy customers"})
+    o = S.cycle_progress(organization=org, cycle=cycle).by_id[objective.pk].objective
+    assert (o.owner.name, o.team.name, o.pillar.name) == (
+        "Leonie Leader", "Sales & Success", "Happy customers")
+
+
+def test_a_login_does_not_empty_the_store(org, cycle, objective, leader, client):
+    first = S.cycle_progress(organization=org, cycle=cycle)
+    client.force_login(leader)  # saves last_login only
+    assert S.cycle_progress(organization=org, cycle=cycle) is first
+
+
+def test_other_organisations_keep_their_entry(org, cycle, objective, leader, outsider):
+    other_org = outsider.memberships.get().organization
+    other_cycle = CycleFactory(organization=other_org)
+    theirs = S.cycle_progress(organization=other_org, cycle=other_cycle)
+    checkins.checkin_create(key_result=objective.key_results.get(), author=leader,
+                            status="on_track", value=30)
+    assert S.cycle_progress(organization=other_org, cycle=other_cycle) is theirs
+
+
+def test_results_follow_the_clock(org, cycle, objective, leader):
+    """Statuses turn overdue and the expected progress moves: an entry lives at most one
+    15-minute bucket."""
+    kr = objective.key_results.get()
+    checkins.checkin_create(key_result=kr, author=leader, status="on_track", value=30)
+    row = S.cycle_progress(organization=org, cycle=cycle).by_id[objective.pk]
+    assert row.status == "on_track"
+    with time_machine.travel(timezone.now() + dt.timedelta(days=8), tick=False):
+        later = S.cycle_progress(organization=org, cycle=cycle).by_id[objective.pk]
+    assert later.status == "overdue"
+    assert later.expected > row.expected
+
+
+def test_with_the_shared_cache_down_pages_compute_and_keep_nothing(org, cycle, objective,
+                                                                  leader, as_user):
+    with mock.patch("django.core.cache.cache.get", side_effect=ConnectionError("down")):
+        first = S.cycle_progress(organization=org, cycle=cycle)
+        assert S.cycle_progress(organization=org, cycle=cycle) is not first
+        # A write still succeeds and is seen.
+        checkins.checkin_create(key_result=objective.key_results.get(), author=leader,
+                                status="on_track", value=90)
+        assert progress(org, cycle, objective) == pytest.approx(0.9)
+        response = as_user(leader).get(reverse("okrs:list", kwargs={"org_slug": org.slug}))
+        assert response.status_code == 200
+
+
+def test_a_fixed_moment_is_computed_not_stored(org, cycle, objective):
+    now = timezone.now()
+    a = S.cycle_progress(organization=org, cycle=cycle, now=now)
+    b = S.cycle_progress(organization=org, cycle=cycle, now=now)
+    assert a is not b
+    assert a.by_id[objective.pk].progress == b.by_id[objective.pk].progress
+
+
+def test_viewer_pages_share_the_entry(org, cycle, objective, member_of, as_user):
+    """The dashboard, the map, the goal page and the list all read one computation."""
+    viewer = member_of(Role.VIEWER)
+    client = as_user(viewer)
+    for name in ("okrs:list", "okrs:goal", "dashboards:home", "dashboards:strategy_map"):
+        assert client.get(reverse(name, kwargs={"org_slug": org.slug})).status_code == 200
+    assert len(S._store) == 1
