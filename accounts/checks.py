@@ -67,9 +67,26 @@ def check_secret_key(app_configs=None, **kwargs):
                                   "or DEBUG=1 for a development run.", id="headway.W001")]
 
 
+def check_shared_cache(app_configs=None, **kwargs):
+    """Deploy check: web processes share the progress generation (accounts.generations),
+    the rate limits and the worker's queue through Redis."""
+    from django.conf import settings
+    from django.core.checks import Warning
+
+    if settings.CACHES["default"]["BACKEND"].endswith("LocMemCache"):
+        return [Warning(
+            "REDIS_URL is not set: each process has its own cache, so with several web "
+            "processes one can show OKR figures up to 15 minutes old after another saved "
+            "a change, rate limits count per process, and tasks run inside the request.",
+            hint="Set REDIS_URL (docker-compose does), or serve with a single process.",
+            id="headway.W002")]
+    return []
+
+
 def register() -> None:
     """Called from AccountsConfig.ready()."""
     from django.core.checks import Tags
     from django.core.checks import register as register_check
 
     register_check(check_secret_key, Tags.security)
+    register_check(check_shared_cache, Tags.caches, deploy=True)

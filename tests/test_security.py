@@ -35,7 +35,8 @@ def _run(args: list[str], env: dict) -> subprocess.CompletedProcess:
 def test_deploy_check_passes_with_production_environment():
     result = _run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], {
         "DEBUG": "0", "SECRET_KEY": GOOD_KEY, "SECURE_SSL": "1", "ALLOWED_HOSTS": "example.com",
-        "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/headway_deploycheck"})
+        "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/headway_deploycheck",
+        "REDIS_URL": "redis://127.0.0.1:6379/0"})
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
 
@@ -109,6 +110,17 @@ def test_secret_key_check_is_registered(settings, monkeypatch):
     settings.SECRET_KEY = GOOD_KEY
     assert not [e for e in checks.run_checks(tags=[checks.Tags.security])
                 if e.id.startswith("headway.")]
+
+
+def test_deploy_check_warns_without_a_shared_cache(settings):
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    found = checks.run_checks(include_deployment_checks=True, tags=[checks.Tags.caches])
+    assert [e.id for e in found if e.id.startswith("headway.")] == ["headway.W002"]
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                                   "LOCATION": "redis://127.0.0.1:6379/0"}}
+    assert not checks.run_checks(include_deployment_checks=True, tags=[checks.Tags.caches])
+    assert not [e for e in checks.run_checks(tags=[checks.Tags.caches])
+                if e.id == "headway.W002"]  # a deploy check only
 
 
 def test_is_production_rules():
