@@ -92,13 +92,17 @@ class KpiRow(kpis_selectors.KpiRow):
                 f"to {fmt(self.values[-1])} (low {fmt(lo)}, high {fmt(hi)})")
 
 
-def kpi_rows(org: Organization, *, intent: str | None = None, team: Team | None = None,
-             ids=None, where: Q | None = None, limit: int | None = None, offset: int = 0,
-             order_by: tuple = ("team__name", "name", "id"),
-             spark_points: int = SPARK_POINTS) -> list[KpiRow]:
-    """Active KPIs with their health and their newest points, in two queries."""
+# Columns the dashboards never show: the signals JSON (about 2 KB a KPI; the dashboards
+# show has_unfavourable_signal) and the KPI's description.
+LIGHT = ("health__signals", "description")
+
+
+def _kpi_queryset(org: Organization, *, intent: str | None = None, team: Team | None = None,
+                  ids=None, where: Q | None = None, defer: tuple = ()):
     qs = (Kpi.objects.filter(organization=org, active=True)
-          .select_related("health", "team", "owner").order_by(*order_by))
+          .select_related("health", "team", "owner"))
+    if defer:
+        qs = qs.defer(*defer)
     if where is not None:
         qs = qs.filter(where)
     if intent:
@@ -107,15 +111,28 @@ def kpi_rows(org: Organization, *, intent: str | None = None, team: Team | None 
         qs = qs.filter(team=team)
     if ids is not None:
         qs = qs.filter(pk__in=list(ids))
-    if limit is not None:
-        qs = qs[offset:offset + limit]
-    kpis = list(qs)  # query 1: KPIs + health + team + owner
+    return qs
+
+
+def _with_points(kpis, spark_points: int) -> list[KpiRow]:
     rows = {k.pk: KpiRow(kpi=k, health=_health(k)) for k in kpis}
     if rows and spark_points:
-        for kpi_id, period, value in recent_points(rows.keys(), spark_points):  # query 2
+        for kpi_id, period, value in recent_points(rows.keys(), spark_points):  # 1 query
             rows[kpi_id].periods.append(period)
             rows[kpi_id].values.append(value)
     return list(rows.values())
+
+
+def kpi_rows(org: Organization, *, intent: str | None = None, team: Team | None = None,
+             ids=None, where: Q | None = None, limit: int | None = None, offset: int = 0,
+             order_by: tuple = ("team__name", "name", "id"),
+             spark_points: int = SPARK_POINTS, defer: tuple = ()) -> list[KpiRow]:
+    """Active KPIs with their health and their newest points, in two queries."""
+    qs = _kpi_queryset(org, intent=intent, team=team, ids=ids, where=where,
+                       defer=defer).order_by(*order_by)
+    if limit is not None:
+        qs = qs[offset:offset + limit]
+    return _with_points(list(qs), spark_points)  # query 1: KPIs + health + team + owner
 
 
 def _health(kpi: Kpi) -> KpiHealth | None:
@@ -265,11 +282,15 @@ def recent_changes(org: Organization, links, *, limit: int = FEED_LENGTH) -> lis
 
     items: list[FeedItem] = []
     # Recent check-ins only: the (organization, week_start) index keeps this fast for an
-    # organisation with years of history.
+    # organisation with years of history. The newest are picked from the check-ins alone
+    # (a subquery) and only those joined to their key result and author: joining first
+    # would join thousands of rows to sort them.
     since = timezone.localdate() - dt.timedelta(days=FEED_DAYS)
-    for ci in (CheckIn.objects.filter(organization=org, week_start__gte=since)
+    newest = (CheckIn.objects.filter(organization=org, week_start__gte=since)
+              .order_by("-created_at", "-id").values("pk")[:FEED_EACH])
+    for ci in (CheckIn.objects.filter(pk__in=newest)
                .select_related("author", "key_result")
-               .order_by("-created_at", "-id")[:FEED_EACH]):  # query 1
+               .order_by("-created_at", "-id")):  # query 1
         kr = ci.key_result
         value = "done" if ci.done else (format_checkin_value(ci.value, kr.unit)
                                         if ci.value is not None else "")
@@ -357,10 +378,66 @@ class TeamLine:
         return self.share < self.behind_below
 
 
+def team_completion_lines(org: Organization, week_start: dt.date) -> list[TeamLine]:
+    """The teams with key results to check in on in the week starting `week_start`, with
+    how many were checked in, weakest first. Two queries: one aggregate, the teams.
+
+    The figures of okrs.checkin_selectors.team_completion (the same key results, from
+    its _counted_krs), but "checked in" is read from that week's check-ins through the
+    (organization, week_start) index, where team_completion joins every check-in of
+    every key result (21,600 rows for 1,800 KRs) to count the week's."""
+    from okrs.checkin_selectors import _counted_krs
+    from okrs.models import CheckIn
+
+    week_krs = (CheckIn.objects.filter(organization=org, week_start=week_start)
+                .values("key_result_id"))
+    counts = {row["objective__team_id"]: row for row in (
+        _counted_krs(org, week_start).values("objective__team_id")
+        .annotate(total=Count("id"), done=Count("id", filter=Q(id__in=week_krs)))
+        .order_by())}  # query 1
+    lines = [TeamLine(team=team, done=counts[team.pk]["done"], total=counts[team.pk]["total"])
+             for team in Team.objects.filter(organization=org) if team.pk in counts]  # 2
+    lines.sort(key=lambda c: (c.share, c.team.name))
+    return lines
+
+
 ATTENTION_LIMIT = 8
 OFF_TARGET_FIRST = Case(When(health__status=KpiHealth.Status.OFF_TARGET, then=Value(0)),
                         default=Value(1))
 CANDIDATE_LIMIT = 10
+
+# The attention list's order — off target first, then those with an unfavourable signal,
+# then by name — as four groups that together are ATTENTION. Sorting all of ATTENTION by
+# a CASE cannot use an index (thousands of KPIs joined and sorted on every request);
+# each group read by name walks the unique (organization, name) index and stops after
+# `limit` matches.
+_OFF = Q(health__status=KpiHealth.Status.OFF_TARGET)
+_SIGNAL = Q(health__has_unfavourable_signal=True)
+_NO_SIGNAL = Q(health__has_unfavourable_signal=False)
+ATTENTION_GROUPS = (
+    _OFF & _SIGNAL,
+    _OFF & _NO_SIGNAL,
+    ~_OFF & _SIGNAL,
+    ~_OFF & _NO_SIGNAL & Q(health__is_stale=True),
+)
+
+
+def attention_rows(org: Organization, *, limit: int = ATTENTION_LIMIT,
+                   spark_points: int = SPARK_POINTS) -> list[KpiRow]:
+    """The first `limit` active KPIs needing attention (ATTENTION): off target first, then
+    those with an unfavourable signal, then by name; with their newest points.
+
+    Six queries, each reading a few rows: the ids of each group (four), those KPIs with
+    their health, team and owner, their points. (One UNION ALL of the four groups is
+    not portable — SQLite refuses LIMIT in its parts — and measured slower on
+    PostgreSQL: planning four joined subqueries cost more than four index walks.)"""
+    by_name = Kpi.objects.filter(organization=org, active=True).order_by("name")
+    ids: list[int] = []
+    for group in ATTENTION_GROUPS:
+        ids += by_name.filter(group).values_list("pk", flat=True)[:limit]  # 4 queries
+    ids = ids[:limit]
+    kpis = {k.pk: k for k in _kpi_queryset(org, ids=ids, defer=LIGHT)}  # 1 query
+    return _with_points([kpis[pk] for pk in ids if pk in kpis], spark_points)  # 1 query
 
 
 @dataclass
@@ -416,7 +493,6 @@ def strategy_progress(org: Organization, cycle, *, now=None):
 def dashboard(org: Organization, links, *, now=None) -> Dashboard:
     from goals.selectors import current_cycle
     from okrs import progress as P
-    from okrs.checkin_selectors import team_completion
     from okrs.checkins import week_start_for
 
     cycle = current_cycle(org)  # query
@@ -427,15 +503,12 @@ def dashboard(org: Organization, links, *, now=None) -> Dashboard:
                    and r.objective.state != "closed"]
         company.sort(key=lambda r: (P.status_rank(r.status), r.objective.order, r.objective.id))
     counts = kpi_status_counts(org)  # 1 query
-    attention = kpi_rows(org, where=ATTENTION, limit=ATTENTION_LIMIT,  # 2 queries
-                         order_by=(OFF_TARGET_FIRST, "-health__has_unfavourable_signal",
-                                   "name"))
+    attention = attention_rows(org)  # 6 queries
     candidates = kpi_rows(org, where=Q(health__candidate=KpiHealth.Candidate.CANDIDATE),
-                          limit=CANDIDATE_LIMIT, order_by=("name",), spark_points=0)  # 1
+                          limit=CANDIDATE_LIMIT, order_by=("name",), spark_points=0,
+                          defer=LIGHT)  # 1 query
     week = week_start_for(org, now)
-    completion = [TeamLine(team=c.team, done=c.done, total=c.total)
-                  for c in team_completion(org, week) if c.total]  # 2 queries
-    completion.sort(key=lambda c: (c.share, c.team.name))
+    completion = team_completion_lines(org, week)  # 2 queries
     return Dashboard(goal=goal, goal_progress=goal_value, pillars=lines, cycle=cycle,
                      cycle_progress=cp, company_rows=company, kpi_counts=counts,
                      attention=attention, candidates=candidates,
