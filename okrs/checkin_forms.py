@@ -3,17 +3,43 @@
 The value field is a text input (inputmode=decimal), not type=number: the browser then
 sends exactly what was typed, the server says what is wrong with it, and the row shows
 the typed text back next to the message.
+
+`CheckInForm` validates a POST. The row partial does not render it through Django's
+widget templates (36 rows of five widgets took most of the team page's time): it renders
+the inputs by hand from a `RowForm`, built from the key result for a fresh row or from
+the bound form when a POST is refused, so the typed values and the messages come back.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import ClassVar
+
 from django import forms
 from django.core.exceptions import ValidationError
+from django.forms.forms import NON_FIELD_ERRORS
+from django.utils.html import format_html_join
+from django.utils.safestring import SafeString
 
 from okrs.checkins import check_value
 from okrs.models import KeyResult, Status
 
 MAX_VALUE_CHARS = 40
+MAX_COMMENT_CHARS = 2000
+CONFIDENCE_CHOICES = [("", "–")] + [(str(i), str(i)) for i in range(11)]
+CONFIDENCE_HELP = "0–10, optional."
+COMMENT_PLACEHOLDER = "What moved? (optional)"
+
+
+def asks_value(kr: KeyResult) -> bool:
+    """The row asks for a number: a metric or guardrail KR not fed by a KPI."""
+    return kr.kpi_id is None and kr.kind != KeyResult.Kind.MILESTONE
+
+
+def asks_done(kr: KeyResult) -> bool:
+    """The row asks done / not done: a milestone KR not fed by a KPI."""
+    return kr.kpi_id is None and kr.kind == KeyResult.Kind.MILESTONE
 
 
 class CheckInForm(forms.Form):
@@ -23,10 +49,9 @@ class CheckInForm(forms.Form):
     status = forms.ChoiceField(label="Status", choices=Status.choices)
     confidence = forms.TypedChoiceField(
         label="Confidence", required=False, coerce=int, empty_value=None,
-        choices=[("", "–")] + [(str(i), str(i)) for i in range(11)],
-        help_text="0–10, optional.")
-    comment = forms.CharField(label="Comment", required=False, max_length=2000,
-                              widget=forms.TextInput(attrs={"placeholder": "What moved? (optional)"}))
+        choices=CONFIDENCE_CHOICES, help_text=CONFIDENCE_HELP)
+    comment = forms.CharField(label="Comment", required=False, max_length=MAX_COMMENT_CHARS,
+                              widget=forms.TextInput(attrs={"placeholder": COMMENT_PLACEHOLDER}))
 
     def __init__(self, *args, key_result: KeyResult, **kwargs):
         kwargs.setdefault("prefix", f"kr{key_result.pk}")
@@ -37,8 +62,8 @@ class CheckInForm(forms.Form):
                                           "value": _plain(key_result.current_value)})
         super().__init__(*args, **kwargs)
         self.key_result = key_result
-        self.asks_value = key_result.kpi_id is None and key_result.kind != KeyResult.Kind.MILESTONE
-        self.asks_done = key_result.kpi_id is None and key_result.kind == KeyResult.Kind.MILESTONE
+        self.asks_value = asks_value(key_result)
+        self.asks_done = asks_done(key_result)
         if not self.asks_value:
             del self.fields["value"]
         else:
@@ -71,3 +96,92 @@ def _plain(value: float | None) -> str:
         return ""
     text = f"{value:.6f}".rstrip("0").rstrip(".")
     return text if text not in ("", "-0") else "0"
+
+
+# --------------------------------------------------------------------------
+# What the row partial renders
+
+
+@lru_cache(maxsize=64)
+def _options(choices: tuple[tuple[str, str], ...], selected: str) -> SafeString:
+    """The <option>s of a select, the first one whose value is `selected` marked (as
+    Django's Select does). Cached: a page of 36 rows has a handful of distinct ones."""
+    out, marked = [], False
+    for value, label in choices:
+        mark = not marked and value == selected
+        marked = marked or mark
+        out.append((value, " selected" if mark else "", label))
+    return format_html_join("", '<option value="{}"{}>{}</option>', out)
+
+
+def _no_errors() -> dict[str, list[str]]:
+    # Every field present: the template's {{ f.errors.status }} is then a plain dict hit.
+    return {name: [] for name in ("value", "done", "status", "confidence", "comment")}
+
+
+_STATUS_CHOICES = tuple((str(v), str(label)) for v, label in Status.choices)
+_CONFIDENCE_CHOICES = tuple(CONFIDENCE_CHOICES)
+
+
+@dataclass
+class RowForm:
+    """The inline check-in form of one row as the partial renders it: the values to show
+    (strings, as typed) and the messages per field (lists of strings)."""
+
+    prefix: str                     # "kr12": the names are kr12-value, kr12-status...
+    asks_value: bool
+    asks_done: bool
+    placeholder: str = "value"      # of the value input: the KR's unit
+    value: str = ""
+    done: bool = False
+    status: str = Status.ON_TRACK
+    confidence: str = ""
+    comment: str = ""
+    errors: dict[str, list[str]] = field(default_factory=_no_errors)
+    non_field_errors: list[str] = field(default_factory=list)
+
+    value_maxlength: ClassVar[int] = MAX_VALUE_CHARS
+    comment_maxlength: ClassVar[int] = MAX_COMMENT_CHARS
+    comment_placeholder: ClassVar[str] = COMMENT_PLACEHOLDER
+    confidence_help: ClassVar[str] = CONFIDENCE_HELP
+
+    @classmethod
+    def initial(cls, kr: KeyResult) -> RowForm:
+        """A fresh row: the KR's current value and status pre-filled (no Django form)."""
+        return cls(prefix=f"kr{kr.pk}", asks_value=asks_value(kr), asks_done=asks_done(kr),
+                   placeholder=kr.unit or "value", value=_plain(kr.current_value),
+                   done=bool(kr.done), status=kr.status or Status.ON_TRACK)
+
+    @classmethod
+    def from_form(cls, form: CheckInForm) -> RowForm:
+        """A refused POST: what was typed and the form's messages."""
+        def typed(name: str) -> str:
+            if name not in form.fields:
+                return ""
+            value = form[name].value()
+            return "" if value is None else str(value)
+
+        kr = form.key_result
+        done = form.fields["done"].widget.check_test(form["done"].value()) \
+            if "done" in form.fields else bool(kr.done)
+        errors = form.errors
+        return cls(
+            prefix=form.prefix, asks_value=form.asks_value, asks_done=form.asks_done,
+            placeholder=kr.unit or "value", value=typed("value"), done=done,
+            status=typed("status"), confidence=typed("confidence"), comment=typed("comment"),
+            errors={**_no_errors(), **{name: [str(e) for e in errs]
+                                        for name, errs in errors.items()
+                                        if name != NON_FIELD_ERRORS}},
+            non_field_errors=[str(e) for e in errors.get(NON_FIELD_ERRORS, [])])
+
+    @property
+    def has_errors(self) -> bool:
+        return bool(self.non_field_errors) or any(self.errors.values())
+
+    @property
+    def status_options(self) -> SafeString:
+        return _options(_STATUS_CHOICES, self.status)
+
+    @property
+    def confidence_options(self) -> SafeString:
+        return _options(_CONFIDENCE_CHOICES, self.confidence)

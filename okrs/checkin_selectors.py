@@ -24,11 +24,13 @@ from okrs.models import CheckIn, KeyResult, Objective, Status
 
 
 def get_key_result_for_member(request: HttpRequest, pk) -> KeyResult:
-    """A live key result of request.org (404 for foreign, missing or deleted)."""
+    """A live key result of request.org (404 for foreign, missing or deleted), annotated as
+    a check-in row needs it (`row_for` then builds the row without a second query)."""
     return get_in_org(
         request,
         KeyResult.objects.alive().filter(objective__deleted_at__isnull=True)
-        .select_related("objective", "objective__cycle", "objective__team", "owner", "kpi"),
+        .select_related("objective", "objective__cycle", "objective__team", "owner", "kpi")
+        .annotate(**_row_annotations(week_start_for(request.org))),
         pk=pk)
 
 
@@ -48,8 +50,10 @@ class CheckinRow:
     checked_this_week: bool
     refusal: str | None            # why no check-in is possible (closed cycle...)
     can_check_in: bool = False
-    form: object = None            # the view attaches a CheckInForm
+    form: object = None            # the view attaches a RowForm (okrs/checkin_forms.py)
     saved: bool = False            # just checked in (highlight)
+    history_url: str = ""          # the KR's check-in history and the form's action: the
+    post_url: str = ""             # view sets them (checkin_views._attach_urls)
     extra: dict = field(default_factory=dict)
 
     @property
@@ -109,6 +113,17 @@ def _latest_point(field_name: str):
                     .order_by("-period_start").values(field_name)[:1])
 
 
+def _row_annotations(week_start: dt.date) -> dict:
+    """What a row needs beyond the KR: checked in this week, the KPI's latest value and
+    period (subqueries of the one query)."""
+    return {
+        "checked_this_week": Exists(CheckIn.objects.filter(key_result=OuterRef("pk"),
+                                                           week_start=week_start)),
+        "kpi_value": _latest_point("value"),
+        "kpi_period": _latest_point("period_start"),
+    }
+
+
 def checkin_queryset(org: Organization, *, today: dt.date, week_start: dt.date) -> QuerySet:
     """Live KRs of active objectives in the open cycles that contain `today`, annotated with
     what a row needs (one query)."""
@@ -119,12 +134,7 @@ def checkin_queryset(org: Organization, *, today: dt.date, week_start: dt.date) 
                 objective__cycle__state=Cycle.State.OPEN,
                 objective__cycle__start__lte=today, objective__cycle__end__gte=today)
         .select_related("objective", "objective__cycle", "objective__team", "owner", "kpi")
-        .annotate(
-            checked_this_week=Exists(CheckIn.objects.filter(key_result=OuterRef("pk"),
-                                                            week_start=week_start)),
-            kpi_value=_latest_point("value"),
-            kpi_period=_latest_point("period_start"),
-        )
+        .annotate(**_row_annotations(week_start))
         .order_by("objective__cycle__start", "objective__order", "objective_id", "order", "id")
     )
 
@@ -171,18 +181,13 @@ def my_checkin_rows(org: Organization, user, *, now: dt.datetime | None = None
     return [build_row(kr, today=today, now=now) for kr in qs]
 
 
-def single_row(org: Organization, kr_id: int, *, now: dt.datetime | None = None
-               ) -> CheckinRow | None:
-    """The row of one KR, whatever its cycle (used to re-render a row after a POST)."""
-    now, today, week = _context(org, now)
-    qs = (KeyResult.objects.filter(organization=org, pk=kr_id)
-          .select_related("objective", "objective__cycle", "objective__team", "owner", "kpi")
-          .annotate(
-              checked_this_week=Exists(CheckIn.objects.filter(key_result=OuterRef("pk"),
-                                                              week_start=week)),
-              kpi_value=_latest_point("value"), kpi_period=_latest_point("period_start")))
-    kr = qs.first()
-    return build_row(kr, today=today, now=now) if kr else None
+def row_for(org: Organization, kr: KeyResult, *, now: dt.datetime | None = None
+            ) -> CheckinRow:
+    """The row of one KR read by `get_key_result_for_member` (whatever its cycle): no query.
+    Used for the KR's page and to re-render a row after a POST (checkin_create updates the
+    KR it is given in place, so the row shows the new value without reading it again)."""
+    now, today, _ = _context(org, now)
+    return build_row(kr, today=today, now=now)
 
 
 # --------------------------------------------------------------------------
