@@ -102,16 +102,19 @@ def _plain(value: float | None) -> str:
 # What the row partial renders
 
 
-@lru_cache(maxsize=64)
 def _options(choices: tuple[tuple[str, str], ...], selected: str) -> SafeString:
-    """The <option>s of a select, the first one whose value is `selected` marked (as
-    Django's Select does). Cached: a page of 36 rows has a handful of distinct ones."""
-    out, marked = [], False
-    for value, label in choices:
-        mark = not marked and value == selected
-        marked = marked or mark
-        out.append((value, " selected" if mark else "", label))
-    return format_html_join("", '<option value="{}"{}>{}</option>', out)
+    """The <option>s of a select, the one whose value is `selected` marked (as Django's
+    Select does); none when `selected` is not a choice (a refused POST)."""
+    return _options_html(choices, selected if any(v == selected for v, _ in choices) else None)
+
+
+@lru_cache(maxsize=32)
+def _options_html(choices: tuple[tuple[str, str], ...], selected: str | None) -> SafeString:
+    # Cached: a page of 36 rows has a handful of distinct selects. Keys are only choice
+    # values (or None), never what a POST typed.
+    return format_html_join("", '<option value="{}"{}>{}</option>',
+                            ((value, " selected" if value == selected else "", label)
+                             for value, label in choices))
 
 
 def _no_errors() -> dict[str, list[str]]:
