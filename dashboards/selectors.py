@@ -10,6 +10,7 @@ Progress is never computed here: objective / pillar / goal progress comes from
 from __future__ import annotations
 
 import datetime as dt
+import weakref
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -468,6 +469,27 @@ class Dashboard:
         return sum(n for k, _l, n in self.kpi_counts if k in ("off_target", "stale"))
 
 
+# Pillar progress and counts of a CycleProgress, remembered while that object lives:
+# okrs.selectors.cycle_progress shares one result between requests until the
+# organisation's OKR data changes, and rolling 500 objectives up to their pillars took
+# 2.5 ms of every dashboard and strategy map request. {id(cp): (weak ref, ids, figures)}
+_PILLAR_MEMO: dict[int, tuple] = {}
+_PILLAR_MEMO_SIZE = 16
+
+
+def _pillar_figures(cp, ids: list[int]) -> tuple[dict[int, float], dict[int, int]]:
+    hit = _PILLAR_MEMO.get(id(cp))
+    if hit is not None and hit[0]() is cp and hit[1] == ids:
+        return hit[2]
+    figures = (cp.pillar_progress(ids), cp.pillar_counts(ids))
+    if len(_PILLAR_MEMO) >= _PILLAR_MEMO_SIZE:
+        for key in [k for k, v in list(_PILLAR_MEMO.items()) if v[0]() is None] \
+                or list(_PILLAR_MEMO)[:1]:
+            _PILLAR_MEMO.pop(key, None)
+    _PILLAR_MEMO[id(cp)] = (weakref.ref(cp), list(ids), figures)
+    return figures
+
+
 def strategy_progress(org: Organization, cycle, *, now=None):
     """(CycleProgress or None, goal, [PillarLine], goal progress): 4 queries with a cycle.
 
@@ -483,8 +505,8 @@ def strategy_progress(org: Organization, cycle, *, now=None):
     lines: list[PillarLine] = []
     if pillars:
         ids = [p.pk for p in pillars]
-        values = cp.pillar_progress(ids) if cp else dict.fromkeys(ids, 0.0)
-        counts = cp.pillar_counts(ids) if cp else dict.fromkeys(ids, 0)
+        values, counts = _pillar_figures(cp, ids) if cp else (dict.fromkeys(ids, 0.0),
+                                                               dict.fromkeys(ids, 0))
         lines = [PillarLine(p, values.get(p.pk, 0.0), counts.get(p.pk, 0)) for p in pillars]
     goal_value = P.goal_progress(line.progress for line in lines) if (goal and lines) else None
     return cp, goal, lines, goal_value

@@ -3,6 +3,7 @@ their CSV exports. Views stay thin: reads are in dashboards.selectors."""
 
 from __future__ import annotations
 
+import copy
 import json
 from urllib.parse import urlencode
 
@@ -52,12 +53,29 @@ def setup_steps(request) -> list[dict]:
     return out
 
 
+def _linked(row, url: str):
+    """A copy of a shared okrs.selectors row (cycle_progress results are shared between
+    requests and never modified) carrying its page's URL."""
+    row = copy.copy(row)
+    row.url = url
+    return row
+
+
 def _kpi_links(request, rows) -> None:
     links = Links(request.org.slug)
     for row in rows:
         row.url = links.obj("kpis:detail", row.kpi.pk)
         row.team_url = links.obj("dashboards:team", row.kpi.team.slug, "team") \
             if row.kpi.team else ""
+
+
+def _candidate_links(request, rows) -> None:
+    """The promote / dismiss form actions of candidate rows (one reverse each per page,
+    not per row)."""
+    links = Links(request.org.slug)
+    for row in rows:
+        row.promote_url = links.obj("dashboards:candidate_promote", row.kpi.pk)
+        row.dismiss_url = links.obj("dashboards:candidate_dismiss", row.kpi.pk)
 
 
 # --- Operations: business as usual ------------------------------------------------------
@@ -131,9 +149,8 @@ def _team_context(request, team_obj) -> dict:
     if cycle:
         cp = cycle_progress(organization=org, cycle=cycle)  # 2 queries
         expected = cp.expected_pct
-        objectives = [r for r in cp.by_id.values() if r.objective.team_id == team_obj.pk]
-        for r in objectives:
-            r.url = links.obj("okrs:objective", r.objective.pk)
+        objectives = [_linked(r, links.obj("okrs:objective", r.objective.pk))
+                      for r in cp.by_id.values() if r.objective.team_id == team_obj.pk]
     # The team's KPIs, the ones needing attention first; a long list continues on the
     # operations view (one extra row fetched tells whether there are more).
     rows = S.kpi_rows(org, team=team_obj, limit=TEAM_KPIS + 1,
@@ -211,9 +228,10 @@ def home(request: HttpRequest) -> HttpResponse:
     if data.goal is None and data.cycle is None and not data.kpi_total:
         return render(request, "dashboards/home.html",
                       {"empty": True, "steps": setup_steps(request)})
-    for r in data.company_rows:
-        r.url = links.obj("okrs:objective", r.objective.pk)
+    data.company_rows = [_linked(r, links.obj("okrs:objective", r.objective.pk))
+                         for r in data.company_rows]
     _kpi_links(request, data.attention + data.candidates)
+    _candidate_links(request, data.candidates)
     for c in data.completion:
         c.url = links.obj("dashboards:team", c.team.slug, "team")
     ctx = {
@@ -278,6 +296,7 @@ def _candidate_response(request, kpi, *, outcome: dict, toast: str = "") -> Http
     rows = S.kpi_rows(request.org, ids=[kpi.pk], spark_points=0)
     row = rows[0] if rows else S.KpiRow(kpi=kpi, health=S._health(kpi))
     _kpi_links(request, [row])
+    _candidate_links(request, [row])
     ctx = {"row": row, "can_promote": True, **outcome}
     response = render(request, "dashboards/home.html#candidate", ctx)
     if toast:

@@ -1,7 +1,7 @@
 """The leader dashboard's lists, read in few rows for large organisations: the attention
 list's order (off target first, then with an unfavourable signal, then by name), check-in
-completion per team (the figures of okrs.checkin_selectors.team_completion) and the newest
-check-ins of the feed."""
+completion per team (the figures of okrs.checkin_selectors.team_completion), the newest
+check-ins of the feed; the shared cycle progress is read, never modified."""
 
 from __future__ import annotations
 
@@ -151,3 +151,47 @@ def test_feed_shows_the_newest_check_ins(org, owner):
     values = [f.text.rsplit(": ", 1)[1] for f in feed if f.kind == "checkin"]
     assert len(values) == S.FEED_EACH
     assert values == [str(v) for v in range(11, 11 - S.FEED_EACH, -1)], values
+
+
+# --- Shared cycle progress: read, never modified; pillar figures once per result ---------
+
+
+def test_home_and_team_page_leave_the_shared_cycle_progress_alone(org, owner, as_user):
+    from okrs.selectors import cycle_progress
+    from tests.test_dashboard import build_org, url
+
+    data = build_org(org, owner, 2)
+    client = as_user(owner)
+    assert client.get(url("home")).status_code == 200
+    assert client.get(url("team", team=data["teams"][0].slug)).status_code == 200
+    cp = cycle_progress(organization=org, cycle=data["cycle"])  # the stored result
+    assert cp is cycle_progress(organization=org, cycle=data["cycle"])
+    assert not any(hasattr(r, "url") for r in cp.by_id.values())
+
+
+class _FakeProgress:
+    def __init__(self):
+        self.calls = 0
+
+    def pillar_progress(self, ids):
+        self.calls += 1
+        return dict.fromkeys(ids, 0.5)
+
+    def pillar_counts(self, ids):
+        return dict.fromkeys(ids, 2)
+
+
+def test_pillar_figures_are_computed_once_per_cycle_progress():
+    cp = _FakeProgress()
+    assert S._pillar_figures(cp, [1, 2]) == ({1: 0.5, 2: 0.5}, {1: 2, 2: 2})
+    assert S._pillar_figures(cp, [1, 2]) == ({1: 0.5, 2: 0.5}, {1: 2, 2: 2})
+    assert cp.calls == 1
+    assert S._pillar_figures(cp, [1]) == ({1: 0.5}, {1: 2})  # other pillars: recomputed
+    assert cp.calls == 2
+    other = _FakeProgress()
+    S._pillar_figures(other, [1])
+    assert other.calls == 1
+    many = [_FakeProgress() for _ in range(3 * S._PILLAR_MEMO_SIZE)]
+    for fake in many:
+        S._pillar_figures(fake, [1])
+    assert len(S._PILLAR_MEMO) <= S._PILLAR_MEMO_SIZE
