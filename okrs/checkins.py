@@ -169,7 +169,10 @@ def checkin_create(
         organization=kr.organization, key_result=kr, value=value, done=bool(done),
         status=status, confidence=confidence, comment=comment, author=author,
         week_start=week_start_for(kr.organization, moment))
-    checkin.full_clean(exclude=["organization", "key_result", "author"])
+    # Constraints are checked above (status, confidence) and by the database on insert;
+    # validating them here would cost six queries per check-in.
+    checkin.full_clean(exclude=["organization", "key_result", "author"],
+                       validate_constraints=False)
     checkin.save()
     if now is not None:  # created_at is auto_now_add; tests and imports may pin the moment
         CheckIn.objects.filter(pk=checkin.pk).update(created_at=now)
