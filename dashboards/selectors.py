@@ -276,8 +276,13 @@ FEED_LENGTH = 12
 FEED_EVENT_KINDS = ("status", "candidate", "promoted", "sustain", "dismissed")
 
 
+# What the feed reads of a person (User.display_name): only these columns are loaded.
+_ACTOR_FIELDS = ("actor__name", "actor__email")
+
+
 def recent_changes(org: Organization, links, *, limit: int = FEED_LENGTH) -> list[FeedItem]:
-    """Check-ins, KPI status changes, promotions and objective changes (three queries)."""
+    """Check-ins, KPI status changes, promotions and objective changes (three queries,
+    only the columns the feed shows)."""
     from okrs.checkin_selectors import format_value as format_checkin_value
     from okrs.models import CheckIn
 
@@ -291,6 +296,9 @@ def recent_changes(org: Organization, links, *, limit: int = FEED_LENGTH) -> lis
               .order_by("-created_at", "-id").values("pk")[:FEED_EACH])
     for ci in (CheckIn.objects.filter(pk__in=newest)
                .select_related("author", "key_result")
+               .only("created_at", "done", "value", "status", "key_result__title",
+                     "key_result__unit", "key_result__objective_id", "author__name",
+                     "author__email")
                .order_by("-created_at", "-id")):  # query 1
         kr = ci.key_result
         value = "done" if ci.done else (format_checkin_value(ci.value, kr.unit)
@@ -302,8 +310,9 @@ def recent_changes(org: Organization, links, *, limit: int = FEED_LENGTH) -> lis
             url=links.obj("okrs:objective", kr.objective_id), status=ci.status))
     for ev in (HealthEvent.objects.filter(kpi__organization=org, kind__in=FEED_EVENT_KINDS)
                .exclude(kind="status", old="")  # a KPI's first evaluation is not news
-               .select_related("kpi", "actor").order_by("-created_at", "-id")[:FEED_EACH]):
-        # query 2
+               .select_related("kpi", "actor")
+               .only("created_at", "kind", "old", "new", "kpi__name", *_ACTOR_FIELDS)
+               .order_by("-created_at", "-id")[:FEED_EACH]):  # query 2
         items.append(FeedItem(
             at=ev.created_at, kind="kpi", actor=ev.actor.display_name if ev.actor else "",
             text=_event_text(ev), url=links.obj("kpis:detail", ev.kpi_id), status=ev.new))
@@ -311,6 +320,8 @@ def recent_changes(org: Organization, links, *, limit: int = FEED_LENGTH) -> lis
 
     for entry in (AuditEntry.objects.filter(organization=org, object_type="okrs.objective")
                   .exclude(action="updated").select_related("actor")
+                  .only("created_at", "action", "object_id", "object_repr", "note",
+                        *_ACTOR_FIELDS)
                   .order_by("-created_at", "-id")[:FEED_EACH]):  # query 3
         items.append(FeedItem(
             at=entry.created_at, kind="objective",
