@@ -8,6 +8,8 @@ Builders return plain ``{"data": [...], "layout": {...}}`` dicts (a Plotly figur
 JSON form): building ``plotly.graph_objects`` figures validates every property and costs
 milliseconds each, which adds up on a page of forty sparklines. ``style`` also accepts a
 ``go.Figure`` (the KPI XmR chart from ``kpis.charts``) so it gets the same fonts.
+``sparkline_svg`` draws the sparkline as inline SVG instead, for pages that list many
+(the KPI board): no JSON, no plotly.js.
 
 No Django import: pure data in, pure data out.
 """
@@ -15,6 +17,7 @@ No Django import: pure data in, pure data out.
 from __future__ import annotations
 
 import datetime as dt
+import html
 import json
 import math
 from collections.abc import Mapping, Sequence
@@ -138,6 +141,96 @@ def sparkline(values: Sequence[float | None], *, status: str | None = None,
         yaxis={"visible": False, "fixedrange": True},
     )
     return {"data": data, "layout": layout, "config": CONFIG_STATIC}
+
+
+# The SVG sparkline reproduces ``sparkline``'s Plotly drawing: same margins (left 2, right
+# 4, top and bottom 4 px), Plotly's autorange (5 % of the plot area added beyond the data
+# on padded axes, plus the end marker's radius as Plotly pads it), line 1.6 px, end dot
+# 5 px across. The x axis is laid out on a nominal 100-unit width that the browser
+# stretches to the cell (the line keeps its 1.6 px: non-scaling stroke; the dot is a
+# circle placed in percent, so it stays round).
+_SPARK_WIDTH = 100
+_SPARK_MARGIN = {"l": 2, "r": 4, "t": 4, "b": 4}
+_SPARK_MARKER_PAD = 5 / 1.6  # plotly.js: a marker pads the axis by size / 1.6 px
+
+
+def _autorange(points: Sequence[tuple[float, float]], length: float) -> tuple[float, float]:
+    """plotly.js's autorange on one axis: (value, padding in px) pairs → (low, high), the
+    range that keeps every value at least its padding inside ``length`` px."""
+    lo = min(v for v, _ in points)
+    hi = max(v for v, _ in points)
+    if lo == hi:
+        return lo - 1, hi + 1
+    best = None
+    for v1, p1 in points:
+        for v2, p2 in points:
+            if v2 > v1 and length - p1 - p2 > 0:
+                slope = (v2 - v1) / (length - p1 - p2)
+                if best is None or slope > best[0]:
+                    best = (slope, v1 - slope * p1, v2 + slope * p2)
+    if best is None:
+        return lo, hi
+    return best[1], best[2]
+
+
+def _extremes(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """The points that can decide an autorange: each padding's lowest and highest value."""
+    by_pad: dict[float, list[float]] = {}
+    for v, p in points:
+        by_pad.setdefault(p, []).append(v)
+    return [(f(vs), p) for p, vs in by_pad.items() for f in (min, max)]
+
+
+def sparkline_svg(values: Sequence[float | None], *, status: str | None = None,
+                  label: str = "", height: int = 40) -> str:
+    """``sparkline`` drawn on the server as inline SVG markup (no plotly.js needed).
+
+    ``label`` is the text alternative (``aria-label``; the SVG has ``role="img"``).
+    ``None`` and non-finite values leave a gap. Returns markup (escaped here: the caller
+    marks it safe).
+    """
+    ys = [_finite(v) for v in values]
+    colour = colour_for(status)
+    m = _SPARK_MARGIN
+    width_x = _SPARK_WIDTH - m["l"] - m["r"]
+    height_y = height - m["t"] - m["b"]
+    known = [(i, y) for i, y in enumerate(ys) if y is not None]
+    parts = []
+    if known:
+        last_i, last_y = known[-1]
+        mark = 0.05 * width_x + _SPARK_MARKER_PAD
+        x0, x1 = _autorange(_extremes([(i, 0.0) for i, _ in known] + [(last_i, mark)]),
+                            width_x)
+        mark_y = 0.05 * height_y + _SPARK_MARKER_PAD
+        y0, y1 = _autorange(_extremes([(y, 0.05 * height_y) for _, y in known]
+                                      + [(last_y, mark_y)]), height_y)
+
+        def px(i: float) -> float:
+            return m["l"] + (i - x0) / (x1 - x0) * width_x
+
+        def py(y: float) -> float:
+            return m["t"] + (y1 - y) / (y1 - y0) * height_y
+
+        # One subpath per run of known values (a lone value between gaps draws no line).
+        path, run = [], []
+        for i, y in [*enumerate(ys), (len(ys), None)]:
+            if y is None:
+                if len(run) > 1:
+                    path.append("M" + "L".join(f"{px(a):.2f},{py(b):.2f}" for a, b in run))
+                run = []
+            else:
+                run.append((i, y))
+        if path:
+            parts.append(
+                f'<svg viewBox="0 0 {_SPARK_WIDTH} {height}" preserveAspectRatio="none" '
+                f'width="100%" height="{height}"><path d="{"".join(path)}" fill="none" '
+                f'stroke="{colour}" stroke-width="1.6" vector-effect="non-scaling-stroke"/>'
+                "</svg>"
+            )
+        parts.append(f'<circle cx="{px(last_i):.2f}%" cy="{py(last_y):.2f}" r="2.5" '
+                     f'fill="{colour}"/>')
+    return (f'<svg class="sparkline" width="100%" height="{height}" role="img" '
+            f'aria-label="{html.escape(label)}" style="display:block">{"".join(parts)}</svg>')
 
 
 def kr_progress(points: Sequence[tuple[Any, float | None]], *, start: dt.date, end: dt.date,

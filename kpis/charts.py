@@ -2,8 +2,9 @@
 
 The XmR chart shows the values, the centre line, the natural process limits, the halfway
 lines (faint), the points coloured by the detection rule they take part in, and the target
-as a line. ``figure_dict`` returns plain JSON-able data that the page hands to the vendored
-plotly.js.
+as a line. ``xmr_data`` / ``mr_data`` return the plain JSON-able dict that the page hands to
+the vendored plotly.js (``goals.charts.to_json``); ``xmr_figure`` / ``mr_figure`` wrap the
+same dict in a ``go.Figure`` for callers that adjust it.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import json
 from collections.abc import Sequence
 
 import plotly.graph_objects as go
+
+from goals import charts as gcharts
 
 from . import rules as R
 from .xmr import Analysis
@@ -30,27 +33,33 @@ COLOURS = {
 }
 
 
-def _rule_of(analysis: Analysis, i: int) -> int | None:
-    rules = analysis.rules_at(i)
-    return min(rules) if rules else None
+def rules_by_index(analysis: Analysis) -> dict[int, set[int]]:
+    """``analysis.rules_at(i)`` for every point at once (one pass over the signals)."""
+    out: dict[int, set[int]] = {}
+    for s in analysis.signals:
+        if s.chart == "x":
+            for i in s.indices:
+                out.setdefault(i, set()).add(s.rule)
+    return out
 
 
-def _hline(fig, xs, y, name, colour, dash="solid", width=1.5, hover=True):
+def _hline(traces: list, xs, y, name, colour, dash="solid", width=1.5, hover=True):
+    """Append a horizontal line from the first to the last of ``xs`` (nothing if no y)."""
     if y is None or not xs:
         return
-    fig.add_trace(
-        go.Scatter(
-            x=[xs[0], xs[-1]],
-            y=[y, y],
-            mode="lines",
-            name=name,
-            line={"color": colour, "dash": dash, "width": width},
-            hoverinfo="name+y" if hover else "skip",
-        )
-    )
+    traces.append({
+        "type": "scatter", "x": [xs[0], xs[-1]], "y": [y, y], "mode": "lines", "name": name,
+        "line": {"color": colour, "dash": dash, "width": width},
+        "hoverinfo": "name+y" if hover else "skip",
+    })
 
 
-def xmr_figure(
+def _layout(**layout) -> dict:
+    """Headway's font and transparent paper, as ``goals.charts.style`` gives any figure."""
+    return {**layout, "font": dict(gcharts.FONT), "paper_bgcolor": "rgba(0,0,0,0)"}
+
+
+def xmr_data(
     periods: Sequence[dt.date],
     values: Sequence[float],
     analysis: Analysis,
@@ -60,125 +69,117 @@ def xmr_figure(
     target_upper: float | None = None,
     unit: str = "",
     height: int = 380,
-) -> go.Figure:
+) -> dict:
+    """The XmR chart as the JSON plotly.js reads: ``{"data": [...], "layout": {...}}``.
+
+    A plain dict (``goals.charts.to_json`` writes it): building it through
+    ``plotly.graph_objects`` validated every property and cost more than the rest of the
+    KPI page. ``xmr_figure`` wraps the same dict in a ``go.Figure`` for callers that
+    adjust it with ``update_layout``.
+    """
     xs = [p.isoformat() for p in periods]
-    fig = go.Figure()
-    fig.add_trace(
-        go.Scatter(
-            x=xs,
-            y=list(values),
-            mode="lines",
-            name="Value",
-            line={"color": COLOURS["value"], "width": 1.5},
-            hoverinfo="skip",
-            showlegend=False,
-        )
-    )
+    values = list(values)
+    traces: list[dict] = [{
+        "type": "scatter", "x": xs, "y": values, "mode": "lines", "name": "Value",
+        "line": {"color": COLOURS["value"], "width": 1.5}, "hoverinfo": "skip",
+        "showlegend": False,
+    }]
     # Points, one trace per colour so the legend explains them.
+    rules = rules_by_index(analysis)
     groups: dict[int | None, list[int]] = {}
     for i in range(len(values)):
-        groups.setdefault(_rule_of(analysis, i), []).append(i)
+        here = rules.get(i)
+        groups.setdefault(min(here) if here else None, []).append(i)
     names = {None: "Value", 1: "Outside the limits", 2: "Run of 8", 3: "3 of 4 near a limit"}
+    hovertemplate = "%{x}: %{y}" + (f" {unit}" if unit else "") + "<extra></extra>"
     for rule in (None, 1, 2, 3):
         idx = groups.get(rule)
         if not idx:
             continue
-        fig.add_trace(
-            go.Scatter(
-                x=[xs[i] for i in idx],
-                y=[values[i] for i in idx],
-                mode="markers",
-                name=names[rule],
-                marker={
-                    "color": COLOURS[rule] if rule else COLOURS["plain"],
-                    "size": 9 if rule else 7,
-                },
-                hovertemplate="%{x}: %{y}" + (f" {unit}" if unit else "") + "<extra></extra>",
-            )
-        )
+        traces.append({
+            "type": "scatter",
+            "x": [xs[i] for i in idx],
+            "y": [values[i] for i in idx],
+            "mode": "markers",
+            "name": names[rule],
+            "marker": {"color": COLOURS[rule] if rule else COLOURS["plain"],
+                       "size": 9 if rule else 7},
+            "hovertemplate": hovertemplate,
+        })
 
     if analysis.has_limits:
         lim_x = xs[analysis.baseline_start :]
-        _hline(fig, lim_x, analysis.center, "Centre line", COLOURS["center"])
-        _hline(fig, lim_x, analysis.upper_limit, "Upper limit", COLOURS["limit"], dash="dash")
-        _hline(fig, lim_x, analysis.lower_limit, "Lower limit", COLOURS["limit"], dash="dash")
-        _hline(
-            fig,
-            lim_x,
-            analysis.upper_halfway,
-            "Halfway",
-            COLOURS["halfway"],
-            dash="dot",
-            width=1,
-            hover=False,
-        )
-        _hline(
-            fig,
-            lim_x,
-            analysis.lower_halfway,
-            "Halfway (lower)",
-            COLOURS["halfway"],
-            dash="dot",
-            width=1,
-            hover=False,
-        )
-        fig.data[-1].showlegend = False
+        _hline(traces, lim_x, analysis.center, "Centre line", COLOURS["center"])
+        _hline(traces, lim_x, analysis.upper_limit, "Upper limit", COLOURS["limit"],
+               dash="dash")
+        _hline(traces, lim_x, analysis.lower_limit, "Lower limit", COLOURS["limit"],
+               dash="dash")
+        _hline(traces, lim_x, analysis.upper_halfway, "Halfway", COLOURS["halfway"],
+               dash="dot", width=1, hover=False)
+        _hline(traces, lim_x, analysis.lower_halfway, "Halfway (lower)", COLOURS["halfway"],
+               dash="dot", width=1, hover=False)
+        traces[-1]["showlegend"] = False
 
     low, high = R.bounds(target_rule, target_value, target_upper)
     for y, label in ((low, "Target"), (high, "Target")):
         if y is not None:
-            _hline(fig, xs, y, label, COLOURS["target"], dash="longdash", width=2)
+            _hline(traces, xs, y, label, COLOURS["target"], dash="longdash", width=2)
     if low is not None and high is not None:
-        fig.data[-1].showlegend = False
+        traces[-1]["showlegend"] = False
 
-    fig.update_layout(
+    # No unit: an empty title, as plotly.py wrote ``title=None``.
+    yaxis = {"title": {"text": unit} if unit else {}, "gridcolor": "#e2e8f0", "zeroline": False}
+    layout = _layout(
         height=height,
         margin={"l": 50, "r": 10, "t": 10, "b": 40},
         legend={"orientation": "h", "y": -0.15},
         hovermode="closest",
         plot_bgcolor="white",
-        yaxis={"title": unit or None, "gridcolor": "#e2e8f0", "zeroline": False},
+        yaxis=yaxis,
         xaxis={"gridcolor": "#f1f5f9"},
     )
-    return fig
+    return {"data": traces, "layout": layout}
 
 
-def mr_figure(periods: Sequence[dt.date], analysis: Analysis, height: int = 200) -> go.Figure:
+def xmr_figure(periods: Sequence[dt.date], values: Sequence[float], analysis: Analysis,
+               **kwargs) -> go.Figure:
+    """``xmr_data`` as a ``go.Figure`` (same keyword arguments)."""
+    return go.Figure(xmr_data(periods, values, analysis, **kwargs))
+
+
+def mr_data(periods: Sequence[dt.date], analysis: Analysis, height: int = 200) -> dict:
+    """The moving-range chart as plotly.js JSON (a plain dict, see ``xmr_data``)."""
     xs = [p.isoformat() for p in periods]
     mrs = analysis.moving_ranges
-    colours = []
     mr_signal = {s.index for s in analysis.signals if s.chart == "mr"}
-    for i in range(len(mrs)):
-        colours.append(COLOURS[1] if i in mr_signal else COLOURS["plain"])
-    fig = go.Figure(
-        go.Scatter(
-            x=xs[1:],
-            y=mrs[1:],
-            mode="lines+markers",
-            name="Moving range",
-            marker={"color": colours[1:], "size": 6},
-            line={"color": COLOURS["value"], "width": 1},
-        )
-    )
+    colours = [COLOURS[1] if i in mr_signal else COLOURS["plain"] for i in range(len(mrs))]
+    traces: list[dict] = [{
+        "type": "scatter",
+        "x": xs[1:],
+        "y": mrs[1:],
+        "mode": "lines+markers",
+        "name": "Moving range",
+        "marker": {"color": colours[1:], "size": 6},
+        "line": {"color": COLOURS["value"], "width": 1},
+    }]
     if analysis.has_limits:
         lim_x = xs[max(1, analysis.baseline_start) :]
-        _hline(fig, lim_x, analysis.average_moving_range, "Average mR", COLOURS["center"])
-        _hline(
-            fig,
-            lim_x,
-            analysis.upper_range_limit,
-            "Upper range limit",
-            COLOURS["limit"],
-            dash="dash",
-        )
-    fig.update_layout(
+        _hline(traces, lim_x, analysis.average_moving_range, "Average mR", COLOURS["center"])
+        _hline(traces, lim_x, analysis.upper_range_limit, "Upper range limit",
+               COLOURS["limit"], dash="dash")
+    layout = _layout(
         height=height,
         margin={"l": 50, "r": 10, "t": 10, "b": 30},
         showlegend=False,
         plot_bgcolor="white",
         yaxis={"gridcolor": "#e2e8f0", "zeroline": False},
     )
-    return fig
+    return {"data": traces, "layout": layout}
+
+
+def mr_figure(periods: Sequence[dt.date], analysis: Analysis, height: int = 200) -> go.Figure:
+    """``mr_data`` as a ``go.Figure``."""
+    return go.Figure(mr_data(periods, analysis, height=height))
 
 
 def sparkline_figure(values: Sequence[float], colour: str = COLOURS["value"]) -> go.Figure:

@@ -4,12 +4,17 @@ tokens. Thin: reads from selectors, writes through services."""
 
 from __future__ import annotations
 
+import decimal
+
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import floatformat
 from django.utils import timezone
+from django.utils.formats import get_format
 from django.views.decorators.http import require_POST
 
 from accounts.access import has_role, org_url, org_view
@@ -56,13 +61,16 @@ def kpi_list(request: HttpRequest) -> HttpResponse:
     paginator = Paginator(selectors.kpi_board_queryset(request.org, **filters), BOARD_PAGE)
     page = paginator.get_page(request.GET.get("page"))  # query: count
     rows = selectors.kpi_board(request.org, **filters, offset=page.start_index() - 1
-                               if paginator.count else 0, limit=BOARD_PAGE)
+                               if paginator.count else 0, limit=BOARD_PAGE,
+                               total=paginator.count)
     query = request.GET.copy()
     query.pop("page", None)
     for row in rows:
-        row.spark_json = gcharts.to_json(
-            gcharts.sparkline(row.values, status="stale" if row.is_stale else row.status)
-        ) if row.values else ""
+        # Inline SVG markup (sparkline_svg escapes the label; the template outputs it with
+        # |safe, like figure JSON): no figure JSON, no plotly.js on the board.
+        row.spark_svg = gcharts.sparkline_svg(
+            row.values, status="stale" if row.is_stale else row.status,
+            label=f"{row.kpi.name}: last {len(row.values)} values") if row.values else ""
     ctx = {
         "rows": rows,
         "teams": teams,
@@ -84,6 +92,28 @@ def kpi_list(request: HttpRequest) -> HttpResponse:
 # --------------------------------------------------------------------------- one KPI
 
 
+_DECIMALS = decimal.Context(prec=60)
+
+
+def _number(value: float, decimals: int) -> str:
+    """``value|floatformat:decimals`` for ``decimals >= 0`` with a "." decimal separator
+    and no grouping, at a tenth of the filter's cost (the same Decimal rounding)."""
+    text = repr(value)
+    if "e" in text or "n" in text:  # an exponent, nan, inf: the filter itself
+        return str(floatformat(value, decimals))
+    rounded = decimal.Decimal(text).quantize(decimal.Decimal(1).scaleb(-decimals),
+                                             decimal.ROUND_HALF_UP, _DECIMALS)
+    out = f"{rounded:f}"
+    return out[1:] if out[0] == "-" and not rounded else out  # never "-0.0"
+
+
+def _number_format():
+    """``_number`` when the active number format is the plain one, else the filter."""
+    if get_format("DECIMAL_SEPARATOR") == "." and not settings.USE_THOUSAND_SEPARATOR:
+        return _number
+    return lambda value, decimals: str(floatformat(value, decimals))
+
+
 def _detail_context(request, kpi: Kpi, **forms) -> dict:
     d = selectors.kpi_detail(kpi)
     periods = [p.period_start for p in d.points]
@@ -92,17 +122,28 @@ def _detail_context(request, kpi: Kpi, **forms) -> dict:
     if kpi.rebase_date:
         start = next((i for i, p in enumerate(periods) if p >= kpi.rebase_date), len(periods))
     analysis = analyse(values, baseline_size=kpi.baseline_size or None, baseline_start=start)
-    figure = charts.xmr_figure(periods, values, analysis, target_rule=kpi.target_rule,
-                               target_value=kpi.target_value, target_upper=kpi.target_upper,
-                               unit=kpi.unit)
-    mr = charts.mr_figure(periods, analysis)
+    # Both charts as plain plotly.js JSON (not plotly.graph_objects: see kpis.charts).
+    figure = charts.xmr_data(periods, values, analysis, target_rule=kpi.target_rule,
+                             target_value=kpi.target_value, target_upper=kpi.target_upper,
+                             unit=kpi.unit) if values else None
+    mr = charts.mr_data(periods, analysis) if len(values) > 1 else None
+    rules_at = charts.rules_by_index(analysis)
+    # The table's cells as text, formatted here: a KPI has a hundred points and more, and
+    # the template filters (floatformat, date) cost more than the rest of the page.
+    number = _number_format()
+    decimals = kpi.decimals
     rows = []
     for i, point in enumerate(d.points):
+        moving_range = analysis.moving_ranges[i]
+        source = point.get_source_display()
         rows.append({
-            "point": point,
-            "rules": sorted(analysis.rules_at(i)),
-            "mr": analysis.moving_ranges[i],
-            "revisions": list(point.revisions.all()),
+            "period": point.period_start.isoformat(),
+            "value": number(point.value, decimals),
+            "mr": "" if moving_range is None else number(moving_range, decimals),
+            "rules": sorted(rules_at.get(i, ())),
+            "source": f"{source} · {point.author.display_name}" if point.author else source,
+            "note": point.note,
+            "revisions": point.revisions,
         })
     rows.reverse()
     can_data = can_add_data(request, kpi)
@@ -113,8 +154,8 @@ def _detail_context(request, kpi: Kpi, **forms) -> dict:
         "health": d.health,
         "pending": is_pending(kpi, d.health),
         "analysis": analysis,
-        "figure_json": gcharts.to_json(figure) if values else "",
-        "mr_json": gcharts.to_json(mr) if len(values) > 1 else "",
+        "figure_json": gcharts.to_json(figure) if figure else "",
+        "mr_json": gcharts.to_json(mr) if mr else "",
         "rows": rows,
         "target_text": selectors.KpiRow(kpi=kpi, health=d.health).target_text,
         "can_data": can_data,

@@ -50,8 +50,11 @@ def test_board_lists_kpis_with_status_target_and_sparkline(org, viewer, as_user)
     r = as_user(viewer).get(url("list"))
     assert r.status_code == 200
     html = r.content.decode()
-    assert kpi.name in html and "at most 30.0 min" in html
-    assert 'class="plot-data"' in html and "On target" in html
+    assert kpi.name in html and "at most 30.0 min" in html and "On target" in html
+    # The sparkline is inline SVG with its text alternative: no figure JSON, no plotly.js.
+    assert f'<svg class="sparkline" width="100%" height="40" role="img" aria-label="{kpi.name}: ' \
+           'last 12 values"' in html
+    assert 'class="plot-data"' not in html and "plotly" not in html
 
 
 def test_board_filters(org, viewer, as_user):
@@ -73,7 +76,7 @@ def test_board_query_count_does_not_grow(org, viewer, as_user, django_assert_num
     client = as_user(viewer)
     # session, user, membership (+org), other memberships for the switcher (context
     # processor), teams for the filter, count for the pager, one page of KPIs + health +
-    # team + owner, recent points of that page
+    # team (a subquery picks the page's ids), recent points of that page
     with django_assert_num_queries(8):
         r = client.get(url("list"))
     assert r.status_code == 200
@@ -83,7 +86,7 @@ def test_board_pages_fifty_kpis_at_a_time(org, viewer, as_user, django_assert_nu
     make_kpis(org, 53)
     client = as_user(viewer)
     first = client.get(url("list")).content.decode()
-    assert "KPIs 1–50 of 53" in first and first.count('class="plot spark"') <= 50
+    assert "KPIs 1–50 of 53" in first and first.count('class="sparkline"') == 50
     with django_assert_num_queries(8):
         second = client.get(url("list"), {"page": 2}).content.decode()
     assert "KPIs 51–53 of 53" in second
@@ -91,6 +94,43 @@ def test_board_pages_fifty_kpis_at_a_time(org, viewer, as_user, django_assert_nu
     # Past the end, or junk: the nearest valid page, never an error.
     assert client.get(url("list"), {"page": "99"}).status_code == 200
     assert client.get(url("list"), {"page": "x"}).status_code == 200
+
+
+def test_board_pages_list_active_kpis_first_by_name(org, django_assert_num_queries):
+    """Pages are read active KPIs first (by the name index), then the inactive ones: the
+    pages put together are the board's order, whatever the page size."""
+    from kpis import selectors
+
+    kpis = make_kpis(org, 11, points=3)
+    Kpi.objects.filter(pk__in=[kpis[i].pk for i in (0, 4, 5, 9)]).update(active=False)
+    expected = list(selectors.kpi_board_queryset(org).values_list("name", flat=True))
+    assert expected[:7] == ["K001", "K002", "K003", "K006", "K007", "K008", "K010"]
+    total = len(expected)
+    for size in (1, 2, 3, 5, 7, 11, 50):
+        pages = [selectors.kpi_board(org, offset=o, limit=size, total=total)
+                 for o in range(0, total, size)]
+        assert [r.kpi.name for page in pages for r in page] == expected, size
+        assert all(len(r.values) == 3 for page in pages for r in page)
+    # A page of active KPIs only: the page, then its points.
+    with django_assert_num_queries(2):
+        selectors.kpi_board(org, offset=0, limit=5, total=total)
+    # The last page of active KPIs reaching into the inactive ones: one query more.
+    with django_assert_num_queries(3):
+        rows = selectors.kpi_board(org, offset=5, limit=5, total=total)
+    assert [r.kpi.name for r in rows] == ["K008", "K010", "K000", "K004", "K005"]
+    # A page of inactive KPIs only: the empty active slice, the count of active KPIs,
+    # the inactive slice, the points.
+    with django_assert_num_queries(4):
+        rows = selectors.kpi_board(org, offset=8, limit=5, total=total)
+    assert [r.kpi.name for r in rows] == ["K004", "K005", "K009"]
+    # Without the total (the candidates page reads everything; others may page blindly).
+    assert [r.kpi.name for r in selectors.kpi_board(org, offset=6, limit=50)] == expected[6:]
+    assert [r.kpi.name for r in selectors.kpi_board(org)] == expected
+    # Filters apply to both parts.
+    Kpi.objects.filter(pk=kpis[4].pk).update(intent="improve")
+    Kpi.objects.filter(pk=kpis[3].pk).update(intent="improve")
+    assert [r.kpi.name for r in selectors.kpi_board(org, intent="improve", offset=0, limit=1)
+            + selectors.kpi_board(org, intent="improve", offset=1, limit=1)] == ["K003", "K004"]
 
 
 def test_board_shows_pending_health(org, viewer, as_user):
@@ -133,6 +173,47 @@ def test_detail_shows_chart_table_history(org, viewer, as_user):
     assert "Health history" in html and "Add or correct a value" not in html  # viewer
 
 
+def test_detail_table_shows_values_sources_and_corrections(org, admin_user, as_user):
+    """The data table's cells (formatted in the view, not by template filters)."""
+    from kpis import services
+
+    kpi = KpiFactory(organization=org, decimals=1)
+    p1, p2, p3 = weeks_back(3)
+    DataPoint.objects.create(kpi=kpi, period_start=p1, value=20.25, note="a <b>note</b>")
+    DataPoint.objects.create(kpi=kpi, period_start=p2, value=-0.04, source="csv",
+                             author=admin_user)
+    DataPoint.objects.create(kpi=kpi, period_start=p3, value=21.0)
+    services.kpi_record_value(kpi=kpi, period=p3, value=22.35, author=admin_user)
+    html = as_user(admin_user).get(url("detail", pk=kpi.pk)).content.decode()
+    who = admin_user.display_name
+    assert (f"<tr><td>{p1.isoformat()}</td><td class=\"num\">20.3</td>\n"
+            f"        <td class=\"num\"></td>") in html  # half up; no moving range yet
+    assert "<td>Manual</td>\n        <td>a &lt;b&gt;note&lt;/b&gt;</td>" in html
+    assert (f"<tr><td>{p2.isoformat()}</td><td class=\"num\">0.0</td>\n"  # never "-0.0"
+            f"        <td class=\"num\">20.3</td>") in html
+    assert f"<td>CSV · {who}</td>" in html
+    assert "<td class=\"num\">22.4</td>" in html  # 22.35 → 22.4
+    assert "was 21.0 → 22.4 (" in html and f", {who})</small>" in html
+
+
+def test_number_matches_floatformat():
+    import random
+
+    from django.template.defaultfilters import floatformat
+
+    from kpis.views import _number, _number_format
+
+    assert _number_format() is _number  # en-gb, no thousand separator
+    rng = random.Random(7)
+    values = [0.0, -0.0, -0.04, 0.05, 0.15, 0.25, 2.675, 99.95, 1e15, -1e15, 1e-7, 5e-324,
+              123456789.125, float("inf"), float("nan")]
+    values += [rng.uniform(-1e6, 1e6) for _ in range(2000)]
+    values += [round(rng.uniform(-100, 100), rng.randint(0, 4)) for _ in range(2000)]
+    for v in values:
+        for decimals in range(4):
+            assert _number(v, decimals) == str(floatformat(v, decimals)), (v, decimals)
+
+
 @pytest.mark.parametrize("points", [8, 60])
 def test_detail_query_count_is_fixed(org, viewer, as_user, django_assert_num_queries, points):
     (kpi,) = make_kpis(org, 1, points=points)
@@ -142,8 +223,9 @@ def test_detail_query_count_is_fixed(org, viewer, as_user, django_assert_num_que
     for p in kpi.points.all()[:5]:
         services.kpi_record_value(kpi=kpi, period=p.period_start, value=p.value + 1)
     c = as_user(viewer)
-    # session, user, membership, switcher, kpi (+health/team/owner), points, revisions,
-    # target changes, events, linked KRs, the audit trail (accounts.audit)
+    # session, user, membership, switcher, kpi (+health/team/owner), points (+author),
+    # revisions of the KPI's points (+author), target changes, events, linked KRs, the
+    # audit trail (accounts.audit)
     with django_assert_num_queries(11):
         assert c.get(url("detail", pk=kpi.pk)).status_code == 200
 
