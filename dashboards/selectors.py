@@ -9,6 +9,7 @@ Progress is never computed here: objective / pillar / goal progress comes from
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import weakref
 from collections import Counter
@@ -787,6 +788,17 @@ class ImprovementObjective:
     kpis: list[TargetedKpi]
     url: str = ""
     kr_charts: list[KrChart] = field(default_factory=list)
+    krs: list = field(default_factory=list)  # the row's KRRows, labelled (_labelled)
+
+
+def _labelled(krrow):
+    """A copy of a KRRow with its status label: cycle_progress rows are shared between
+    requests and never modified."""
+    from okrs.selectors import status_label
+
+    krrow = copy.copy(krrow)
+    krrow.label = status_label(krrow.status)
+    return krrow
 
 
 def _kr_chart(krrow, t: TargetedKpi, cycle, today: dt.date) -> KrChart | None:
@@ -901,11 +913,6 @@ def review(org: Organization, cycle, cycles, links, *, now=None, page: int = 1,
             t.figure_json, t.summary = _xmr_json(t.kpi, t.periods, t.values)
     from dataclasses import replace
 
-    from okrs.selectors import status_label
-
-    for r in rows:
-        for k in r.krs:
-            k.label = status_label(k.status)
     improvements = []
     for r in improving:
         seen: list[TargetedKpi] = []
@@ -921,7 +928,7 @@ def review(org: Organization, cycle, cycles, links, *, now=None, page: int = 1,
                 kr_charts.append(chart)
         improvements.append(ImprovementObjective(
             row=r, kpis=seen, url=links.obj("okrs:objective", r.objective.pk),
-            kr_charts=kr_charts))
+            kr_charts=kr_charts, krs=[_labelled(k) for k in r.krs]))
     at_risk = []
     for r in rows:
         if r.objective.state == Objective.State.CLOSED or r.objective.cycle.is_closed:
@@ -934,6 +941,6 @@ def review(org: Organization, cycle, cycles, links, *, now=None, page: int = 1,
     at_risk.sort(key=lambda t: (P.status_rank(t[1].status), -t[2], t[1].kr.pk))
     return Review(cycle=cycle, cycles=cycles, cycle_progress=cp, improvements=improvements,
                   improve_without_okr=orphans,
-                  at_risk=[(r, k) for r, k, _gap in at_risk[:AT_RISK_LIMIT]],
+                  at_risk=[(r, _labelled(k)) for r, k, _gap in at_risk[:AT_RISK_LIMIT]],
                   at_risk_total=len(at_risk), improvements_total=len(improving_all),
                   page=page, pages=pages)

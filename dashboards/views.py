@@ -155,7 +155,8 @@ def _team_context(request, team_obj) -> dict:
     # operations view (one extra row fetched tells whether there are more).
     rows = S.kpi_rows(org, team=team_obj, limit=TEAM_KPIS + 1,
                       order_by=(S.OFF_TARGET_FIRST, "-health__is_stale",
-                                "-health__has_unfavourable_signal", "name", "id"))  # 2
+                                "-health__has_unfavourable_signal", "name", "id"),
+                      defer=S.LIGHT)  # 2
     more_kpis = len(rows) > TEAM_KPIS
     rows = rows[:TEAM_KPIS]
     _kpi_links(request, rows)
@@ -444,8 +445,8 @@ def review(request: HttpRequest) -> HttpResponse:
     except ValueError:
         page = 1
     data = S.review(request.org, cycle, cycles, links, page=page)
-    for r, _k in data.at_risk:
-        r.url = links.obj("okrs:objective", r.objective.pk)
+    data.at_risk = [(_linked(r, links.obj("okrs:objective", r.objective.pk)), k)
+                    for r, k in data.at_risk]
     for row in data.improve_without_okr:
         row.url = links.obj("kpis:detail", row.kpi.pk)
     ctx = {
