@@ -205,21 +205,20 @@ def sparkline_svg(values: Sequence[float | None], *, status: str | None = None,
         y0, y1 = _autorange(_extremes([(y, 0.05 * height_y) for _, y in known]
                                       + [(last_y, mark_y)]), height_y)
 
-        def px(i: float) -> float:
-            return m["l"] + (i - x0) / (x1 - x0) * width_x
-
-        def py(y: float) -> float:
-            return m["t"] + (y1 - y) / (y1 - y0) * height_y
-
+        # px = left + (i - x0) * sx, py = top + (y1 - y) * sy
+        sx = width_x / (x1 - x0)
+        sy = height_y / (y1 - y0)
+        ox = m["l"] - x0 * sx
+        oy = m["t"] + y1 * sy
         # One subpath per run of known values (a lone value between gaps draws no line).
         path, run = [], []
         for i, y in [*enumerate(ys), (len(ys), None)]:
             if y is None:
                 if len(run) > 1:
-                    path.append("M" + "L".join(f"{px(a):.2f},{py(b):.2f}" for a, b in run))
+                    path.append("M" + "L".join(run))
                 run = []
             else:
-                run.append((i, y))
+                run.append(f"{ox + i * sx:.2f},{oy - y * sy:.2f}")
         if path:
             parts.append(
                 f'<svg viewBox="0 0 {_SPARK_WIDTH} {height}" preserveAspectRatio="none" '
@@ -227,8 +226,8 @@ def sparkline_svg(values: Sequence[float | None], *, status: str | None = None,
                 f'stroke="{colour}" stroke-width="1.6" vector-effect="non-scaling-stroke"/>'
                 "</svg>"
             )
-        parts.append(f'<circle cx="{px(last_i):.2f}%" cy="{py(last_y):.2f}" r="2.5" '
-                     f'fill="{colour}"/>')
+        parts.append(f'<circle cx="{ox + last_i * sx:.2f}%" cy="{oy - last_y * sy:.2f}" '
+                     f'r="2.5" fill="{colour}"/>')
     return (f'<svg class="sparkline" width="100%" height="{height}" role="img" '
             f'aria-label="{html.escape(label)}" style="display:block">{"".join(parts)}</svg>')
 

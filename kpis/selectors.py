@@ -166,19 +166,27 @@ def kpi_board(org, *, team_id=None, intent: str = "", status: str = "",
               candidates_only: bool = False, offset: int = 0,
               limit: int | None = None, total: int | None = None) -> list[KpiRow]:
     """The operational board, active KPIs first, by name (one page of it with offset/limit;
-    ``total``, the number of matching KPIs, saves a query on the last page).
+    ``total``, the number of matching KPIs when known, saves queries).
 
     Queries: the page's KPIs with health and team, then the recent points of those KPIs
-    only. The KPIs of a page are read active ones first, by name: that order walks the
-    ``(organization, name)`` index and stops at the page (sorting 10,000 names by
-    ``-active, name`` on every request cost several milliseconds). Only a page that
-    reaches past the active KPIs reads the inactive ones (one more query; one more again to
-    count the active KPIs when the page holds none).
+    only. A page's KPI ids are picked in a subquery on the KPI table and only those 50
+    rows are joined (joining all 10,000 KPIs to their health, owner and team, then
+    sorting, took 20–35 ms on the benchmark organisation). Without a status filter the
+    page is read active KPIs first, each part by name: that walks the ``(organization,
+    name)`` index and stops at the page (0.5 ms for the first page, where sorting every
+    name by ``-active, name`` took 6 ms); only a page that reaches past the active KPIs
+    reads the inactive ones (one more query, and one more to count the active KPIs when
+    the page holds none). A status filter matches few KPIs spread over the whole index:
+    sorting the matches is faster than walking every name to find them.
     """
     qs = kpi_board_queryset(org, team_id=team_id, intent=intent, status=status,
                             candidates_only=candidates_only)
     if limit is None:
         kpis = list(qs.select_related("health", "team").defer(*_BOARD_DEFER))  # query 1
+    elif total == 0 or (total is not None and offset >= total):
+        kpis = []
+    elif status:
+        kpis = _board_rows(qs, offset, limit)  # query 1
     else:
         active = qs.filter(active=True).order_by("name", "id")
         kpis = _board_rows(active, offset, limit)  # query 1
@@ -191,7 +199,7 @@ def kpi_board(org, *, team_id=None, intent: str = "", status: str = "",
             kpis += _board_rows(inactive, max(0, offset - n_active),
                                 limit - len(kpis))  # query (the inactive KPIs of the page)
     rows = {k.pk: KpiRow(kpi=k, health=_health(k)) for k in kpis}
-    for kpi_id, period, value in recent_points(rows.keys()):  # query 2
+    for kpi_id, period, value in recent_points(rows.keys()):  # query 2 (none if no rows)
         rows[kpi_id].periods.append(period)
         rows[kpi_id].values.append(value)
     return list(rows.values())

@@ -44,6 +44,7 @@ def _detail_url(request, kpi) -> str:
 
 
 BOARD_PAGE = 50
+_PK_SLOT = 987654321  # stands for a KPI's id in a reversed URL
 
 
 @org_view(Role.VIEWER)
@@ -65,7 +66,10 @@ def kpi_list(request: HttpRequest) -> HttpResponse:
                                total=paginator.count)
     query = request.GET.copy()
     query.pop("page", None)
+    # One reverse() for the page, not one {% url %} per row (a tenth of the board's time).
+    head, _, tail = org_url("kpis:detail", request, pk=_PK_SLOT).rpartition(str(_PK_SLOT))
     for row in rows:
+        row.url = f"{head}{row.kpi.pk}{tail}"
         # Inline SVG markup (sparkline_svg escapes the label; the template outputs it with
         # |safe, like figure JSON): no figure JSON, no plotly.js on the board.
         row.spark_svg = gcharts.sparkline_svg(

@@ -126,6 +126,15 @@ def test_board_pages_list_active_kpis_first_by_name(org, django_assert_num_queri
     # Without the total (the candidates page reads everything; others may page blindly).
     assert [r.kpi.name for r in selectors.kpi_board(org, offset=6, limit=50)] == expected[6:]
     assert [r.kpi.name for r in selectors.kpi_board(org)] == expected
+    # A status filter sorts its matches (same order); nothing to show: no query at all.
+    on_target = list(selectors.kpi_board_queryset(org, status="on_target")
+                     .values_list("name", flat=True))
+    assert on_target == expected
+    for size in (2, 5):
+        assert [r.kpi.name for o in range(0, total, size) for r in selectors.kpi_board(
+            org, status="on_target", offset=o, limit=size, total=total)] == expected
+    with django_assert_num_queries(0):
+        assert selectors.kpi_board(org, status="off_target", offset=0, limit=5, total=0) == []
     # Filters apply to both parts.
     Kpi.objects.filter(pk=kpis[4].pk).update(intent="improve")
     Kpi.objects.filter(pk=kpis[3].pk).update(intent="improve")
