@@ -860,11 +860,14 @@ def _xmr_json(kpi: Kpi, periods, values) -> tuple[str, str]:
         return "", f"{kpi.name}: no data yet."
     analysis = analyse(values, baseline_size=kpi.baseline_size or None,
                        baseline_start=baseline_start_index(periods, kpi.rebase_date))
-    fig = kpi_charts.xmr_figure(periods, values, analysis, target_rule=kpi.target_rule,
-                                target_value=kpi.target_value,
-                                target_upper=kpi.target_upper, unit=kpi.unit, height=230)
-    fig.update_layout(margin={"l": 44, "r": 8, "t": 8, "b": 30},
-                      legend={"orientation": "h", "y": -0.25, "font": {"size": 10}})
+    fig = kpi_charts.xmr_data(periods, values, analysis, target_rule=kpi.target_rule,
+                              target_value=kpi.target_value, target_upper=kpi.target_upper,
+                              unit=kpi.unit, height=230)  # a plain dict (no go.Figure)
+    layout = fig["layout"]
+    layout["margin"] = {**layout.get("margin", {}), "l": 44, "r": 8, "t": 8, "b": 30}
+    legend = layout.get("legend", {})
+    layout["legend"] = {**legend, "orientation": "h", "y": -0.25,
+                        "font": {**legend.get("font", {}), "size": 10}}
     fmt = lambda v: R.format_value(v, kpi.unit, kpi.decimals)  # noqa: E731
     low, high = R.bounds(kpi.target_rule, kpi.target_value, kpi.target_upper)
     parts = [f"{kpi.name}: {len(values)} values from {periods[0]:%d %b %Y} to "

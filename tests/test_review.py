@@ -54,6 +54,11 @@ def test_improvement_objectives_with_their_kpi_chart_and_text(org, owner, viewer
     assert len({target for target, _ in blocks}) == len(blocks)  # unique chart ids
     fig = json.loads(blocks[0][1])
     assert any(trace.get("name") == "Centre line" for trace in fig["data"])
+    # the KPI page's XmR chart (kpis.charts.xmr_data), made compact for the review
+    assert fig["layout"]["margin"] == {"l": 44, "r": 8, "t": 8, "b": 30}
+    assert fig["layout"]["legend"]["y"] == -0.25
+    assert fig["layout"]["legend"]["font"]["size"] == 10
+    assert fig["layout"]["height"] == 230
     assert "centre line" in html and "natural process limits" in html  # text alternative
     assert "print-only" in html
 
