@@ -182,17 +182,19 @@ def _extremes(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
 
 
 def sparkline_svg(values: Sequence[float | None], *, status: str | None = None,
-                  label: str = "", height: int = 40) -> str:
+                  label: str = "", height: int = 40, width: int = _SPARK_WIDTH) -> str:
     """``sparkline`` drawn on the server as inline SVG markup (no plotly.js needed).
 
     ``label`` is the text alternative (``aria-label``; the SVG has ``role="img"``).
+    ``width`` is the nominal width the x axis is laid out on: the drawing stretches to its
+    box, and matches Plotly's padding exactly when the box is that many px wide.
     ``None`` and non-finite values leave a gap. Returns markup (escaped here: the caller
     marks it safe).
     """
     ys = [_finite(v) for v in values]
     colour = colour_for(status)
     m = _SPARK_MARGIN
-    width_x = _SPARK_WIDTH - m["l"] - m["r"]
+    width_x = width - m["l"] - m["r"]
     height_y = height - m["t"] - m["b"]
     known = [(i, y) for i, y in enumerate(ys) if y is not None]
     parts = []
@@ -221,12 +223,13 @@ def sparkline_svg(values: Sequence[float | None], *, status: str | None = None,
                 run.append(f"{ox + i * sx:.2f},{oy - y * sy:.2f}")
         if path:
             parts.append(
-                f'<svg viewBox="0 0 {_SPARK_WIDTH} {height}" preserveAspectRatio="none" '
+                f'<svg viewBox="0 0 {width} {height}" preserveAspectRatio="none" '
                 f'width="100%" height="{height}"><path d="{"".join(path)}" fill="none" '
                 f'stroke="{colour}" stroke-width="1.6" vector-effect="non-scaling-stroke"/>'
                 "</svg>"
             )
-        parts.append(f'<circle cx="{ox + last_i * sx:.2f}%" cy="{oy - last_y * sy:.2f}" '
+        pct = 100 / width  # the dot is placed in percent of the box (1.0 at width 100)
+        parts.append(f'<circle cx="{(ox + last_i * sx) * pct:.2f}%" cy="{oy - last_y * sy:.2f}" '
                      f'r="2.5" fill="{colour}"/>')
     return (f'<svg class="sparkline" width="100%" height="{height}" role="img" '
             f'aria-label="{html.escape(label)}" style="display:block">{"".join(parts)}</svg>')
