@@ -28,6 +28,8 @@ from kpis.models import DataPoint, HealthEvent, Kpi, KpiHealth
 from kpis.selectors import recent_points
 
 SPARK_POINTS = 12
+TILE_SPARK_WIDTH = 200
+ATTENTION_SPARK_WIDTH = 90
 
 # The order KPI statuses are listed in (worst first).
 KPI_STATUS_ORDER = ["off_target", "stale", "on_target", "no_target", "no_data"]
@@ -43,7 +45,7 @@ KPI_STATUS_LABELS = {
 @dataclass
 class KpiRow(kpis_selectors.KpiRow):
     """The KPI board's row (status, target, badges, freshness) with what the dashboards
-    add: summary buckets, sparkline figures and their text alternative."""
+    add: summary buckets, SVG sparklines and their text alternative."""
 
     @property
     def status_label(self) -> str:
@@ -82,9 +84,20 @@ class KpiRow(kpis_selectors.KpiRow):
     def needs_attention(self) -> bool:
         return self.status == KpiHealth.Status.OFF_TARGET or self.has_signal or self.is_stale
 
+    # The SVG sparklines (goals.charts.sparkline_svg, as on the KPI board: no figure JSON,
+    # no plotly.js), labelled with ``spark_label``, escaped there (templates use |safe).
+    # ``width`` is the box they are usually drawn in, so the end dot sits where Plotly put
+    # it: a KPI tile's (190 px wide on a desktop, up to 280 on a phone), the attention
+    # list's (90 px).
     @property
-    def spark_json(self) -> str:
-        return charts.to_json(charts.sparkline(self.values, status=self.summary_status))
+    def spark_svg(self) -> str:
+        return charts.sparkline_svg(self.values, status=self.summary_status,
+                                    label=self.spark_label, width=TILE_SPARK_WIDTH)
+
+    @property
+    def attention_svg(self) -> str:
+        return charts.sparkline_svg(self.values, status=self.summary_status,
+                                    label=self.spark_label, width=ATTENTION_SPARK_WIDTH)
 
     @cached_property  # a KPI tile reads it twice (the chart's label, the hidden text)
     def spark_label(self) -> str:

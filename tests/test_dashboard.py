@@ -158,15 +158,25 @@ def test_viewer_sees_candidates_without_buttons(org, owner, viewer, as_user):
     assert "Promote to OKR" not in html
 
 
-def test_chart_json_is_escaped_inside_the_script_element(org, owner, as_user):
+def test_attention_sparklines_are_inline_svg_without_plotly(org, owner, as_user):
     data = build_org(org, owner, 1)
-    kpi = data["kpis"][0]
-    Kpi.objects.filter(pk=kpi.pk).update(name="</script><script>alert(1)</script>")
+    html = as_user(owner).get(url("home")).content.decode()
+    attention = [k for k in data["kpis"] if k.health.status == "off_target"]
+    assert attention
+    for kpi in attention:  # the SVG carries the text alternative the Plotly chart had
+        assert f'<svg class="sparkline" width="100%" height="40" role="img" ' \
+               f'aria-label="{kpi.name}, last ' in html
+    # No Plotly chart is left on the dashboard: no figure JSON, no plotly.js.
+    assert 'class="plot-data"' not in html and "plotly" not in html
+
+
+def test_sparkline_label_is_escaped(org, owner, as_user):
+    data = build_org(org, owner, 1)
+    kpi = next(k for k in data["kpis"] if k.health.status == "off_target")
+    Kpi.objects.filter(pk=kpi.pk).update(name='</svg><script>alert(1)</script>"')
     html = as_user(owner).get(url("home")).content.decode()
     assert "<script>alert(1)" not in html
-    for block in re.findall(r'<script type="application/json" class="plot-data"[^>]*>(.*?)'
-                            r"</script>", html, re.S):
-        assert "<" not in block
+    assert 'aria-label="&lt;/svg&gt;&lt;script&gt;alert(1)&lt;/script&gt;&quot;, last ' in html
 
 
 def test_dashboard_queries_do_not_grow_with_the_organisation(owner, as_user, org):

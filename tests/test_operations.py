@@ -23,8 +23,11 @@ def test_operations_shows_only_sustain_kpis_grouped_by_team(org, owner, as_user)
         assert (kpi.name in html) == (kpi.intent == Kpi.Intent.SUSTAIN)
     for team in data["teams"]:
         assert f"/teams/{team.slug}/" in html
-    assert 'class="plot-data"' in html  # sparklines
-    assert "last 8 values from" in html  # their text alternative
+    # Sparklines as inline SVG with their text alternative; no Plotly chart, no plotly.js.
+    assert html.count('<svg class="sparkline" ') == sum(
+        k.intent == Kpi.Intent.SUSTAIN for k in data["kpis"])
+    assert 'role="img" aria-label="' in html and "last 8 values from" in html
+    assert 'class="plot-data"' not in html and "plotly" not in html
 
 
 def test_kpi_without_health_or_team_is_listed_as_no_data(org, owner, as_user):

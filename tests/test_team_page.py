@@ -20,6 +20,10 @@ def test_team_page_shows_objectives_kpis_completion_and_members(org, owner, view
     assert all(k.name in html for k in data["kpis"] if k.team_id == team.pk)
     assert owner.display_name in html
     assert 'data-target="team-completion"' in html
+    assert "plotly-strict.min.js" in html  # for the completion chart
+    own_kpis = [k for k in data["kpis"] if k.team_id == team.pk]
+    assert html.count('<svg class="sparkline" ') == len(own_kpis) > 0  # KPI tiles: SVG
+    assert html.count('class="plot-data"') == 1  # the completion chart only
     assert "Check-in completion of" in html  # text alternative of the chart
     assert "<table>" in html
 
@@ -32,6 +36,7 @@ def test_team_without_anything_is_friendly(org, owner, as_user):
     assert "No objectives for this team" in html
     assert "This team owns no KPIs." in html
     assert "No key results to check in on yet." in html
+    assert "plotly" not in html  # no chart on the page: no plotly.js
 
 
 def test_team_of_another_organisation_is_404(org, owner, outsider, as_user):
