@@ -20,6 +20,7 @@ from django.db import connection
 from django.db.models import Case, Count, Q, Value, When
 from django.utils import timezone
 
+from accounts import generations
 from accounts.models import Organization, Team
 from goals import charts
 from kpis import rules as R
@@ -560,6 +561,17 @@ def strategy_progress(org: Organization, cycle, *, now=None):
 
 
 def dashboard(org: Organization, links, *, now=None) -> Dashboard:
+    """Everything on the leader dashboard. Without `now` (the page): kept per process
+    until the organisation's next write (accounts.generations: OKR writes, KPI values,
+    health changes, audit entries bump it) or the end of the 15-minute bucket. The result
+    is shared between requests: callers copy what they change."""
+    if now is not None:
+        return _dashboard(org, links, now=now)
+    return generations.remembered(org.pk, ("dashboard", org.slug, org.time_zone),
+                                  lambda: _dashboard(org, links))
+
+
+def _dashboard(org: Organization, links, *, now=None) -> Dashboard:
     from goals.selectors import current_cycle
     from okrs import progress as P
     from okrs.checkins import week_start_for

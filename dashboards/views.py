@@ -225,7 +225,7 @@ def home(request: HttpRequest) -> HttpResponse:
     if request.session.get("last_org") != org.slug:
         request.session["last_org"] = org.slug
     links = Links(org.slug)
-    data = S.dashboard(org, links)
+    data = copy.copy(S.dashboard(org, links))  # shared between requests: change a copy
     if data.goal is None and data.cycle is None and not data.kpi_total:
         return render(request, "dashboards/home.html",
                       {"empty": True, "steps": setup_steps(request)})

@@ -24,6 +24,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from accounts.generations import bump_org
+
 from . import evaluation as E
 from .models import EvaluationLock, HealthEvent, Kpi, KpiHealth
 
@@ -284,6 +286,8 @@ def _evaluate_chunk(kpi_ids: Sequence[int], today: dt.date, started: dt.datetime
             Kpi.objects.filter(pk__in=sustain_ids, intent=Kpi.Intent.IMPROVE).update(
                 intent=Kpi.Intent.SUSTAIN, updated_at=timezone.now()
             )
+        if changed or events or sustain_ids:  # pages keep health figures per generation
+            bump_org(*{kpi.organization_id for kpi in kpis})
         outcome.evaluated = len(kpis)
         outcome.changed = len(changed)
         outcome.events = len(events)

@@ -119,14 +119,17 @@ def clean_target(rule: str, value, upper) -> tuple[str, float | None, float | No
 # --- Health bookkeeping ---------------------------------------------------------------------
 
 
-def _data_changed(kpi_ids: Iterable[int]) -> None:
-    """Mark KPIs as changed, tell listeners (okrs keeps linked KRs in step), queue health."""
+def _data_changed(kpi_ids: Iterable[int], organization_ids: Iterable[int]) -> None:
+    """Mark KPIs as changed, tell listeners (okrs keeps linked KRs in step), queue health,
+    and bump the organisations' generation (pages keep figures per generation: the
+    dashboard shows these points as sparklines)."""
     from .tasks import evaluate_kpi
 
     ids = sorted(set(kpi_ids))
     if not ids:
         return
     Kpi.objects.filter(pk__in=ids).update(data_changed_at=timezone.now())
+    bump_org(*set(organization_ids))
     points_changed.send(sender=Kpi, kpi_ids=ids)
     for kpi_id in ids:
         enqueue_on_commit(evaluate_kpi, kpi_id)
@@ -180,7 +183,7 @@ def kpi_record_value(*, kpi: Kpi, period, value, note: str = "", source: str = D
         raise ValidationError(errors)
     outcome = _upsert_point(kpi=kpi, period_start=cleaned["period"], value=cleaned["value"],
                             note=cleaned["note"], source=source, author=author)
-    _data_changed([kpi.pk])
+    _data_changed([kpi.pk], [kpi.organization_id])
     return outcome
 
 
@@ -202,7 +205,7 @@ def kpi_record_values(*, rows: Sequence[Row], source: str, author) -> list[Recor
                       source=source, author=author)
         for r in rows
     ]
-    _data_changed(r.kpi.pk for r in rows)
+    _data_changed([r.kpi.pk for r in rows], {r.kpi.organization_id for r in rows})
     return outcomes
 
 
@@ -221,7 +224,7 @@ def kpi_create(*, organization, actor, name: str, target_rule: str = Kpi.TargetR
     kpi = Kpi.objects.create(organization=organization, name=name.strip(), target_rule=rule,
                              target_value=value, target_upper=upper, **fields)
     audit_record(organization=organization, actor=actor, action="created", obj=kpi)
-    _data_changed([kpi.pk])
+    _data_changed([kpi.pk], [kpi.organization_id])
     return kpi
 
 
@@ -248,7 +251,7 @@ def kpi_update(*, kpi: Kpi, actor, version: int, **fields) -> Kpi:
     if changes:
         audit_record(organization=kpi.organization, actor=actor, action="updated", obj=kpi,
                      changes=changes)
-    _data_changed([kpi.pk])
+    _data_changed([kpi.pk], [kpi.organization_id])
     return kpi
 
 
@@ -286,7 +289,7 @@ def kpi_change_target(*, kpi: Kpi, actor, version: int, target_rule: str, target
         message=f"Target now {R.describe_target(rule, low, high, current.unit, current.decimals)}"
                 f": {reason}",
     )
-    _data_changed([current.pk])
+    _data_changed([current.pk], [current.organization_id])
     kpi.refresh_from_db()
     return change
 
@@ -312,7 +315,7 @@ def kpi_rebase(*, kpi: Kpi, actor, rebase_date, version: int, note: str = "") ->
         message=(f"Limits recomputed from {start.isoformat()}" if start
                  else "Limits computed from the first points again") + (f": {note}" if note else ""),
     )
-    _data_changed([current.pk])
+    _data_changed([current.pk], [current.organization_id])
     kpi.refresh_from_db()
     return kpi
 
@@ -352,4 +355,4 @@ def kpi_set_intent(*, kpi: Kpi, intent: str, actor=None, message: str = "") -> N
     kpi.intent = intent
     HealthEvent.objects.create(kpi=kpi, kind="intent", old=old, new=intent, actor=actor,
                                message=message)
-    _data_changed([kpi.pk])
+    _data_changed([kpi.pk], [kpi.organization_id])

@@ -8,15 +8,13 @@ query) and computes every progress, status and roll-up in Python with
 from __future__ import annotations
 
 import datetime as dt
-import threading
-import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from django.db.models import Q
 from django.utils import timezone
 
-from accounts.generations import on_bump, org_generation
+from accounts import generations
 from accounts.models import Organization, Team, User
 from goals.models import Cycle, StrategicPillar
 from okrs import progress as P
@@ -207,48 +205,19 @@ def _attach_related(objectives: list[Objective], *, cycle: Cycle, attach=ALL_REL
             field.set_cached_value(o, table.get(key) if key is not None else None)
 
 
-# ------------------------------------------------------- the per-process store
-#
 # The dashboard, the strategy map, the goal page, the OKR list and the objective page all
 # need the whole cycle's progress: on a large organisation (500 objectives, 2,000 key
 # results) computing it is most of each page. It changes only when OKR data changes, so
-# each web process keeps the last few results, keyed by
-#   organisation, its time zone, the cycle (id, name, dates, state),
-#   the organisation's generation (accounts.generations: bumped by every write that
-#   changes objectives, key results, check-ins, cycles, pillars, goals, teams, people or
-#   linked KPIs — model signals in okrs.signals, explicit calls where a service writes
-#   with QuerySet.update or bulk_update),
-#   and a 15-minute time bucket (statuses turn "overdue" and the expected progress
-#   moves with the clock, so a result is never older than 15 minutes).
-# Results are shared between requests: callers read them and never modify them (they
-# build their own lists and nodes from the rows).
-
-CACHE_BUCKET_SECONDS = 15 * 60
-CACHE_ENTRIES = 8  # per process; an entry holds about 7 MB for 500 objectives and 2,000 KRs
-
-_store: OrderedDict[tuple, CycleProgress] = OrderedDict()
-_store_lock = threading.Lock()
-
-
-def _store_key(organization: Organization, cycle: Cycle) -> tuple | None:
-    generation = org_generation(organization.pk)
-    if generation is None:  # the shared cache is down: compute, keep nothing
-        return None
-    return (organization.pk, organization.time_zone, cycle.pk, cycle.name, cycle.start,
-            cycle.end, cycle.state, cycle.parent_id, generation,
-            int(time.time() // CACHE_BUCKET_SECONDS))
-
-
-@on_bump
-def forget_organization(org_id: int) -> None:
-    with _store_lock:
-        for key in [k for k in _store if k[0] == org_id]:
-            del _store[key]
+# each web process keeps it (accounts.generations.remembered), keyed by the organisation's
+# time zone, the cycle (id, name, dates, state), the organisation's generation — bumped by
+# every write that changes objectives, key results, check-ins, cycles, pillars, goals,
+# teams, people or linked KPIs: model signals in okrs.signals, explicit calls where a
+# service writes with QuerySet.update or bulk_update — and a 15-minute time bucket.
 
 
 def clear_store() -> None:
-    with _store_lock:
-        _store.clear()
+    """Empty this process's store (tests start from a cold store)."""
+    generations.clear()
 
 
 def cycle_progress(*, organization: Organization, cycle: Cycle,
@@ -270,20 +239,10 @@ def cycle_progress(*, organization: Organization, cycle: Cycle,
         return _compute(organization=organization, cycle=cycle, now=now, light=light,
                         attach=attach, cycles=cycles, people=people, teams=teams,
                         pillars=pillars)
-    key = _store_key(organization, cycle)
-    if key is not None:
-        with _store_lock:
-            hit = _store.get(key)
-            if hit is not None:
-                _store.move_to_end(key)
-                return hit
-    result = _compute(organization=organization, cycle=cycle, now=timezone.now())
-    if key is not None:
-        with _store_lock:
-            _store[key] = result
-            while len(_store) > CACHE_ENTRIES:
-                _store.popitem(last=False)
-    return result
+    key = ("cycle_progress", organization.time_zone, cycle.pk, cycle.name, cycle.start,
+           cycle.end, cycle.state, cycle.parent_id)
+    return generations.remembered(organization.pk, key, lambda: _compute(
+        organization=organization, cycle=cycle, now=timezone.now()))
 
 
 def _compute(*, organization: Organization, cycle: Cycle, now: dt.datetime,

@@ -10,13 +10,13 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 
 from accounts.generations import bump_org
-from accounts.models import Membership, Team, User
+from accounts.models import AuditEntry, Membership, Team, User
 from goals.models import Cycle, StrategicPillar, UltimateGoal
 from kpis.models import Kpi
 from okrs.models import CheckIn, KeyResult, Objective
 
 ORG_ROWS = (Objective, KeyResult, CheckIn, Cycle, StrategicPillar, UltimateGoal, Team,
-            Membership, Kpi)
+            Membership, Kpi, AuditEntry)  # audit entries: the dashboard's feed
 SESSION_ONLY_FIELDS = {"last_login", "password"}
 
 

@@ -15,6 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts import generations
 from accounts.models import Role
 from goals import services as goal_services
 from kpis import services as kpi_services
@@ -186,4 +187,57 @@ def test_viewer_pages_share_the_entry(org, cycle, objective, member_of, as_user)
     client = as_user(viewer)
     for name in ("okrs:list", "okrs:goal", "dashboards:home", "dashboards:strategy_map"):
         assert client.get(reverse(name, kwargs={"org_slug": org.slug})).status_code == 200
-    assert len(S._store) == 1
+    assert sorted(k[1] for k in generations._store) == ["cycle_progress", "dashboard"]
+
+
+def _home(client, org):
+    return client.get(reverse("dashboards:home", kwargs={"org_slug": org.slug})).content.decode()
+
+
+def test_the_dashboard_is_kept_until_something_changes(org, cycle, objective, leader, as_user):
+    client = as_user(leader)
+    _home(client, org)
+    with CaptureQueriesContext(connection) as warm:
+        _home(client, org)
+    # Left: session, user, membership, the setup checklist's existence checks, nav.
+    read = " ".join(q["sql"] for q in warm.captured_queries)
+    for table in ("okrs_keyresult", "okrs_checkin", "kpis_kpihealth", "accounts_auditentry",
+                  "kpis_datapoint"):
+        assert table not in read
+
+
+def test_the_dashboard_sees_kpi_values_health_and_dismissals(org, cycle, objective, leader,
+                                                             as_user):
+    """Values (sparklines), health changes from the engine (counts, attention list,
+    candidates) and a dismissal all show on the next request."""
+    from kpis import health
+
+    client = as_user(leader)
+    kpi = KpiFactory(organization=org, name="Reply time", target_rule="at_most",
+                     target_value=30)
+    assert "Reply time" not in _home(client, org)
+    for week in range(12):
+        kpi_services.kpi_record_value(
+            kpi=kpi, period=timezone.localdate() - dt.timedelta(weeks=12 - week),
+            value=50 + week, author=leader)
+    health.evaluate_kpis([kpi.pk])
+    page = _home(client, org)
+    assert "Reply time" in page  # off target: in the attention list
+    kpi.health.refresh_from_db()
+    assert kpi.health.candidate == "candidate"
+    dismiss = reverse("dashboards:candidate_dismiss", kwargs={"org_slug": org.slug,
+                                                              "pk": kpi.pk})
+    assert dismiss in page  # offered as an improvement candidate
+    kpi_services.candidate_dismiss(kpi=kpi, actor=leader, note="Seasonal")
+    assert dismiss not in _home(client, org)
+
+
+def test_the_dashboard_feed_shows_a_check_in_at_once(org, cycle, objective, leader, as_user):
+    client = as_user(leader)
+    before = _home(client, org)
+    checkins.checkin_create(key_result=objective.key_results.get(), author=leader,
+                            status="on_track", value=55, comment="Halfway there")
+    after = _home(client, org)
+    assert "Halfway there" not in before
+    assert objective.key_results.get().title in after
+    assert after != before
