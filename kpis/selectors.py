@@ -90,10 +90,6 @@ class KpiRow:
 
         return label(self.health.latest_period, self.kpi.frequency)
 
-    @property
-    def spark_id(self) -> str:
-        return f"spark-{self.kpi.pk}"
-
 
 def recent_points(kpi_ids, n: int = SPARK_POINTS) -> list[tuple[int, dt.date, float]]:
     """The last ``n`` points of each KPI, oldest first, in one query.
