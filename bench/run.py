@@ -672,7 +672,9 @@ def build_report(args, info, counts, pages, mixed, ev, commands, started, seed_s
         if info.get("git_end") and info["git_end"] != info["git"] else ""))
     pool = ("`--pool solo -c 1`" if args.worker_concurrency <= 1
             else f"`--pool prefork -c {args.worker_concurrency}`")
-    w(f"- gunicorn: {args.workers} sync workers on 127.0.0.1; DEBUG off; Celery worker "
+    kind = (f"workers × {args.threads} threads (gthread)" if args.threads > 1
+            else "sync workers")
+    w(f"- gunicorn: {args.workers} {kind} on 127.0.0.1; DEBUG off; Celery worker "
       f"{pool} on Redis")
     w("")
     w("## Data")
@@ -810,6 +812,8 @@ def main(argv=None) -> int:
     ap.add_argument("--scale", choices=["large", "small", "tiny"], default=None)
     ap.add_argument("--port", type=int, default=int(os.environ.get("BENCH_PORT", "8119")))
     ap.add_argument("--workers", type=int, default=None, help="gunicorn workers [2 × CPUs + 1]")
+    ap.add_argument("--threads", type=int, default=1,
+                    help="threads per gunicorn worker [1: sync workers]")
     ap.add_argument("--requests", type=int, default=None, help="requests per page, one client")
     ap.add_argument("--warmup", type=int, default=None)
     ap.add_argument("--per-client", type=int, default=None, help="requests per client, 8 clients")
@@ -891,6 +895,8 @@ def main(argv=None) -> int:
     try:
         gcmd = [str(BIN / "gunicorn"), "config.wsgi:application", "-b", f"127.0.0.1:{args.port}",
                 "-w", str(args.workers), "--log-level", "warning", "--timeout", "300"]
+        if args.threads > 1:
+            gcmd += ["--threads", str(args.threads)]
         log("$ " + " ".join(gcmd))
         commands.append(" ".join(gcmd))
         gunicorn = subprocess.Popen(gcmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
