@@ -641,3 +641,28 @@ def test_long_list_opens_with_closed_team_groups(as_user, viewer, org, cycle):
     html = client.get(url("okrs:list", org), {"cycle": cycle.pk, "team": "company"}
                       ).content.decode()
     assert "toggle once" not in html and "Objective 2<" in html
+
+
+def test_progress_bar_markup():
+    """The bar drawn in Python (okrs_tags.progress_bar): clamped, escaped, the tick only
+    with an expected value (the markup the inclusion template used to give)."""
+    from okrs.templatetags.okrs_tags import progress_bar
+
+    assert str(progress_bar(130, 57, "behind", 'Grow <ARR> & "more"')) == (
+        '<div class="progress-row" title="100 % done, 57 % expected by now">\n'
+        '  <div class="progress" role="progressbar" aria-valuenow="100" aria-valuemin="0" '
+        'aria-valuemax="100" aria-label="Grow &lt;ARR&gt; &amp; &quot;more&quot;">\n'
+        '    <div class="bar bar--behind" style="width: 100%"></div>\n'
+        '    <span class="expected" style="left: 57%" aria-hidden="true"></span>\n'
+        "  </div>\n"
+        '  <span class="pct">100 %</span>\n'
+        "</div>\n")
+    assert str(progress_bar(None)) == (
+        '<div class="progress-row" title="0 % done">\n'
+        '  <div class="progress" role="progressbar" aria-valuenow="0" aria-valuemin="0" '
+        'aria-valuemax="100">\n'
+        '    <div class="bar" style="width: 0%"></div>\n'
+        "    \n"
+        "  </div>\n"
+        '  <span class="pct">0 %</span>\n'
+        "</div>\n")
