@@ -126,83 +126,15 @@ def kr_row(kr: KeyResult, *, now: dt.datetime, closed: bool) -> KRRow:
     return KRRow(kr=kr, progress=value, status=status)
 
 
-# `light=True` (the list pages of large organisations): objectives without joined rows,
-# their owner, team, pillar, cycle and parent attached from small shared lookups (one
-# instance per person, not one per objective); key results as plain value rows. Reading
-# anything else on these rows would be a query per row: the query-count tests at two
-# sizes catch that.
-LIGHT_OBJECTIVE_FIELDS = (
-    "id", "organization_id", "title", "cycle", "owner", "team", "pillar", "parent", "kind",
-    "state", "progress_from", "closing_status", "score", "order", "carried_from",
-)
-LIGHT_KR_FIELDS = (
-    "id", "objective_id", "title", "kind", "unit", "start_value", "target_value",
-    "current_value", "guard", "done", "weight", "owner_id", "kpi_id", "status",
-    "last_checkin_at", "final_value", "final_score", "order", "created_at",
-)
-
-
-class KRValues:
-    """A key result's values (light mode): the attributes progress and the list read."""
-
-    __slots__ = LIGHT_KR_FIELDS
-
-    def __init__(self, row: dict):
-        for name in LIGHT_KR_FIELDS:
-            setattr(self, name, row[name])
-
-    @property
-    def pk(self) -> int:
-        return self.id
-
-
-def cycle_objectives_qs(organization: Organization, cycle: Cycle, *, light: bool = False):
+def cycle_objectives_qs(organization: Organization, cycle: Cycle):
     """Alive objectives of a cycle and of the cycles inside it (quarters of a year)."""
-    qs = (
+    return (
         Objective.objects.alive()
         .filter(organization=organization)
         .filter(Q(cycle=cycle) | Q(cycle__parent=cycle))
+        .select_related("owner", "team", "pillar", "parent", "cycle")
         .order_by("order", "id")
     )
-    if light:
-        return qs.only(*LIGHT_OBJECTIVE_FIELDS)
-    return qs.select_related("owner", "team", "pillar", "parent", "cycle")
-
-
-ALL_RELATED = ("cycle", "owner", "team", "pillar", "parent")
-
-
-def _attach_related(objectives: list[Objective], *, cycle: Cycle, attach=ALL_RELATED,
-                    cycles=None, people=None, teams=None, pillars=None) -> None:
-    """Light mode: give every objective its related rows from shared lookups.
-
-    Lists the caller already has (the page's filters) are reused; rows they lack (say a
-    former member who still owns an objective) come in one query per kind. Relations not
-    in `attach` are left alone: the page must not read them.
-    """
-    def ids(attr):
-        return {getattr(o, attr) for o in objectives if getattr(o, attr) is not None}
-
-    def complete(given, model, attr, fields):
-        table = {row.pk: row for row in (given or [])}
-        missing = ids(attr) - set(table)
-        if missing:
-            table.update({row.pk: row for row in model.objects.filter(pk__in=missing)
-                          .only(*fields)})
-        return table
-
-    specs = {"cycle": lambda: complete([*(cycles or []), cycle], Cycle, "cycle_id",
-                                ("id", "name", "start", "end", "state", "parent")),
-             "owner": lambda: complete(people, User, "owner_id", ("id", "name", "email")),
-             "team": lambda: complete(teams, Team, "team_id", ("id", "name", "slug")),
-             "pillar": lambda: complete(pillars, StrategicPillar, "pillar_id", ("id", "name")),
-             "parent": lambda: complete(objectives, Objective, "parent_id",
-                                        ("id", "title", "cycle"))}
-    for name in attach:
-        field, table = Objective._meta.get_field(name), specs[name]()
-        for o in objectives:
-            key = getattr(o, field.attname)
-            field.set_cached_value(o, table.get(key) if key is not None else None)
 
 
 # The dashboard, the strategy map, the goal page, the OKR list and the objective page all
@@ -221,39 +153,26 @@ def clear_store() -> None:
 
 
 def cycle_progress(*, organization: Organization, cycle: Cycle,
-                   now: dt.datetime | None = None, light: bool = False,
-                   attach=ALL_RELATED, cycles=None, people=None, teams=None,
-                   pillars=None) -> CycleProgress:
+                   now: dt.datetime | None = None) -> CycleProgress:
     """Progress, status and expected progress of every objective of a cycle.
 
-    Without `now` (every page): the full result from this process's store, computed
-    (two queries) when the organisation's data or the time bucket changed — see above.
-    Rows are shared: read them, never modify them.
-
-    With `now` (tests, exports at a fixed moment): computed, not stored. Then
-    `light=True` loads no joins: the related rows named in `attach` come from shared
-    lookups (`cycles`, `people`, `teams`, `pillars` when the caller has them, else one
-    small query each) and key results are `KRValues`.
+    Without `now` (every page): the result from this process's store, computed (two
+    queries) when the organisation's data or the time bucket changed — see above. Rows
+    are shared: read them, never modify them. With `now` (tests, a fixed moment):
+    computed, not stored.
     """
     if now is not None:
-        return _compute(organization=organization, cycle=cycle, now=now, light=light,
-                        attach=attach, cycles=cycles, people=people, teams=teams,
-                        pillars=pillars)
+        return _compute(organization=organization, cycle=cycle, now=now)
     key = ("cycle_progress", organization.time_zone, cycle.pk, cycle.name, cycle.start,
            cycle.end, cycle.state, cycle.parent_id)
     return generations.remembered(organization.pk, key, lambda: _compute(
         organization=organization, cycle=cycle, now=timezone.now()))
 
 
-def _compute(*, organization: Organization, cycle: Cycle, now: dt.datetime,
-             light: bool = False, attach=ALL_RELATED, cycles=None, people=None,
-             teams=None, pillars=None) -> CycleProgress:
+def _compute(*, organization: Organization, cycle: Cycle, now: dt.datetime) -> CycleProgress:
     """Two queries: objectives, then key results."""
     today = timezone.localtime(now, organization.tz).date()
-    objectives = list(cycle_objectives_qs(organization, cycle, light=light))
-    if light:
-        _attach_related(objectives, cycle=cycle, attach=attach, cycles=cycles, people=people,
-                        teams=teams, pillars=pillars)
+    objectives = list(cycle_objectives_qs(organization, cycle))
     ids = [o.id for o in objectives]
     krs_by_obj: dict[int, list] = {i: [] for i in ids}
     if ids:
@@ -262,12 +181,9 @@ def _compute(*, organization: Organization, cycle: Cycle, now: dt.datetime,
             .filter(organization=organization)
             .filter(Q(objective__cycle=cycle) | Q(objective__cycle__parent=cycle))
             .filter(objective__deleted_at__isnull=True)
+            .select_related("owner", "kpi")
             .order_by("order", "id")
         )
-        if light:
-            krs = (KRValues(row) for row in krs.values(*LIGHT_KR_FIELDS))
-        else:
-            krs = krs.select_related("owner", "kpi")
         for kr in krs:
             krs_by_obj.setdefault(kr.objective_id, []).append(kr)
 
