@@ -11,12 +11,6 @@ from django.db import transaction
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
-from accounts.admin_scoping import (
-    OrgScopedAdmin,
-    admin_org_roles,
-    is_owner_of,
-    is_superadmin,
-)
 from accounts.audit import audit_record
 from accounts.models import (
     ApiToken,
@@ -29,6 +23,12 @@ from accounts.models import (
     User,
 )
 from accounts.services import membership_change_role, membership_remove
+from core.admin_scoping import (
+    OrgScopedAdmin,
+    admin_org_roles,
+    is_owner_of,
+    is_superadmin,
+)
 
 admin.site.site_header = "Headway administration"
 admin.site.site_title = "Headway admin"

@@ -28,10 +28,10 @@ from accounts.forms import (
     RoleForm,
     SignupForm,
     TeamForm,
-    apply_errors,
 )
 from accounts.models import Invitation, Membership, Role, Team, User
-from accounts.ratelimit import rate_limit
+from core.forms import apply_errors
+from core.ratelimit import rate_limit
 
 
 def home(request: HttpRequest) -> HttpResponse:

@@ -28,12 +28,12 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 
 DEBUG = env_bool("DEBUG", default=False)
-# Production refuses to start with the development key (see the check in accounts.checks).
+# Production refuses to start with the development key (see the check in core.checks).
 DEV_SECRET_KEY = "dev-only-insecure-key-change-me-0123456789abcdefghijklmnopqrstuvwxyz"
 SECRET_KEY = os.environ.get("SECRET_KEY", DEV_SECRET_KEY)
 _production_declared = os.environ.get("HEADWAY_ENV", "").strip().lower() in {"production", "prod"}
 if not DEBUG and (_production_declared or env_bool("SECURE_SSL")):
-    from accounts.checks import secret_key_problem  # pure module, no Django import
+    from core.checks import secret_key_problem  # pure module, no Django import
 
     if _problem := secret_key_problem(SECRET_KEY, DEV_SECRET_KEY):
         from django.core.exceptions import ImproperlyConfigured
@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "template_partials",
     "csp",
     "axes",
+    "core",
     "accounts",
     "goals",
     "kpis",
@@ -76,7 +77,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
-    "accounts.ratelimit.ApiRateLimitMiddleware",  # /api/ per token (429 JSON)
+    "core.ratelimit.ApiRateLimitMiddleware",  # /api/ per token (429 JSON)
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -234,15 +235,15 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 # The login form's field is "username" (holding the email); compare case-insensitively so
 # "Kim@Example.com" and "kim@example.com" share one failure count.
 AXES_USERNAME_FORM_FIELD = "username"
-AXES_USERNAME_CALLABLE = "accounts.ratelimit.axes_username"
+AXES_USERNAME_CALLABLE = "core.ratelimit.axes_username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_ENABLED = env_bool("AXES_ENABLED", default=True)
-# Rate limits (accounts.ratelimit): sign-up, invitations, API per token. Counted in the cache.
+# Rate limits (core.ratelimit): sign-up, invitations, API per token. Counted in the cache.
 RATELIMIT_ENABLED = env_bool("RATELIMIT_ENABLED", default=True)
 HEADWAY_RATE_LIMITS: dict = {}  # e.g. {"api": (600, 60)} to override a default
 CLIENT_IP_HEADER = os.environ.get("CLIENT_IP_HEADER", "")  # "HTTP_X_FORWARDED_FOR" behind a proxy
-AXES_CLIENT_IP_CALLABLE = "accounts.ratelimit.client_ip"  # log-in lockout counts the same address
+AXES_CLIENT_IP_CALLABLE = "core.ratelimit.client_ip"  # log-in lockout counts the same address
 
 # --- Headway ---------------------------------------------------------------------------
 INVITATION_DAYS = 7

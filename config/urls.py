@@ -26,7 +26,7 @@ urlpatterns = [
     path(ORG, include("dashboards.urls")),
     path(ORG, include("goals.urls")),
     path(ORG, include("okrs.urls")),
-    path(ORG, include("okrs.checkin_urls")),
+    path(ORG, include("okrs.checkins.urls")),
     path(ORG, include("initiatives.urls")),
     path(ORG, include("kpis.urls")),
 ]

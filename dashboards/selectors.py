@@ -3,7 +3,7 @@ size of the organisation (pinned by tests/test_dashboard*.py, test_operations*.p
 
 Progress is never computed here: objective / pillar / goal progress comes from
 ``okrs.selectors`` (which applies ``okrs.progress``), check-in completion from
-``okrs.checkin_selectors``. KPI health comes from the ``KpiHealth`` rows that
+``okrs.checkins.selectors``. KPI health comes from the ``KpiHealth`` rows that
 ``kpis.health`` writes.
 """
 
@@ -20,8 +20,8 @@ from django.db import connection
 from django.db.models import Case, Count, Q, Value, When
 from django.utils import timezone
 
-from accounts import generations
 from accounts.models import Organization, Team
+from core import generations
 from goals import charts
 from kpis import rules as R
 from kpis import selectors as kpis_selectors
@@ -311,7 +311,7 @@ _ACTOR_FIELDS = ("actor__name", "actor__email")
 def recent_changes(org: Organization, links, *, limit: int = FEED_LENGTH) -> list[FeedItem]:
     """Check-ins, KPI status changes, promotions and objective changes (three queries,
     only the columns the feed shows)."""
-    from okrs.checkin_selectors import format_value as format_checkin_value
+    from okrs.checkins.selectors import format_value as format_checkin_value
     from okrs.models import CheckIn
 
     items: list[FeedItem] = []
@@ -397,7 +397,7 @@ class PillarLine:
 
 @dataclass
 class TeamLine:
-    """A team's check-in completion for one week (okrs.checkin_selectors counts it)."""
+    """A team's check-in completion for one week (okrs.checkins.selectors counts it)."""
 
     team: Team
     done: int
@@ -422,11 +422,11 @@ def team_completion_lines(org: Organization, week_start: dt.date) -> list[TeamLi
     """The teams with key results to check in on in the week starting `week_start`, with
     how many were checked in, weakest first. Two queries: one aggregate, the teams.
 
-    The figures of okrs.checkin_selectors.team_completion (the same key results, from
+    The figures of okrs.checkins.selectors.team_completion (the same key results, from
     its _counted_krs), but "checked in" is read from that week's check-ins through the
     (organization, week_start) index, where team_completion joins every check-in of
     every key result (21,600 rows for 1,800 KRs) to count the week's."""
-    from okrs.checkin_selectors import _counted_krs
+    from okrs.checkins.selectors import _counted_krs
     from okrs.models import CheckIn
 
     week_krs = (CheckIn.objects.filter(organization=org, week_start=week_start)
@@ -562,7 +562,7 @@ def strategy_progress(org: Organization, cycle, *, now=None):
 
 def dashboard(org: Organization, links, *, now=None) -> Dashboard:
     """Everything on the leader dashboard. Without `now` (the page): kept per process
-    until the organisation's next write (accounts.generations: OKR writes, KPI values,
+    until the organisation's next write (core.generations: OKR writes, KPI values,
     health changes, audit entries bump it) or the end of the 15-minute bucket. The result
     is shared between requests: callers copy what they change."""
     if now is not None:
@@ -574,7 +574,7 @@ def dashboard(org: Organization, links, *, now=None) -> Dashboard:
 def _dashboard(org: Organization, links, *, now=None) -> Dashboard:
     from goals.selectors import current_cycle
     from okrs import progress as P
-    from okrs.checkins import week_start_for
+    from okrs.checkins.services import week_start_for
 
     cycle = current_cycle(org)  # query
     cp, goal, lines, goal_value = strategy_progress(org, cycle, now=now)

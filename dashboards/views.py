@@ -139,7 +139,7 @@ TEAM_KPIS = 24
 
 def _team_context(request, team_obj) -> dict:
     from goals.selectors import current_cycle
-    from okrs.checkin_selectors import completion_by_week
+    from okrs.checkins.selectors import completion_by_week
     from okrs.selectors import cycle_progress
 
     org = request.org

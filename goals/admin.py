@@ -12,7 +12,7 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 
-from accounts.admin_scoping import VERSION_FIELD, OrgScopedAdmin
+from core.admin_scoping import VERSION_FIELD, OrgScopedAdmin
 from goals import services
 from goals.models import Cycle, StrategicPillar, UltimateGoal
 

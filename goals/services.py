@@ -10,8 +10,8 @@ from django.db import transaction
 from django.db.models import F, Max
 
 from accounts.audit import audit_record, diff, snapshot
-from accounts.generations import bump_org
 from accounts.models import Organization, User
+from core.generations import bump_org
 from goals.models import Cycle, StrategicPillar, UltimateGoal
 
 GOAL_FIELDS = ["title", "mission", "vision"]

@@ -12,8 +12,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from accounts.access import org_view
-from accounts.forms import apply_errors, submitted_values
 from accounts.models import Role
+from core.forms import apply_errors, submitted_values
 from goals import selectors, services
 from goals.access import get_cycle_for_member, get_pillar_for_member
 from goals.forms import CycleForm, GoalForm, PillarForm

@@ -10,7 +10,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 
-from accounts.admin_scoping import VERSION_FIELD, OrgScopedAdmin
+from core.admin_scoping import VERSION_FIELD, OrgScopedAdmin
 from initiatives import services
 from initiatives.models import Initiative
 

@@ -9,8 +9,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from accounts.access import has_role, org_view
-from accounts.forms import apply_errors
 from accounts.models import Role
+from core.forms import apply_errors
 from initiatives import services
 from initiatives.access import get_initiative_for_editor
 from initiatives.forms import InitiativeForm

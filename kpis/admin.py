@@ -21,14 +21,14 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 
-from accounts.admin_scoping import (
+from config.celery import enqueue_on_commit
+from core.admin_scoping import (
     OrgScopedAdmin,
     OrgScopedStackedInline,
     OrgScopedTabularInline,
     ReadOnlyInlineMixin,
     audit_admin_change,
 )
-from config.celery import enqueue_on_commit
 from kpis import rules as R
 from kpis import services
 from kpis.forms import CsvForm

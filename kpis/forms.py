@@ -7,7 +7,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from accounts.models import Membership, Team, User
-from accounts.validators import validate_finite
+from core.validators import validate_finite
 
 from . import services
 from .models import Kpi

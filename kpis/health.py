@@ -24,7 +24,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from accounts.generations import bump_org
+from core.generations import bump_org
 
 from . import evaluation as E
 from .models import EvaluationLock, HealthEvent, Kpi, KpiHealth

@@ -19,9 +19,9 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.audit import audit_record, diff, snapshot
-from accounts.generations import bump_org
-from accounts.validators import MAX_ABS_VALUE
 from config.celery import enqueue_on_commit
+from core.generations import bump_org
+from core.validators import MAX_ABS_VALUE
 
 from . import periods as P
 from . import rules as R

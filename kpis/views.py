@@ -19,8 +19,8 @@ from django.views.decorators.http import require_POST
 
 from accounts.access import has_role, org_url, org_view
 from accounts.audit import audit_record
-from accounts.forms import apply_errors
 from accounts.models import ApiToken, Role, Team
+from core.forms import apply_errors
 from goals import charts as gcharts
 
 from . import charts, imports, selectors, services

@@ -12,7 +12,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from accounts.admin_scoping import VERSION_FIELD, OrgScopedAdmin, OrgScopedTabularInline
+from core.admin_scoping import VERSION_FIELD, OrgScopedAdmin, OrgScopedTabularInline
 from okrs import services
 from okrs.models import CheckIn, KeyResult, Objective
 

@@ -10,7 +10,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from accounts.models import Organization, Team, User
-from accounts.validators import validate_finite
+from core.validators import validate_finite
 from goals.models import Cycle, StrategicPillar
 from kpis.models import Kpi
 from okrs import progress as P

@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models import Q
 
 from accounts.models import Organization, Team
-from accounts.validators import finite_check, validate_finite
+from core.validators import finite_check, validate_finite
 from goals.models import Cycle, StrategicPillar
 from kpis.models import Kpi
 

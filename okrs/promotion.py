@@ -23,8 +23,8 @@ from django.views.decorators.http import require_POST
 
 from accounts.access import org_view
 from accounts.audit import audit_record
-from accounts.generations import bump_org
 from accounts.models import Role
+from core.generations import bump_org
 from goals.models import Cycle
 from kpis import rules as R
 from kpis import services as kpi_services

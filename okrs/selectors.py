@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from django.db.models import Q
 from django.utils import timezone
 
-from accounts import generations
 from accounts.models import Organization, Team, User
+from core import generations
 from goals.models import Cycle, StrategicPillar
 from okrs import progress as P
 from okrs.models import CheckIn, KeyResult, Objective
@@ -140,7 +140,7 @@ def cycle_objectives_qs(organization: Organization, cycle: Cycle):
 # The dashboard, the strategy map, the goal page, the OKR list and the objective page all
 # need the whole cycle's progress: on a large organisation (500 objectives, 2,000 key
 # results) computing it is most of each page. It changes only when OKR data changes, so
-# each web process keeps it (accounts.generations.remembered), keyed by the organisation's
+# each web process keeps it (core.generations.remembered), keyed by the organisation's
 # time zone, the cycle (id, name, dates, state), the organisation's generation — bumped by
 # every write that changes objectives, key results, check-ins, cycles, pillars, goals,
 # teams, people or linked KPIs: model signals in okrs.signals, explicit calls where a

@@ -16,8 +16,8 @@ from django.db.models import F, Max
 from django.utils import timezone
 
 from accounts.audit import audit_record, diff, snapshot
-from accounts.generations import bump_org
 from accounts.models import Membership, Organization, User
+from core.generations import bump_org
 from goals.models import Cycle
 from kpis.models import DataPoint
 from okrs import progress as P

@@ -1,6 +1,6 @@
 """Keep the cycle-progress store honest: any saved or deleted row that the cached
 figures or rows are built from bumps its organisation's generation
-(accounts.generations). Writes through QuerySet.update()/bulk_update() send no signals:
+(core.generations). Writes through QuerySet.update()/bulk_update() send no signals:
 okrs.services, okrs.checkins, okrs.promotion, goals.services and kpis.services bump
 explicitly there."""
 
@@ -9,8 +9,8 @@ from __future__ import annotations
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 
-from accounts.generations import bump_org
 from accounts.models import AuditEntry, Membership, Team, User
+from core.generations import bump_org
 from goals.models import Cycle, StrategicPillar, UltimateGoal
 from kpis.models import Kpi
 from okrs.models import CheckIn, KeyResult, Objective

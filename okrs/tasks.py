@@ -8,7 +8,7 @@ from celery import shared_task
 from django.utils import timezone
 
 from accounts.models import Organization
-from okrs.checkins import checkin_reminders_send
+from okrs.checkins.reminders import checkin_reminders_send
 
 logger = logging.getLogger(__name__)
 

@@ -12,8 +12,8 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import reswap, retarget, trigger_client_event
 
 from accounts.access import has_role, org_url, org_view
-from accounts.forms import apply_errors, submitted_values
 from accounts.models import Role
+from core.forms import apply_errors, submitted_values
 from goals import selectors as goal_selectors
 from okrs import progress as P
 from okrs import selectors, services

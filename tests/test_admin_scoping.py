@@ -18,7 +18,6 @@ from django.forms.models import model_to_dict
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.admin_scoping import OrgScopedAdmin, OrgScopedInlineMixin, org_path_for
 from accounts.models import (
     ApiToken,
     AuditEntry,
@@ -29,6 +28,7 @@ from accounts.models import (
     Team,
     User,
 )
+from core.admin_scoping import OrgScopedAdmin, OrgScopedInlineMixin, org_path_for
 from goals.models import Cycle, StrategicPillar, UltimateGoal
 from initiatives.models import Initiative
 from kpis.models import DataPoint, HealthEvent, Kpi, KpiHealth
@@ -149,7 +149,7 @@ def test_every_registered_model_is_scoped_and_covered(world):
         if model in NOT_TENANT:
             continue
         assert isinstance(model_admin, OrgScopedAdmin), (
-            f"{label(model)} is registered without accounts.admin_scoping.OrgScopedAdmin")
+            f"{label(model)} is registered without core.admin_scoping.OrgScopedAdmin")
         assert model in world["b"], f"add a {model.__name__} row to build_org() in this test"
         for inline in model_admin.inlines:
             assert issubclass(inline, OrgScopedInlineMixin), (

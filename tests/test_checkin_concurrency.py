@@ -8,7 +8,7 @@ import threading
 import pytest
 from django.db import connection, connections, transaction
 
-from okrs.checkins import checkin_create
+from okrs.checkins.services import checkin_create
 from okrs.models import CheckIn, KeyResult
 from tests.factories import (
     CycleFactory,

@@ -15,8 +15,8 @@ from django.utils import timezone
 
 from accounts.models import Role
 from goals.models import Cycle
-from okrs.checkin_selectors import completion_by_week, team_completion
-from okrs.checkins import CheckInRefused, can_check_in, checkin_create, week_start_for
+from okrs.checkins.selectors import completion_by_week, team_completion
+from okrs.checkins.services import CheckInRefused, can_check_in, checkin_create, week_start_for
 from okrs.models import CheckIn, KeyResult, Objective
 from tests.factories import (
     CheckInFactory,

@@ -1,6 +1,6 @@
 """The leader dashboard's lists, read in few rows for large organisations: the attention
 list's order (off target first, then with an unfavourable signal, then by name), check-in
-completion per team (the figures of okrs.checkin_selectors.team_completion), the newest
+completion per team (the figures of okrs.checkins.selectors.team_completion), the newest
 check-ins of the feed; the shared cycle progress is read, never modified."""
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from django.utils import timezone
 from dashboards import selectors as S
 from dashboards.links import Links
 from kpis.models import Kpi, KpiHealth
-from okrs.checkin_selectors import team_completion
-from okrs.checkins import week_start_for
+from okrs.checkins.selectors import team_completion
+from okrs.checkins.services import week_start_for
 from okrs.models import CheckIn, KeyResult, Objective
 from tests.factories import (
     CheckInFactory,

@@ -203,7 +203,7 @@ def test_replacing_a_kpi_value_is_all_or_nothing(org, owner, monkeypatch):
 
 
 def test_checkin_is_all_or_nothing(org, member, monkeypatch):
-    from okrs.checkins import checkin_create
+    from okrs.checkins.services import checkin_create
 
     kr = KeyResultFactory(objective=ObjectiveFactory(organization=org), owner=member,
                           target_value=10.0)

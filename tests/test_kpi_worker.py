@@ -9,7 +9,7 @@ import datetime as dt
 
 import pytest
 
-from accounts.generations import org_generation
+from core.generations import org_generation
 from kpis import services, tasks
 from kpis.models import DataPoint, KpiHealth
 from tests.conftest import wait_for
@@ -32,7 +32,7 @@ def test_real_worker_evaluates_a_kpi_after_a_value_is_recorded(org, celery_worke
     assert row.center is not None
 
     # A health change made in the worker's process reaches the web processes' stores
-    # (accounts.generations) through Redis: nothing in this process bumps in between.
+    # (core.generations) through Redis: nothing in this process bumps in between.
     DataPoint.objects.create(kpi=kpi, period_start=dt.date(2026, 9, 1), value=60)
     before = org_generation(org.pk)
     tasks.evaluate_kpi.apply_async(args=[kpi.pk])

@@ -15,12 +15,13 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts import generations
 from accounts.models import Role
+from core import generations
 from goals import services as goal_services
 from kpis import services as kpi_services
-from okrs import checkins, services
 from okrs import selectors as S
+from okrs import services
+from okrs.checkins import services as checkins
 from okrs.models import Objective
 from tests.factories import (
     CycleFactory,

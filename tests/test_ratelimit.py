@@ -11,9 +11,9 @@ from django.http import HttpResponse
 from django.test import RequestFactory
 from django.urls import reverse
 
-from accounts import ratelimit
 from accounts.models import Invitation, Organization, Role, User
 from accounts.services import invitation_create
+from core import ratelimit
 
 
 @pytest.fixture(autouse=True)
@@ -265,7 +265,7 @@ def test_api_requests_without_a_token_count_per_address(rf):
 
 
 def test_client_ip_is_an_address_or_none(rf, settings):
-    from accounts.ratelimit import client_ip
+    from core.ratelimit import client_ip
 
     assert client_ip(rf.get("/", REMOTE_ADDR="10.1.2.3")) == "10.1.2.3"
     assert client_ip(rf.get("/", REMOTE_ADDR="")) is None

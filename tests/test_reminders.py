@@ -15,7 +15,8 @@ from django.utils import timezone
 
 from accounts.models import Membership, Role
 from goals.models import Cycle
-from okrs.checkins import checkin_create, checkin_reminders_send, reminder_week_due
+from okrs.checkins.reminders import checkin_reminders_send, reminder_week_due
+from okrs.checkins.services import checkin_create
 from okrs.models import KeyResult, Objective, ReminderLog, Status
 from okrs.tasks import send_checkin_reminders
 from tests.factories import (
@@ -171,9 +172,9 @@ def test_each_org_uses_its_own_time_zone_and_schedule(setup, paris, member):
 
 
 def test_a_failed_send_is_not_recorded_and_is_retried(setup, monkeypatch, member):
-    import django.core.mail
+    from okrs.checkins import reminders
 
-    real = django.core.mail.send_mail
+    real = reminders.send_mail
     calls = {"n": 0}
 
     def flaky(*args, **kwargs):
@@ -182,7 +183,7 @@ def test_a_failed_send_is_not_recorded_and_is_retried(setup, monkeypatch, member
             raise ConnectionRefusedError("SMTP down")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(django.core.mail, "send_mail", flaky)
+    monkeypatch.setattr(reminders, "send_mail", flaky)
     first = run(at(MONDAY, 8))
     assert first == 2 and ReminderLog.objects.count() == 2  # one of three failed
     assert run(at(MONDAY, 8, 15)) == 1                      # retried, and only that one

@@ -14,8 +14,8 @@ from django.core import checks
 from django.test import Client
 from django.urls import reverse
 
-from accounts import checks as headway_checks
 from accounts.models import Invitation, Membership, Role
+from core import checks as headway_checks
 
 ROOT = Path(__file__).resolve().parent.parent
 GOOD_KEY = secrets.token_urlsafe(50)

@@ -19,7 +19,7 @@ from accounts.models import Organization, Team
 from goals.models import Cycle
 from kpis.models import DataPoint
 from okrs import progress as P
-from okrs.checkins import refusal_reason, week_start_for
+from okrs.checkins.services import refusal_reason, week_start_for
 from okrs.models import CheckIn, KeyResult, Objective, Status
 
 

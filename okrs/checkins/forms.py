@@ -22,7 +22,7 @@ from django.forms.forms import NON_FIELD_ERRORS
 from django.utils.html import format_html_join
 from django.utils.safestring import SafeString
 
-from okrs.checkins import check_value
+from okrs.checkins.services import check_value
 from okrs.models import KeyResult, Status
 
 MAX_VALUE_CHARS = 40

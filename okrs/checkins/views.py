@@ -15,9 +15,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.access import get_team_for_member, org_view
 from accounts.models import Role
-from okrs.checkin_charts import kr_history_figure, to_json
-from okrs.checkin_forms import CheckInForm, RowForm
-from okrs.checkin_selectors import (
+from okrs.checkins.charts import kr_history_figure, to_json
+from okrs.checkins.forms import CheckInForm, RowForm
+from okrs.checkins.selectors import (
     Completion,
     completion_by_week,
     get_key_result_for_member,
@@ -26,7 +26,7 @@ from okrs.checkin_selectors import (
     row_for,
     team_checkin_rows,
 )
-from okrs.checkins import (
+from okrs.checkins.services import (
     CheckInRefused,
     can_check_in,
     checkin_create,

@@ -8,7 +8,7 @@
 
 from django.urls import path
 
-from okrs import checkin_views as views
+from okrs.checkins import views
 
 app_name = "checkins"
 

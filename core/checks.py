@@ -68,7 +68,7 @@ def check_secret_key(app_configs=None, **kwargs):
 
 
 def check_shared_cache(app_configs=None, **kwargs):
-    """Deploy check: web processes share the progress generation (accounts.generations),
+    """Deploy check: web processes share the progress generation (core.generations),
     the rate limits and the worker's queue through Redis."""
     from django.conf import settings
     from django.core.checks import Warning
