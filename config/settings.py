@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "okrs",
     "initiatives",
     "dashboards",
+    "api",
 ]
 
 MIDDLEWARE = [
