@@ -6,7 +6,7 @@ from django.http import HttpRequest, JsonResponse
 from django.urls import include, path
 
 from accounts import views as account_views
-from config.api import api
+from api.main import api
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -29,4 +29,5 @@ urlpatterns = [
     path(ORG, include("okrs.checkins.urls")),
     path(ORG, include("initiatives.urls")),
     path(ORG, include("kpis.urls")),
+    path(ORG, include("api.urls")),
 ]

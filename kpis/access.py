@@ -6,7 +6,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 
 from accounts.access import get_in_org, has_role
-from accounts.models import ApiToken, Role
+from accounts.models import Role
 
 from .models import Kpi
 
@@ -32,9 +32,3 @@ def get_kpi_for_data_entry(request: HttpRequest, pk) -> Kpi:
     if not can_add_data(request, kpi):
         raise PermissionDenied("Only the KPI's owner, its team or an admin can add data.")
     return kpi
-
-
-def get_api_token_for_admin(request: HttpRequest, pk) -> ApiToken:
-    if not has_role(request, Role.ADMIN):
-        raise PermissionDenied
-    return get_in_org(request, ApiToken.objects.select_related("user"), pk=pk)

@@ -163,8 +163,3 @@ class CsvForm(forms.Form):
         else:
             raise ValidationError("Choose a CSV file.")
         return data
-
-
-class TokenForm(forms.Form):
-    name = forms.CharField(label="Name", max_length=100,
-                           help_text="What uses it, e.g. “Data warehouse sync”.")

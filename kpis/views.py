@@ -1,6 +1,6 @@
 """KPI pages: the operational board, a KPI's detail with its XmR chart and history, the
-forms (value, target, rebase, definition), improvement candidates, CSV import and API
-tokens. Thin: reads from selectors, writes through services."""
+forms (value, target, rebase, definition), improvement candidates and CSV import.
+Thin: reads from selectors, writes through services."""
 
 from __future__ import annotations
 
@@ -18,19 +18,17 @@ from django.utils.formats import get_format
 from django.views.decorators.http import require_POST
 
 from accounts.access import has_role, org_url, org_view
-from accounts.audit import audit_record
-from accounts.models import ApiToken, Role, Team
+from accounts.models import Role, Team
 from core.forms import apply_errors
 from goals import charts as gcharts
 
 from . import charts, imports, selectors, services
 from .access import (
     can_add_data,
-    get_api_token_for_admin,
     get_kpi_for_data_entry,
     get_kpi_for_member,
 )
-from .forms import CsvForm, DismissForm, KpiForm, RebaseForm, TargetForm, TokenForm, ValueForm
+from .forms import CsvForm, DismissForm, KpiForm, RebaseForm, TargetForm, ValueForm
 from .health import is_pending
 from .models import Kpi, KpiHealth
 from .xmr import analyse
@@ -373,39 +371,3 @@ def import_bulk(request: HttpRequest) -> HttpResponse:
 def import_one(request: HttpRequest, pk: int) -> HttpResponse:
     kpi = get_kpi_for_data_entry(request, pk)
     return _import(request, kpi)
-
-
-# --------------------------------------------------------------------------- API tokens
-
-
-@org_view(Role.ADMIN)
-def api_tokens(request: HttpRequest) -> HttpResponse:
-    form = TokenForm(request.POST or None)
-    new_token = None
-    if request.method == "POST" and form.is_valid():
-        raw, prefix, hashed = ApiToken.new_token()
-        token = ApiToken.objects.create(organization=request.org, user=request.user,
-                                        name=form.cleaned_data["name"], prefix=prefix,
-                                        token_hash=hashed)
-        audit_record(organization=request.org, actor=request.user, action="token created",
-                     obj=token)
-        new_token = raw
-        form = TokenForm()
-    tokens = ApiToken.objects.filter(organization=request.org).select_related("user")
-    return render(request, "kpis/tokens.html", {
-        "form": form, "tokens": tokens, "new_token": new_token,
-        "schema_url": "/api/v1/openapi.json", "docs_url": "/api/v1/docs",
-    })
-
-
-@org_view(Role.ADMIN)
-@require_POST
-def api_token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
-    token = get_api_token_for_admin(request, pk)
-    if token.revoked_at is None:
-        token.revoked_at = timezone.now()
-        token.save(update_fields=["revoked_at"])
-        audit_record(organization=request.org, actor=request.user, action="token revoked",
-                     obj=token)
-        messages.success(request, f"Token “{token.name}” revoked.")
-    return redirect(org_url("kpis:api_tokens", request))

@@ -1,4 +1,5 @@
-"""The JSON API under /api/v1/: tokens, tenancy, reads, pushes, bad input."""
+"""The JSON API under /api/v1/ (tokens, tenancy, reads, pushes, bad input) and the API
+tokens page."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import json
 
 import pytest
 from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import ApiToken, Membership, Role
@@ -225,3 +227,37 @@ def test_list_kpis_query_count_does_not_grow(org, admin_api, django_assert_num_q
     with django_assert_num_queries(3):
         r = admin_api.get("/kpis")
     assert len(r.json()) == n
+
+
+# --- The API tokens page ---------------------------------------------------------------------
+
+
+def page_url(name, **kw):
+    return reverse(f"api_tokens:{name}", kwargs={"org_slug": "acme", **kw})
+
+
+def test_tokens_are_shown_once_and_stored_hashed(org, admin_user, leader, as_user):
+    assert as_user(leader).get(page_url("list")).status_code == 403
+    c = as_user(admin_user)
+    r = c.post(page_url("list"), {"name": "Warehouse"})
+    token = ApiToken.objects.get()
+    html = r.content.decode()
+    raw = html.split("<code>hw_")[1].split("</code>")[0]
+    assert token.token_hash == ApiToken.hash("hw_" + raw)
+    assert raw not in token.token_hash
+    r = c.get(page_url("list"))
+    assert raw not in r.content.decode()
+    r = c.post(page_url("revoke", pk=token.pk))
+    assert r.status_code == 302
+    token.refresh_from_db()
+    assert token.revoked_at is not None
+
+
+def test_token_of_another_org_cannot_be_revoked(org, admin_user, as_user, outsider):
+    other = OrganizationFactory(slug="far")
+    raw, prefix, hashed = ApiToken.new_token()
+    token = ApiToken.objects.create(organization=other, user=outsider, name="x", prefix=prefix,
+                                    token_hash=hashed)
+    assert as_user(admin_user).post(page_url("revoke", pk=token.pk)).status_code == 404
+    token.refresh_from_db()
+    assert token.revoked_at is None

@@ -243,12 +243,12 @@ def test_kpi_target_change_is_audited_with_the_reason(org, admin_user):
 
 def test_api_tokens_created_and_revoked_are_audited(org, admin_user, as_user):
     c = as_user(admin_user)
-    url = reverse("kpis:api_tokens", kwargs={"org_slug": org.slug})
+    url = reverse("api_tokens:list", kwargs={"org_slug": org.slug})
     assert c.post(url, {"name": "Warehouse sync"}).status_code == 200
     from accounts.models import ApiToken
 
     token = ApiToken.objects.get(organization=org, name="Warehouse sync")
-    revoke = reverse("kpis:api_token_revoke", kwargs={"org_slug": org.slug, "pk": token.pk})
+    revoke = reverse("api_tokens:revoke", kwargs={"org_slug": org.slug, "pk": token.pk})
     assert c.post(revoke).status_code == 302
     assert [(e.action, e.actor) for e in entries(token)] == [
         ("token revoked", admin_user), ("token created", admin_user)]

@@ -1,4 +1,4 @@
-"""KPI pages: board, detail, forms, candidates, CSV import, API tokens — access and input."""
+"""KPI pages: board, detail, forms, candidates, CSV import — access and input."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import ApiToken, Role
+from accounts.models import Role
 from kpis import health
 from kpis.models import DataPoint, DataPointRevision, HealthEvent, Kpi, KpiHealth, TargetChange
 from kpis.periods import period_start
@@ -525,36 +525,6 @@ def test_import_rejects_binary_and_empty(org, admin_user, as_user):
     assert r.status_code == 400 and "Choose a CSV file" in r.content.decode()
     r = c.post(url("import"), {"file": csv_file("kpi,period,value\n")})
     assert r.status_code == 400 and "no rows" in r.content.decode()
-
-
-# --- API tokens --------------------------------------------------------------------------------
-
-
-def test_tokens_are_shown_once_and_stored_hashed(org, admin_user, leader, as_user):
-    assert as_user(leader).get(url("api_tokens")).status_code == 403
-    c = as_user(admin_user)
-    r = c.post(url("api_tokens"), {"name": "Warehouse"})
-    token = ApiToken.objects.get()
-    html = r.content.decode()
-    raw = html.split("<code>hw_")[1].split("</code>")[0]
-    assert token.token_hash == ApiToken.hash("hw_" + raw)
-    assert raw not in token.token_hash
-    r = c.get(url("api_tokens"))
-    assert raw not in r.content.decode()
-    r = c.post(url("api_token_revoke", pk=token.pk))
-    assert r.status_code == 302
-    token.refresh_from_db()
-    assert token.revoked_at is not None
-
-
-def test_token_of_another_org_cannot_be_revoked(org, admin_user, as_user, outsider):
-    other = OrganizationFactory(slug="far")
-    raw, prefix, hashed = ApiToken.new_token()
-    token = ApiToken.objects.create(organization=other, user=outsider, name="x", prefix=prefix,
-                                    token_hash=hashed)
-    assert as_user(admin_user).post(url("api_token_revoke", pk=token.pk)).status_code == 404
-    token.refresh_from_db()
-    assert token.revoked_at is None
 
 
 def test_role_matrix(org, member_of, as_user):

@@ -1,0 +1,29 @@
+"""The JSON API, /api/v1/ (django-ninja; the OpenAPI schema is at /api/v1/openapi.json).
+
+Authentication: ``Authorization: Bearer <token>``. A token belongs to one user in one
+organisation (admins create and revoke them on the KPIs → API tokens page; only a hash is
+stored). Every object is looked up inside the token's organisation: another
+organisation's KPI is a 404, exactly like a missing one. Bad input is a 4xx with a JSON
+body naming the field; nothing is stored then (a batch is all or nothing).
+"""
+
+from __future__ import annotations
+
+from ninja import NinjaAPI
+
+from . import kpis, okrs
+from .auth import TokenAuth
+from .docs import PlainDocs
+from .errors import add_error_handlers
+
+api = NinjaAPI(
+    title="Headway API",
+    version="1.0",
+    description=__doc__,
+    auth=TokenAuth(),
+    urls_namespace="api",
+    docs=PlainDocs(),
+)
+add_error_handlers(api)
+api.add_router("", kpis.router)
+api.add_router("", okrs.router)
