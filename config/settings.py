@@ -65,6 +65,8 @@ INSTALLED_APPS = [
     "dashboards",
     "api",
 ]
+if env_bool("HEADWAY_BENCH"):
+    INSTALLED_APPS.append("bench")  # the benchmark's floor page and seed_bench (bench/run.py)
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

@@ -1,5 +1,6 @@
 """Root URLs. Organisation pages live under /o/<org_slug>/, one include per app."""
 
+from django.apps import apps
 from django.contrib import admin
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
@@ -31,3 +32,6 @@ urlpatterns = [
     path(ORG, include("kpis.urls")),
     path(ORG, include("api.urls")),
 ]
+
+if apps.is_installed("bench"):  # only when benchmarking (HEADWAY_BENCH=1): the floor page
+    urlpatterns.append(path(ORG, include("bench.urls")))

@@ -1,12 +1,11 @@
 from django.urls import path
 
-from dashboards import bench_views, views
+from dashboards import views
 
 app_name = "dashboards"
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("bench/floor/", bench_views.bench_floor, name="bench_floor"),
     path("dashboard.csv", views.home_csv, name="home_csv"),
     path("candidates/<int:pk>/promote/", views.candidate_promote, name="candidate_promote"),
     path("candidates/<int:pk>/dismiss/", views.candidate_dismiss, name="candidate_dismiss"),

@@ -1,34 +1,37 @@
 """The benchmark cannot rot: seed_bench at a tiny scale, the floor page, run.py's helpers.
 
-The timed run itself (`bench/run.py --quick`, gunicorn + a Celery worker on PostgreSQL and
-Redis) is a separate CI step; nothing here asserts a timing.
+The bench app is installed only when benchmarking (HEADWAY_BENCH=1), so these tests call
+the seed_bench command by its class and serve the floor page from this module's own
+URLconf (the production URLconf plus bench.urls). The timed run itself
+(`bench/run.py --quick`, gunicorn + a Celery worker on PostgreSQL and Redis) is a
+separate CI step; nothing here asserts a timing.
 """
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import pytest
+from django.apps import apps
 from django.core.management import CommandError, call_command
-from django.urls import reverse
+from django.urls import NoReverseMatch, include, path, reverse
 
 from accounts.models import Membership, Organization, Role, Team, User
-from dashboards.management.commands.seed_bench import BENCH_EMAIL, BENCH_SLUG, SCALES
+from bench import client as bench_client
+from bench import env as bench_env
+from bench import report as bench_report
+from bench.management.commands.seed_bench import Command as SeedBench
+from bench.seeding import BENCH_EMAIL, BENCH_SLUG, SCALES
+from config.urls import ORG
+from config.urls import urlpatterns as production_urlpatterns
 from initiatives.models import Initiative
 from kpis.models import DataPoint, Kpi, KpiHealth
 from okrs.models import CheckIn, KeyResult, Objective
 
-ROOT = Path(__file__).resolve().parent.parent
+# The URLconf of bench/run.py's processes (HEADWAY_BENCH=1), for @pytest.mark.urls(__name__).
+urlpatterns = [*production_urlpatterns, path(ORG, include("bench.urls"))]
 
 
-def load_run():
-    spec = importlib.util.spec_from_file_location("bench_run", ROOT / "bench" / "run.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["bench_run"] = module
-    spec.loader.exec_module(module)
-    return module
+def seed_bench(*args):
+    call_command(SeedBench(), *args)
 
 
 def counts(org):
@@ -59,7 +62,7 @@ def fingerprint(org):
 @pytest.mark.django_db
 def test_seed_bench_tiny_makes_every_kind_of_row_and_real_health():
     size = SCALES["tiny"]
-    call_command("seed_bench", "--scale", "tiny")
+    seed_bench("--scale", "tiny")
     org = Organization.objects.get(slug=BENCH_SLUG)
     got = counts(org)
     assert got == {
@@ -90,29 +93,39 @@ def test_seed_bench_tiny_makes_every_kind_of_row_and_real_health():
 
 @pytest.mark.django_db
 def test_seed_bench_is_idempotent_deterministic_and_resettable():
-    call_command("seed_bench", "--scale", "tiny")
+    seed_bench("--scale", "tiny")
     org = Organization.objects.get(slug=BENCH_SLUG)
     first = fingerprint(org)
     before = counts(org)
 
-    call_command("seed_bench", "--scale", "tiny")  # a second run changes nothing
+    seed_bench("--scale", "tiny")  # a second run changes nothing
     assert counts(org) == before
 
     with pytest.raises(CommandError, match="--reset"):
-        call_command("seed_bench", "--scale", "small")
+        seed_bench("--scale", "small")
 
-    call_command("seed_bench", "--scale", "tiny", "--reset")
+    seed_bench("--scale", "tiny", "--reset")
     org = Organization.objects.get(slug=BENCH_SLUG)
     assert counts(org) == before
     assert fingerprint(org) == first  # the same seed gives the same data
     assert Organization.objects.filter(slug=BENCH_SLUG).count() == 1
 
 
+def test_production_has_no_benchmark_app_or_url():
+    assert not apps.is_installed("bench")
+    with pytest.raises(NoReverseMatch):
+        reverse("bench:floor", kwargs={"org_slug": "acme"})
+    with pytest.raises(CommandError, match="Unknown command"):
+        call_command("seed_bench", "--scale", "tiny")
+
+
 @pytest.mark.django_db
+@pytest.mark.urls(__name__)
 def test_bench_floor_page(as_user, org, viewer, outsider, django_assert_num_queries):
     Team.objects.create(organization=org, name="Zeta", slug="zeta")
     Team.objects.create(organization=org, name="Alpha", slug="alpha")
-    url = reverse("dashboards:bench_floor", kwargs={"org_slug": org.slug})
+    url = reverse("bench:floor", kwargs={"org_slug": org.slug})
+    assert url == f"/o/{org.slug}/bench/floor/"  # the path bench/run.py always measured
     client = as_user(viewer)
     client.get(url)
     # session, user, membership + organisation, the teams (the one query of its own),
@@ -126,7 +139,6 @@ def test_bench_floor_page(as_user, org, viewer, outsider, django_assert_num_quer
 
 
 def test_run_helpers_parse_forms_and_percentiles():
-    run = load_run()
     html = """
     <form method="post" action="/o/x/check-ins/kr/7/new/">
       <input type="hidden" name="csrfmiddlewaretoken" value="tok">
@@ -137,22 +149,21 @@ def test_run_helpers_parse_forms_and_percentiles():
       <textarea name="kr-7-comment"></textarea>
       <button type="submit">Save</button>
     </form>"""
-    (form,) = run.parse_forms(html)
+    (form,) = bench_client.parse_forms(html)
     assert form["action"] == "/o/x/check-ins/kr/7/new/" and form["method"] == "post"
     assert form["fields"] == {"csrfmiddlewaretoken": "tok", "kr-7-value": "",
                               "kr-7-status": "off_track", "kr-7-comment": ""}
     assert form["selects"]["kr-7-status"] == ["", "on_track", "off_track"]
-    assert run.percentile([1, 2, 3, 4], 0.5) == 2.5
-    assert run.percentile([5.0], 0.95) == 5.0
+    assert bench_report.percentile([1, 2, 3, 4], 0.5) == 2.5
+    assert bench_report.percentile([5.0], 0.95) == 5.0
 
 
 def test_run_uses_its_own_database(monkeypatch):
-    run = load_run()
     monkeypatch.delenv("BENCH_DATABASE_URL", raising=False)
     monkeypatch.setenv("DATABASE_URL", "postgres://ci@db.example:5433/headway")
-    assert run.bench_database_url(False) == "postgres://ci@db.example:5433/headway_bench"
-    assert run.bench_database_url(True) == "postgres://ci@db.example:5433/headway_bench_quick"
+    assert bench_env.bench_database_url(False) == "postgres://ci@db.example:5433/headway_bench"
+    assert bench_env.bench_database_url(True) == "postgres://ci@db.example:5433/headway_bench_quick"
     monkeypatch.setenv("DATABASE_URL", "")
-    assert run.bench_database_url(False).endswith("127.0.0.1:5432/headway_bench")
+    assert bench_env.bench_database_url(False).endswith("127.0.0.1:5432/headway_bench")
     monkeypatch.setenv("BENCH_DATABASE_URL", "postgres://x@h/other")
-    assert run.bench_database_url(True) == "postgres://x@h/other"
+    assert bench_env.bench_database_url(True) == "postgres://x@h/other"

@@ -146,7 +146,6 @@ TABLE: dict[str, object] = {
                                                 post=GET_ONLY),
     "o/<slug:org_slug>/teams/<slug:team>/export.csv": Org(Role.VIEWER, {"team": "team_slug"},
                                                           post=GET_ONLY),
-    "o/<slug:org_slug>/bench/floor/": Org(Role.VIEWER, post=GET_ONLY),
     # --- goals ------------------------------------------------------------------------------
     "o/<slug:org_slug>/strategy/goal/": Org(Role.VIEWER, post=GET_ONLY),
     "o/<slug:org_slug>/strategy/goal/edit/": Org(Role.ADMIN),

@@ -15,7 +15,7 @@ from accounts.models import Role, Team
 
 
 @org_view(Role.VIEWER)
-def bench_floor(request: HttpRequest) -> HttpResponse:
+def floor(request: HttpRequest) -> HttpResponse:
     teams = list(Team.objects.filter(organization=request.org).order_by("name")
                  .values_list("name", flat=True)[:20])
-    return render(request, "dashboards/bench_floor.html", {"teams": teams})
+    return render(request, "bench/floor.html", {"teams": teams})
