@@ -24,12 +24,15 @@ demo: migrate
 run: demo
 	$(BIN)/python manage.py runserver 127.0.0.1:8000
 
+# The import contracts first (pyproject.toml [tool.importlinter]): a layer broken fails fast.
 test: venv
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q -p no:cacheprovider; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 1; fi; exit $$rc
 
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check . || true
+	$(BIN)/lint-imports
 
 worker: venv
 	$(BIN)/celery -A config worker -l info
