@@ -1,25 +1,58 @@
-"""Shared fixtures: the three users of every access test, and Celery wiring.
+"""What the tests share; a test module imports from here (or tests/factories.py), never from
+another test module.
 
-`org` has an `owner`, a `viewer` (the member with fewer rights) and, outside it,
-an `outsider` who owns another organisation. `member_of(role)` makes more.
+- Fixtures: `org` has an `owner`, a `viewer` (the member with fewer rights) and, outside
+  it, an `outsider` who owns another organisation; `member_of(role)` makes more;
+  `as_user(user)` is a logged-in test client.
+- `url(name, org, **kwargs)`: an organisation page's path; `url_routes()`: every route of
+  the URLconf.
+- `count_queries(expected)` / `page_queries(client, path)`: query counts that list the SQL
+  when a count is not the one expected (a failing `assert` on them lists it too).
+- Builders: `build_org(org, owner, n)` (n of everything the dashboards show) and
+  `make_world()` (Acme with one person per role and one of every object, Globex).
+- A real Celery worker on Redis (`celery_worker_process`) and `wait_for`.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import difflib
 import os
 import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection
+from django.db import connection, connections
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
-from accounts.models import Role
-from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
+from accounts.models import ROLE_RANK, ApiToken, AuditEntry, Invitation, Role
+from tests.factories import (
+    CheckInFactory,
+    CycleFactory,
+    DataPointFactory,
+    InitiativeFactory,
+    KeyResultFactory,
+    KpiFactory,
+    MembershipFactory,
+    ObjectiveFactory,
+    OrganizationFactory,
+    PillarFactory,
+    TeamFactory,
+    UltimateGoalFactory,
+    UserFactory,
+)
+
+# Shared helpers outside conftest whose asserts should explain themselves as a test's do.
+pytest.register_assert_rewrite("tests.url_table")
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -37,14 +70,14 @@ def _fast_and_quiet(settings):
 
 
 @pytest.fixture(autouse=True)
-def _fresh_progress_store():
-    """Each test starts with an empty cycle-progress store (okrs.selectors): on SQLite a
+def _fresh_figure_store():
+    """Each test starts with an empty figure store (core.generations): on SQLite a
     rolled-back test's ids come back in the next test."""
-    from okrs.selectors import clear_store
+    from core import generations
 
-    clear_store()
+    generations.clear()
     yield
-    clear_store()
+    generations.clear()
 
 
 @pytest.fixture(autouse=True)
@@ -111,14 +144,238 @@ def outsider(db):
 
 
 def client_for(user) -> Client:
+    """A test client logged in as `user` (anonymous for None)."""
     client = Client()
-    client.force_login(user)
+    if user is not None:
+        client.force_login(user)
     return client
 
 
 @pytest.fixture
 def as_user():
     return client_for
+
+
+# --- URLs ------------------------------------------------------------------------------------
+
+def url(name: str, org="acme", **kwargs) -> str:
+    """The path of an organisation page: url("okrs:list", org), url("dashboards:team",
+    team="support"). `org`: an Organization or its slug."""
+    return reverse(name, kwargs={"org_slug": getattr(org, "slug", org), **kwargs})
+
+
+def url_routes(patterns=None, prefix: str = "") -> Iterator[tuple[str, URLPattern]]:
+    """Every route of the URLconf (includes walked) with its pattern: ("o/<slug:org_slug>/
+    okrs/", <URLPattern>)."""
+    for p in get_resolver().url_patterns if patterns is None else patterns:
+        if isinstance(p, URLResolver):
+            yield from url_routes(p.url_patterns, prefix + str(p.pattern))
+        elif isinstance(p, URLPattern):
+            yield prefix + str(p.pattern), p
+
+
+# --- Query counts ----------------------------------------------------------------------------
+
+class Queries:
+    """The SQL run inside `count_queries()`. It compares (==, <, ...) with a number or with
+    another Queries by its count, so `assert small == large` reads as usual; when such an
+    assert fails, pytest_assertrepr_compare below lists the statements (or their diff; in
+    full on CI or with -vv, pytest shortens it otherwise)."""
+
+    def __init__(self) -> None:
+        self.sql: list[str] = []
+
+    def __len__(self) -> int:
+        return len(self.sql)
+
+    def __int__(self) -> int:
+        return len(self.sql)
+
+    __index__ = __int__
+
+    def _count(self, other) -> int | None:
+        if isinstance(other, Queries):
+            return len(other)
+        if isinstance(other, int):
+            return other
+        return None
+
+    def __eq__(self, other) -> bool:
+        count = self._count(other)
+        return NotImplemented if count is None else len(self) == count
+
+    def __lt__(self, other) -> bool:
+        count = self._count(other)
+        return NotImplemented if count is None else len(self) < count
+
+    def __le__(self, other) -> bool:
+        count = self._count(other)
+        return NotImplemented if count is None else len(self) <= count
+
+    def __gt__(self, other) -> bool:
+        count = self._count(other)
+        return NotImplemented if count is None else len(self) > count
+
+    def __ge__(self, other) -> bool:
+        count = self._count(other)
+        return NotImplemented if count is None else len(self) >= count
+
+    __hash__ = None  # type: ignore[assignment]  # mutable until its block ends
+
+    def __repr__(self) -> str:
+        return f"<{len(self)} queries>"
+
+    def __format__(self, spec: str) -> str:  # f"{queries} queries" reads as the count
+        return format(len(self), spec)
+
+    def listing(self) -> list[str]:
+        return [f"{i}. {sql}" for i, sql in enumerate(self.sql, 1)]
+
+
+@contextmanager
+def count_queries(expected: int | None = None, *, using: str = "default") -> Iterator[Queries]:
+    """Collect the queries of the block. With `expected`, fail when their number differs,
+    listing every statement (pytest-django's django_assert_num_queries lists them only
+    with -v)."""
+    queries = Queries()
+    with CaptureQueriesContext(connections[using]) as ctx:
+        yield queries
+    queries.sql = [q["sql"] for q in ctx.captured_queries]
+    if expected is not None and len(queries) != expected:
+        pytest.fail(f"expected {expected} queries, {len(queries)} were run:\n"
+                    + "\n".join(queries.listing()))
+
+
+def page_queries(client: Client, path: str, *, cold: bool = True, **extra) -> Queries:
+    """The queries of one GET of `path`, which must answer 200. `cold` (the default) empties
+    the per-process figure store first, so the count includes what the store saves on the
+    next request (tests/test_progress_store.py pins that)."""
+    if cold:
+        from core import generations
+
+        generations.clear()
+    with count_queries() as queries:
+        response = client.get(path, **extra)
+    assert response.status_code == 200, response.content[:500]
+    return queries
+
+
+def pytest_assertrepr_compare(config, op, left, right):
+    """A failed comparison of query counts shows the SQL: the diff of two Queries, or the
+    statements of one against a number."""
+    if not isinstance(left, Queries) and not isinstance(right, Queries):
+        return None
+    lines = [f"{left!r} {op} {right!r}"]
+    if isinstance(left, Queries) and isinstance(right, Queries):
+        lines += ["SQL, left → right:"] + [
+            line.rstrip("\n") for line in difflib.unified_diff(
+                left.sql, right.sql, "left", "right", lineterm="", n=1)]
+    else:
+        queries = left if isinstance(left, Queries) else right
+        lines += ["SQL:"] + queries.listing()
+    return lines
+
+
+# --- Builders --------------------------------------------------------------------------------
+
+def build_org(org, owner, n: int) -> dict:
+    """An organisation with `n` of everything the dashboards show."""
+    from goals.models import Cycle, UltimateGoal
+    from kpis.models import HealthEvent, Kpi, KpiHealth
+
+    goal = (UltimateGoal.objects.filter(organization=org, is_active=True).first()
+            or UltimateGoalFactory(organization=org))
+    cycle = Cycle.objects.filter(organization=org).first() or CycleFactory(organization=org)
+    teams = [TeamFactory(organization=org) for _ in range(n)]
+    for team in teams:
+        team.members.add(owner)
+    pillars = [PillarFactory(organization=org, goal=goal) for _ in range(n)]
+    objectives, krs, kpis = [], [], []
+    for i in range(n):
+        company = ObjectiveFactory(organization=org, cycle=cycle, pillar=pillars[i],
+                                   owner=owner)
+        child = ObjectiveFactory(organization=org, cycle=cycle, parent=company,
+                                 team=teams[i], owner=owner)
+        grandchild = ObjectiveFactory(organization=org, cycle=cycle, parent=child,
+                                      team=teams[i])
+        objectives += [company, child, grandchild]
+        for obj in (company, child, grandchild):
+            kr = KeyResultFactory(objective=obj, current_value=10 * (i + 1), owner=owner)
+            krs.append(kr)
+            CheckInFactory(key_result=kr, author=owner)
+        for status, candidate, intent in (
+            (KpiHealth.Status.OFF_TARGET, KpiHealth.Candidate.CANDIDATE, Kpi.Intent.SUSTAIN),
+            (KpiHealth.Status.ON_TARGET, KpiHealth.Candidate.NONE, Kpi.Intent.SUSTAIN),
+            (KpiHealth.Status.OFF_TARGET, KpiHealth.Candidate.IN_IMPROVEMENT,
+             Kpi.Intent.IMPROVE),
+        ):
+            kpi = KpiFactory(organization=org, team=teams[i], owner=owner, intent=intent)
+            for w in range(8):
+                DataPointFactory(kpi=kpi, value=30 + w, period_start=dt.date(2026, 1, 5)
+                                 + dt.timedelta(weeks=w))
+            KpiHealth.objects.create(kpi=kpi, status=status, candidate=candidate,
+                                     latest_value=37, candidate_reason="Off target for 2 weeks",
+                                     center=33.5, evaluated_at=timezone.now())
+            HealthEvent.objects.create(kpi=kpi, kind="status", old="on_target", new=status)
+            kpis.append(kpi)
+        AuditEntry.objects.create(organization=org, actor=owner, action="created",
+                                  object_type="okrs.objective", object_id=str(company.pk),
+                                  object_repr=company.title)
+    return {"goal": goal, "cycle": cycle, "teams": teams, "pillars": pillars,
+            "objectives": objectives, "krs": krs, "kpis": kpis}
+
+
+ROLES = sorted(ROLE_RANK, key=ROLE_RANK.__getitem__)  # viewer, member, leader, admin, owner
+
+
+def make_world() -> dict:
+    """Acme with one person per role, a team, goal, pillar, cycle, objective, KRs, KPI with
+    data, an initiative, API tokens and a pending invitation; Globex with its owner."""
+    org = OrganizationFactory(name="Acme", slug="acme")
+    users = {}
+    memberships = {}
+    for role in ROLES:
+        user = UserFactory(name=f"{role.title()} Person")
+        memberships[role] = MembershipFactory(user=user, organization=org, role=role)
+        users[role] = user
+    member = users[Role.MEMBER]
+    outsider = UserFactory(name="Otto Outsider")
+    globex = OrganizationFactory(name="Globex", slug="globex")
+    MembershipFactory(user=outsider, organization=globex, role=Role.OWNER)
+    team = TeamFactory(organization=org, name="Support", slug="support")
+    team.members.add(member)
+    goal = UltimateGoalFactory(organization=org)
+    pillar = PillarFactory(organization=org)
+    cycle = CycleFactory(organization=org)
+    objective = ObjectiveFactory(organization=org, cycle=cycle, team=team, pillar=pillar,
+                                 owner=users[Role.LEADER])
+    kpi = KpiFactory(organization=org, owner=member, team=team)
+    for i in range(3):
+        DataPointFactory(kpi=kpi, value=40.0 + i)
+    kr = KeyResultFactory(objective=objective, owner=member, target_value=10.0)
+    KeyResultFactory(objective=objective, owner=member, target_value=5.0)
+    initiative = InitiativeFactory(key_result=kr, owner=member)
+    tokens = {}
+    for who, user, organization in ((Role.VIEWER, users[Role.VIEWER], org),
+                                    (Role.MEMBER, member, org),
+                                    ("outsider", outsider, globex)):
+        raw, prefix, hashed = ApiToken.new_token()
+        token = ApiToken.objects.create(organization=organization, user=user, name="t",
+                                        prefix=prefix, token_hash=hashed)
+        tokens[who] = (raw, token)
+    raw_inv, inv_hash = Invitation.new_token()
+    Invitation.objects.create(organization=org, email="new@example.com", role=Role.MEMBER,
+                              token_hash=inv_hash, invited_by=users[Role.OWNER],
+                              expires_at=timezone.now() + timezone.timedelta(days=7))
+    return {
+        "org": org, "users": users, "outsider": outsider, "team_slug": team.slug,
+        "goal": goal.pk, "pillar": pillar.pk, "cycle": cycle.pk, "objective": objective.pk,
+        "kr": kr.pk, "kpi": kpi.pk, "initiative": initiative.pk,
+        "token": tokens[Role.VIEWER][1].pk, "api_token": tokens[Role.VIEWER][0],
+        "foreign_token": tokens["outsider"][0], "member_token": tokens[Role.MEMBER][0],
+        "viewer_ms": memberships[Role.VIEWER].pk, "invitation": raw_inv,
+        "memberships": memberships,
+    }
 
 
 # --- A real Celery worker on Redis (CI) --------------------------------------------------

@@ -8,8 +8,6 @@ import re
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -18,6 +16,7 @@ from goals.models import Cycle
 from okrs.checkins.selectors import completion_by_week, team_completion
 from okrs.checkins.services import CheckInRefused, can_check_in, checkin_create, week_start_for
 from okrs.models import CheckIn, KeyResult, Objective
+from tests.conftest import count_queries, page_queries
 from tests.factories import (
     CheckInFactory,
     CycleFactory,
@@ -334,13 +333,13 @@ def test_rows_are_prefilled_from_the_kr_and_every_label_points_somewhere(
 
 
 def test_a_saved_row_is_built_from_the_kr_already_read(org, kr, member, as_user):
-    with CaptureQueriesContext(connection) as ctx:
+    with count_queries() as queries:
         response = post_row(as_user(member), org, kr, value="250")
     html = response.content.decode()
     assert "250 tickets" in html and "✓ This week" in html and "ci-row--saved" in html
     assert f'name="kr{kr.pk}-value" value="250"' in html  # the next check-in starts from it
-    reads = [q["sql"] for q in ctx.captured_queries
-             if q["sql"].startswith("SELECT") and 'FROM "okrs_keyresult"' in q["sql"]]
+    reads = [sql for sql in queries.sql
+             if sql.startswith("SELECT") and 'FROM "okrs_keyresult"' in sql]
     # The view's read (annotated as a row) and the service's row lock: no re-read to render.
     assert len(reads) == 2
 
@@ -402,13 +401,6 @@ def _make_krs(org, cycle, team, owner, n):
             CheckInFactory(key_result=k, author=owner)
 
 
-def _count(client, url):
-    with CaptureQueriesContext(connection) as ctx:
-        response = client.get(url)
-    assert response.status_code == 200
-    return len(ctx.captured_queries)
-
-
 @pytest.mark.parametrize("page", ["team", "mine"])
 def test_checkin_page_query_count_is_constant(org, cycle, team, member, as_user, page,
                                               django_assert_num_queries):
@@ -418,7 +410,7 @@ def test_checkin_page_query_count_is_constant(org, cycle, team, member, as_user,
     kpi = KpiFactory(organization=org)
     DataPointFactory(kpi=kpi)
     _make_krs(org, cycle, team, member, 2)
-    small = _count(client, url)
+    small = page_queries(client, url)
     _make_krs(org, cycle, team, member, 12)
     KeyResultFactory(objective=ObjectiveFactory(organization=org, cycle=cycle, team=team),
                      owner=member, kpi=kpi)
@@ -497,7 +489,7 @@ def test_kr_history_query_count_is_constant(org, kr, member, as_user,
     url = reverse("checkins:kr", kwargs={"org_slug": org.slug, "pk": kr.pk})
     for _ in range(2):
         CheckInFactory(key_result=kr, author=member)
-    small = _count(client, url)
+    small = page_queries(client, url)
     for _ in range(30):
         CheckInFactory(key_result=kr, author=member)
     # 1 session, 2 user, 3 membership, 4 the KR (with objective, cycle, team, owner, KPI,

@@ -8,74 +8,22 @@ import re
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import AuditEntry, Organization, User
-from kpis.models import HealthEvent, Kpi, KpiHealth
+from accounts.models import Organization, User
+from kpis.models import Kpi, KpiHealth
 from okrs import progress as P
 from okrs.models import KeyResult, Objective
-from okrs.selectors import clear_store
+from tests.conftest import build_org, page_queries, url
 from tests.factories import (
-    CheckInFactory,
     CycleFactory,
     DataPointFactory,
     KeyResultFactory,
     KpiFactory,
     ObjectiveFactory,
-    PillarFactory,
-    TeamFactory,
     UltimateGoalFactory,
 )
-
-
-def build_org(org, owner, n: int) -> dict:
-    """An organisation with `n` of everything the dashboards show."""
-    from goals.models import Cycle, UltimateGoal
-
-    goal = (UltimateGoal.objects.filter(organization=org, is_active=True).first()
-            or UltimateGoalFactory(organization=org))
-    cycle = Cycle.objects.filter(organization=org).first() or CycleFactory(organization=org)
-    teams = [TeamFactory(organization=org) for _ in range(n)]
-    for team in teams:
-        team.members.add(owner)
-    pillars = [PillarFactory(organization=org, goal=goal) for _ in range(n)]
-    objectives, krs, kpis = [], [], []
-    for i in range(n):
-        company = ObjectiveFactory(organization=org, cycle=cycle, pillar=pillars[i],
-                                   owner=owner)
-        child = ObjectiveFactory(organization=org, cycle=cycle, parent=company,
-                                 team=teams[i], owner=owner)
-        grandchild = ObjectiveFactory(organization=org, cycle=cycle, parent=child,
-                                      team=teams[i])
-        objectives += [company, child, grandchild]
-        for obj in (company, child, grandchild):
-            kr = KeyResultFactory(objective=obj, current_value=10 * (i + 1), owner=owner)
-            krs.append(kr)
-            CheckInFactory(key_result=kr, author=owner)
-        for status, candidate, intent in (
-            (KpiHealth.Status.OFF_TARGET, KpiHealth.Candidate.CANDIDATE, Kpi.Intent.SUSTAIN),
-            (KpiHealth.Status.ON_TARGET, KpiHealth.Candidate.NONE, Kpi.Intent.SUSTAIN),
-            (KpiHealth.Status.OFF_TARGET, KpiHealth.Candidate.IN_IMPROVEMENT,
-             Kpi.Intent.IMPROVE),
-        ):
-            kpi = KpiFactory(organization=org, team=teams[i], owner=owner, intent=intent)
-            for w in range(8):
-                DataPointFactory(kpi=kpi, value=30 + w, period_start=dt.date(2026, 1, 5)
-                                 + dt.timedelta(weeks=w))
-            KpiHealth.objects.create(kpi=kpi, status=status, candidate=candidate,
-                                     latest_value=37, candidate_reason="Off target for 2 weeks",
-                                     center=33.5, evaluated_at=timezone.now())
-            HealthEvent.objects.create(kpi=kpi, kind="status", old="on_target", new=status)
-            kpis.append(kpi)
-        AuditEntry.objects.create(organization=org, actor=owner, action="created",
-                                  object_type="okrs.objective", object_id=str(company.pk),
-                                  object_repr=company.title)
-    return {"goal": goal, "cycle": cycle, "teams": teams, "pillars": pillars,
-            "objectives": objectives, "krs": krs, "kpis": kpis}
-
 
 # session, user, membership (3); current cycle (1); goal, pillars (2); objectives, KRs
 # (2); KPI counts (1); attention: the ids (its four groups, each walking the
@@ -85,25 +33,11 @@ def build_org(org, owner, n: int) -> dict:
 PINNED_HOME = 19
 
 
-def count_queries(client, url) -> int:
-    """Queries of one request with the cycle-progress store empty (the cold path: the
-    store saves its two queries on later requests, see test_progress_store)."""
-    clear_store()
-    with CaptureQueriesContext(connection) as ctx:
-        response = client.get(url)
-    assert response.status_code == 200, response.content[:500]
-    return len(ctx.captured_queries)
-
-
-def url(name, org="acme", **kw):
-    return reverse(f"dashboards:{name}", kwargs={"org_slug": org, **kw})
-
-
 # --- Empty states ----------------------------------------------------------------------
 
 
 def test_new_organisation_gets_the_getting_started_checklist(org, owner, as_user):
-    response = as_user(owner).get(url("home"))
+    response = as_user(owner).get(url("dashboards:home"))
     assert response.status_code == 200
     html = response.content.decode()
     assert "Set up your strategy" in html
@@ -111,7 +45,7 @@ def test_new_organisation_gets_the_getting_started_checklist(org, owner, as_user
 
 
 def test_new_organisation_csv_is_just_a_header(org, owner, as_user):
-    response = as_user(owner).get(url("home_csv"))
+    response = as_user(owner).get(url("dashboards:home_csv"))
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
     assert response.content.decode("utf-8-sig").strip().count("\n") == 0
@@ -120,7 +54,7 @@ def test_new_organisation_csv_is_just_a_header(org, owner, as_user):
 def test_kpis_only_shows_the_dashboard_with_what_is_left_to_set_up(org, owner, as_user):
     kpi = KpiFactory(organization=org)
     KpiHealth.objects.create(kpi=kpi, status=KpiHealth.Status.OFF_TARGET, latest_value=50)
-    html = as_user(owner).get(url("home")).content.decode()
+    html = as_user(owner).get(url("dashboards:home")).content.decode()
     assert "Finish setting up" in html and "Open a cycle" in html
     assert "KPI health" in html and kpi.name in html
     assert "Open a cycle to set objectives for it." in html
@@ -132,7 +66,7 @@ def test_kpis_only_shows_the_dashboard_with_what_is_left_to_set_up(org, owner, a
 def test_dashboard_shows_goal_pillars_objectives_kpis_candidates_completion(
         org, owner, as_user):
     data = build_org(org, owner, 2)
-    html = as_user(owner).get(url("home")).content.decode()
+    html = as_user(owner).get(url("dashboards:home")).content.decode()
     assert data["goal"].title in html
     for pillar in data["pillars"]:
         assert pillar.name in html
@@ -153,14 +87,14 @@ def test_dashboard_shows_goal_pillars_objectives_kpis_candidates_completion(
 
 def test_viewer_sees_candidates_without_buttons(org, owner, viewer, as_user):
     build_org(org, owner, 1)
-    html = as_user(viewer).get(url("home")).content.decode()
+    html = as_user(viewer).get(url("dashboards:home")).content.decode()
     assert "Improvement candidates" in html
     assert "Promote to OKR" not in html
 
 
 def test_attention_sparklines_are_inline_svg_without_plotly(org, owner, as_user):
     data = build_org(org, owner, 1)
-    html = as_user(owner).get(url("home")).content.decode()
+    html = as_user(owner).get(url("dashboards:home")).content.decode()
     attention = [k for k in data["kpis"] if k.health.status == "off_target"]
     assert attention
     for kpi in attention:  # the SVG carries the text alternative the Plotly chart had
@@ -174,7 +108,7 @@ def test_sparkline_label_is_escaped(org, owner, as_user):
     data = build_org(org, owner, 1)
     kpi = next(k for k in data["kpis"] if k.health.status == "off_target")
     Kpi.objects.filter(pk=kpi.pk).update(name='</svg><script>alert(1)</script>"')
-    html = as_user(owner).get(url("home")).content.decode()
+    html = as_user(owner).get(url("dashboards:home")).content.decode()
     assert "<script>alert(1)" not in html
     assert 'aria-label="&lt;/svg&gt;&lt;script&gt;alert(1)&lt;/script&gt;&quot;, last ' in html
 
@@ -182,17 +116,17 @@ def test_sparkline_label_is_escaped(org, owner, as_user):
 def test_dashboard_queries_do_not_grow_with_the_organisation(owner, as_user, org):
     build_org(org, owner, 1)
     client = as_user(owner)
-    client.get(url("home"))  # warm the session
-    small = count_queries(client, url("home"))
+    client.get(url("dashboards:home"))  # warm the session
+    small = page_queries(client, url("dashboards:home"))
     build_org(org, owner, 4)
-    large = count_queries(client, url("home"))
+    large = page_queries(client, url("dashboards:home"))
     assert small == large
     assert small == PINNED_HOME, small
 
 
 def test_dashboard_csv_has_goal_pillars_objectives_and_kpis(org, owner, as_user):
     data = build_org(org, owner, 1)
-    text = as_user(owner).get(url("home_csv")).content.decode("utf-8-sig")
+    text = as_user(owner).get(url("dashboards:home_csv")).content.decode("utf-8-sig")
     assert data["goal"].title in text
     assert data["pillars"][0].name in text
     assert "Improvement candidate" in text
@@ -215,7 +149,7 @@ def candidate(org, owner):
 
 
 def test_leader_promotes_a_candidate_in_place(org, leader, candidate, as_user):
-    response = as_user(leader).post(url("candidate_promote", pk=candidate.pk),
+    response = as_user(leader).post(url("dashboards:candidate_promote", pk=candidate.pk),
                                     HTTP_HX_REQUEST="true")
     assert response.status_code == 200
     html = response.content.decode()
@@ -229,27 +163,27 @@ def test_leader_promotes_a_candidate_in_place(org, leader, candidate, as_user):
 
 def test_promoting_twice_says_why_not(org, leader, candidate, as_user):
     client = as_user(leader)
-    client.post(url("candidate_promote", pk=candidate.pk), HTTP_HX_REQUEST="true")
-    response = client.post(url("candidate_promote", pk=candidate.pk), HTTP_HX_REQUEST="true")
+    client.post(url("dashboards:candidate_promote", pk=candidate.pk), HTTP_HX_REQUEST="true")
+    response = client.post(url("dashboards:candidate_promote", pk=candidate.pk), HTTP_HX_REQUEST="true")
     assert response.status_code == 200
     assert "already targets this KPI" in response.content.decode()
     assert Objective.objects.filter(organization=org).count() == 1
 
 
 def test_promote_without_htmx_redirects_with_a_message(org, leader, candidate, as_user):
-    response = as_user(leader).post(url("candidate_promote", pk=candidate.pk), follow=True)
-    assert response.redirect_chain[-1][0] == url("home")
+    response = as_user(leader).post(url("dashboards:candidate_promote", pk=candidate.pk), follow=True)
+    assert response.redirect_chain[-1][0] == url("dashboards:home")
     assert "Promoted into a draft objective" in response.content.decode()
 
 
 def test_dismiss_needs_a_note(org, leader, candidate, as_user):
     client = as_user(leader)
-    response = client.post(url("candidate_dismiss", pk=candidate.pk), {"note": "  "},
+    response = client.post(url("dashboards:candidate_dismiss", pk=candidate.pk), {"note": "  "},
                            HTTP_HX_REQUEST="true")
     assert response.status_code == 200
     assert "Say why" in response.content.decode()
     assert KpiHealth.objects.get(kpi=candidate).candidate == KpiHealth.Candidate.CANDIDATE
-    response = client.post(url("candidate_dismiss", pk=candidate.pk),
+    response = client.post(url("dashboards:candidate_dismiss", pk=candidate.pk),
                            {"note": "Seasonal peak"}, HTTP_HX_REQUEST="true")
     assert "Dismissed: Seasonal peak" in response.content.decode()
     health = KpiHealth.objects.get(kpi=candidate)
@@ -262,20 +196,20 @@ def test_candidate_of_another_organisation_is_404(org, leader, as_user, outsider
     foreign = KpiFactory(organization=other)
     KpiHealth.objects.create(kpi=foreign, status="off_target", candidate="candidate")
     client = as_user(leader)
-    assert client.post(url("candidate_promote", pk=foreign.pk)).status_code == 404
-    assert client.post(url("candidate_dismiss", pk=foreign.pk),
+    assert client.post(url("dashboards:candidate_promote", pk=foreign.pk)).status_code == 404
+    assert client.post(url("dashboards:candidate_dismiss", pk=foreign.pk),
                        {"note": "x"}).status_code == 404
     assert KpiHealth.objects.get(kpi=foreign).candidate == "candidate"
 
 
 def test_member_cannot_promote(org, member, candidate, as_user):
-    response = as_user(member).post(url("candidate_promote", pk=candidate.pk))
+    response = as_user(member).post(url("dashboards:candidate_promote", pk=candidate.pk))
     assert response.status_code == 403
     assert not Objective.objects.filter(organization=org).exists()
 
 
 def test_promote_is_post_only(org, leader, candidate, as_user):
-    assert as_user(leader).get(url("candidate_promote", pk=candidate.pk)).status_code == 405
+    assert as_user(leader).get(url("dashboards:candidate_promote", pk=candidate.pk)).status_code == 405
 
 
 # --- Numbers agree (demo) ------------------------------------------------------------------
@@ -312,7 +246,7 @@ def test_dashboard_progress_equals_okrs_progress_on_the_demo():
 
     client = Client()
     client.force_login(olivia)
-    response = client.get(url("home"))
+    response = client.get(url("dashboards:home"))
     d = response.context["d"]
     objectives, pillars, goal = _independent_progress(org)
     assert d.company_rows, "the demo has company objectives"
@@ -349,7 +283,7 @@ def test_many_company_objectives_show_the_weakest_twelve(org, owner, as_user):
         KeyResultFactory(objective=obj, current_value=50,
                          status="off_track" if i == 13 else "on_track",
                          last_checkin_at=timezone.now())
-    html = as_user(owner).get(url("home")).content.decode()
+    html = as_user(owner).get(url("dashboards:home")).content.decode()
     assert "The 12 weakest of 14 company objectives." in html
     assert "Company 13" in html  # off track sorts first
 
@@ -364,15 +298,15 @@ def test_feed_times_read_naturally():
 
 
 def test_every_setup_step_links_somewhere(org, owner, as_user):
-    html = as_user(owner).get(url("home")).content.decode()
+    html = as_user(owner).get(url("dashboards:home")).content.decode()
     steps = re.findall(r'<li class="">○ (<a href="[^"]+">)?([^<]+)', html)
     assert len(steps) == 5 and all(link for link, _label in steps), steps
 
 
 def test_setup_steps_do_not_link_a_viewer_to_pages_they_cannot_open(org, viewer, leader,
                                                                      as_user):
-    html = as_user(viewer).get(url("home")).content.decode()
+    html = as_user(viewer).get(url("dashboards:home")).content.decode()
     assert "Write the ultimate goal" in html and "(an admin does this)" in html
     assert "<a href" not in html.split("Set up your strategy")[1].split("</ol>")[0]
-    html = as_user(leader).get(url("home")).content.decode()
+    html = as_user(leader).get(url("dashboards:home")).content.decode()
     assert "/okrs/new/" in html and "(a leader does this)" not in html

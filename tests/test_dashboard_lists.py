@@ -158,19 +158,19 @@ def test_feed_shows_the_newest_check_ins(org, owner):
 
 def test_dashboard_pages_leave_the_shared_cycle_progress_alone(org, owner, as_user):
     from okrs.selectors import cycle_progress
-    from tests.test_dashboard import build_org, url
+    from tests.conftest import build_org, url
 
     data = build_org(org, owner, 2)
     KeyResult.objects.filter(pk=data["krs"][0].pk).update(kpi=data["kpis"][0])
     client = as_user(owner)
-    for page in (url("home"), url("team", team=data["teams"][0].slug), url("review"),
-                 url("strategy_map")):
+    for page in (url("dashboards:home"), url("dashboards:team", team=data["teams"][0].slug), url("dashboards:review"),
+                 url("dashboards:strategy_map")):
         assert client.get(page).status_code == 200
     cp = cycle_progress(organization=org, cycle=data["cycle"])  # the stored result
     assert cp is cycle_progress(organization=org, cycle=data["cycle"])
     assert not any(hasattr(r, "url") for r in cp.by_id.values())
     assert not any(hasattr(k, "label") for r in cp.by_id.values() for k in r.krs)
-    html = client.get(url("review")).content.decode()
+    html = client.get(url("dashboards:review")).content.decode()
     assert data["krs"][0].title in html  # the improvement objective's KRs, labelled
 
 

@@ -110,7 +110,8 @@ def test_every_url_of_the_access_table_answers_with_redis_down(redis_down,
     """Every organisation page (GET as the owner) and every form (an empty POST by the
     role it needs) answers as in the URL-access table: nothing fails for lack of Redis."""
     from accounts.models import Role as R
-    from tests.test_url_access import ORG_ROUTES, TABLE, Run, build, client_for, make_world
+    from tests.conftest import client_for, make_world
+    from tests.url_table import ORG_ROUTES, TABLE, Run, build
 
     world = make_world()
     run = Run()

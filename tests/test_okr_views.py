@@ -6,8 +6,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -15,6 +13,7 @@ from accounts.models import Role
 from initiatives.models import Initiative
 from okrs.models import CheckIn, KeyResult, Objective
 from okrs.selectors import clear_store
+from tests.conftest import page_queries
 from tests.factories import (
     CheckInFactory,
     CycleFactory,
@@ -462,14 +461,6 @@ def _build(org, cycle, n, user):
     return root
 
 
-def _count(client, path) -> int:
-    clear_store()  # the cold path: the cycle-progress store computes (2 queries)
-    with CaptureQueriesContext(connection) as ctx:
-        response = client.get(path)
-    assert response.status_code == 200
-    return len(ctx.captured_queries)
-
-
 @pytest.mark.parametrize("page", ["list", "detail", "goal"])
 def test_query_count_does_not_grow(page, as_user, leader, member_of, django_assert_num_queries):
     counts = []
@@ -483,7 +474,7 @@ def test_query_count_does_not_grow(page, as_user, leader, member_of, django_asse
                 "detail": url("okrs:objective", org, pk=root.pk)}[page]
         client = as_user(user)
         client.get(path)  # warm up (session, content types)
-        counts.append(_count(client, path))
+        counts.append(page_queries(client, path))  # cold: the store computes
     assert counts[0] == counts[1], counts
     # Pinned: session, user, membership, other memberships (nav) and then:
     # list   - cycles, objectives, key results, teams, people, pillars            = 10

@@ -10,8 +10,6 @@ from unittest import mock
 
 import pytest
 import time_machine
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -23,6 +21,7 @@ from okrs import selectors as S
 from okrs import services
 from okrs.checkins import services as checkins
 from okrs.models import Objective
+from tests.conftest import count_queries
 from tests.factories import (
     CycleFactory,
     KeyResultFactory,
@@ -54,13 +53,13 @@ def progress(org, cycle, objective) -> float:
 
 
 def test_a_second_read_reuses_the_result_and_saves_its_two_queries(org, cycle, objective):
-    with CaptureQueriesContext(connection) as cold:
+    with count_queries() as cold:
         first = S.cycle_progress(organization=org, cycle=cycle)
-    with CaptureQueriesContext(connection) as warm:
+    with count_queries() as warm:
         second = S.cycle_progress(organization=org, cycle=cycle)
     assert second is first
-    assert len(cold.captured_queries) == 2  # objectives, key results
-    assert len(warm.captured_queries) == 0
+    assert cold == 2  # objectives, key results
+    assert warm == 0
 
 
 def test_the_okr_list_page_sees_a_check_in_at_once(org, cycle, objective, leader, as_user):
@@ -198,10 +197,10 @@ def _home(client, org):
 def test_the_dashboard_is_kept_until_something_changes(org, cycle, objective, leader, as_user):
     client = as_user(leader)
     _home(client, org)
-    with CaptureQueriesContext(connection) as warm:
+    with count_queries() as warm:
         _home(client, org)
     # Left: session, user, membership, the setup checklist's existence checks, nav.
-    read = " ".join(q["sql"] for q in warm.captured_queries)
+    read = " ".join(warm.sql)
     for table in ("okrs_keyresult", "okrs_checkin", "kpis_kpihealth", "accounts_auditentry",
                   "kpis_datapoint"):
         assert table not in read

@@ -3,9 +3,11 @@ message once over the limit; the limiter itself; the API helper's JSON answer.""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
+import time_machine
 from django.core.cache import cache
 from django.http import HttpResponse
 from django.test import RequestFactory
@@ -69,8 +71,15 @@ def test_disabled_limiter_never_limits(settings):
     settings.RATELIMIT_ENABLED = False
     settings.HEADWAY_RATE_LIMITS = {"api": (1, 60)}
     request = RequestFactory().get("/api/v1/kpis")
-    for _ in range(5):
+    with time_machine.travel(dt.datetime(2026, 3, 2, 9, 0, 10, tzinfo=dt.UTC), tick=False):
+        for _ in range(5):
+            ratelimit.enforce(request, "api", key="token:abc")  # 5 over a limit of 1
+        # Nor were they counted: enabled again in the same window, the first request
+        # passes and only the second is limited.
+        settings.RATELIMIT_ENABLED = True
         ratelimit.enforce(request, "api", key="token:abc")
+        with pytest.raises(ratelimit.RateLimited):
+            ratelimit.enforce(request, "api", key="token:abc")
 
 
 def test_client_ip_uses_the_configured_proxy_header(settings):

@@ -9,8 +9,8 @@ import re
 from accounts.models import Organization
 from kpis.models import Kpi
 from okrs.models import KeyResult
+from tests.conftest import build_org, page_queries, url
 from tests.factories import CycleFactory, KeyResultFactory, KpiFactory, ObjectiveFactory
-from tests.test_dashboard import build_org, count_queries, url
 
 
 def link_krs_to_kpis(data):
@@ -23,15 +23,15 @@ def link_krs_to_kpis(data):
 
 
 def test_no_cycle_links_to_opening_one(org, owner, viewer, as_user):
-    html = as_user(owner).get(url("review")).content.decode()
+    html = as_user(owner).get(url("dashboards:review")).content.decode()
     assert "No cycle yet" in html and "/cycles/new/" in html
-    html = as_user(viewer).get(url("review")).content.decode()
+    html = as_user(viewer).get(url("dashboards:review")).content.decode()
     assert "An admin opens cycles." in html and "/cycles/new/" not in html
 
 
 def test_cycle_without_improvement_okrs_says_how_to_get_one(org, owner, as_user):
     CycleFactory(organization=org)
-    html = as_user(owner).get(url("review")).content.decode()
+    html = as_user(owner).get(url("dashboards:review")).content.decode()
     assert "No improvement OKRs in" in html
     assert "No key result is at risk." in html
 
@@ -39,7 +39,7 @@ def test_cycle_without_improvement_okrs_says_how_to_get_one(org, owner, as_user)
 def test_improvement_objectives_with_their_kpi_chart_and_text(org, owner, viewer, as_user):
     data = build_org(org, owner, 2)
     company, improve = link_krs_to_kpis(data)
-    html = as_user(viewer).get(url("review")).content.decode()
+    html = as_user(viewer).get(url("dashboards:review")).content.decode()
     for obj in company:
         assert obj.title in html
     for kpi in improve:
@@ -66,7 +66,7 @@ def test_improvement_objectives_with_their_kpi_chart_and_text(org, owner, viewer
 def test_kpi_to_improve_without_okr_is_listed(org, owner, as_user):
     CycleFactory(organization=org)
     KpiFactory(organization=org, name="Lonely improve", intent=Kpi.Intent.IMPROVE)
-    html = as_user(owner).get(url("review")).content.decode()
+    html = as_user(owner).get(url("dashboards:review")).content.decode()
     assert "KPIs to improve without an OKR" in html and "Lonely improve" in html
 
 
@@ -77,7 +77,7 @@ def test_key_results_at_risk(org, owner, as_user):
                            current_value=90)
     fine = KeyResultFactory(objective=obj, title="Just fine", status="on_track",
                             current_value=95)
-    html = as_user(owner).get(url("review")).content.decode()
+    html = as_user(owner).get(url("dashboards:review")).content.decode()
     assert bad.title in html and fine.title not in html
 
 
@@ -86,22 +86,22 @@ def test_foreign_cycle_parameter_falls_back_to_the_current_cycle(org, owner, out
     mine = CycleFactory(organization=org, name="Ours")
     theirs = CycleFactory(organization=Organization.objects.get(slug="globex"),
                           name="Theirs")
-    response = as_user(owner).get(url("review") + f"?cycle={theirs.pk}")
+    response = as_user(owner).get(url("dashboards:review") + f"?cycle={theirs.pk}")
     assert response.status_code == 200
     assert response.context["cycle"] == mine
-    assert as_user(owner).get(url("review") + "?cycle=abc").status_code == 200
+    assert as_user(owner).get(url("dashboards:review") + "?cycle=abc").status_code == 200
 
 
 def test_review_queries_do_not_grow(org, owner, as_user):
     data = build_org(org, owner, 1)
     link_krs_to_kpis(data)
     client = as_user(owner)
-    client.get(url("review"))
-    small = count_queries(client, url("review"))
+    client.get(url("dashboards:review"))
+    small = page_queries(client, url("dashboards:review"))
     more = build_org(org, owner, 4)
     link_krs_to_kpis(more)
     KpiFactory(organization=org, intent=Kpi.Intent.IMPROVE)
-    assert count_queries(client, url("review")) == small
+    assert page_queries(client, url("dashboards:review")) == small
     # session, user, membership (3); cycles (1); KPIs to improve without OKR (1);
     # objectives, KRs (2); targeted KPIs + health (1); their points (1); nav (1)
     assert small == 10
@@ -110,7 +110,7 @@ def test_review_queries_do_not_grow(org, owner, as_user):
 def test_review_csv(org, owner, as_user):
     data = build_org(org, owner, 1)
     company, improve = link_krs_to_kpis(data)
-    text = as_user(owner).get(url("review_csv")).content.decode("utf-8-sig")
+    text = as_user(owner).get(url("dashboards:review_csv")).content.decode("utf-8-sig")
     assert "Improvement objective" in text and company[0].title in text
     assert "Targeted KPI" in text and improve[0].name in text
 
@@ -125,13 +125,13 @@ def test_improvement_objectives_are_paged(org, owner, as_user):
         obj = ObjectiveFactory(organization=org, cycle=cycle, title=f"Improve {i:02d}")
         KeyResultFactory(objective=obj, kpi=kpi, current_value=99, status="on_track")
     client = as_user(owner)
-    first = client.get(url("review")).content.decode()
+    first = client.get(url("dashboards:review")).content.decode()
     assert "Improve 00" in first and f"Improve {n - 1:02d}" not in first
     assert "Page 1 of 2" in first
-    second = client.get(url("review") + f"?cycle={cycle.pk}&page=2").content.decode()
+    second = client.get(url("dashboards:review") + f"?cycle={cycle.pk}&page=2").content.decode()
     assert f"Improve {n - 1:02d}" in second
-    assert client.get(url("review") + "?page=x").status_code == 200
-    csv = client.get(url("review_csv")).content.decode("utf-8-sig")
+    assert client.get(url("dashboards:review") + "?page=x").status_code == 200
+    csv = client.get(url("dashboards:review_csv")).content.decode("utf-8-sig")
     assert all(f"Improve {i:02d}" in csv for i in range(n))  # the CSV has them all
 
 
@@ -149,7 +149,7 @@ def test_kpi_linked_kr_progress_against_the_ideal_line(org, owner, as_user):
     obj = ObjectiveFactory(organization=org, cycle=cycle)
     kr = KeyResultFactory(objective=obj, kpi=kpi, start_value=50, target_value=30,
                           current_value=40, title="Reply time to 30")
-    html = as_user(owner).get(url("review")).content.decode()
+    html = as_user(owner).get(url("dashboards:review")).content.decode()
     blocks = dict(re.findall(r'<script type="application/json" class="plot-data" '
                              r'data-target="([^"]+)">(.*?)</script>', html, re.S))
     fig = json.loads(blocks[f"krp-{kr.pk}"])

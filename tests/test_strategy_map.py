@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from accounts.models import Organization
 from okrs.models import Objective
+from tests.conftest import build_org, page_queries, url
 from tests.factories import (
     CycleFactory,
     InitiativeFactory,
@@ -11,15 +12,14 @@ from tests.factories import (
     ObjectiveFactory,
     PillarFactory,
 )
-from tests.test_dashboard import build_org, count_queries, url
 
 
 def node(kind, pk):
-    return url("strategy_node", kind=kind, pk=pk)
+    return url("dashboards:strategy_node", kind=kind, pk=pk)
 
 
 def test_empty_organisation_gets_steps_not_an_error(org, owner, as_user):
-    response = as_user(owner).get(url("strategy_map"))
+    response = as_user(owner).get(url("dashboards:strategy_map"))
     assert response.status_code == 200
     html = response.content.decode()
     assert "Build your strategy tree" in html and "Write the ultimate goal" in html
@@ -27,7 +27,7 @@ def test_empty_organisation_gets_steps_not_an_error(org, owner, as_user):
 
 def test_first_level_is_goal_and_pillars_only(org, owner, viewer, as_user):
     data = build_org(org, owner, 2)
-    html = as_user(viewer).get(url("strategy_map")).content.decode()
+    html = as_user(viewer).get(url("dashboards:strategy_map")).content.decode()
     assert data["goal"].title in html
     for pillar in data["pillars"]:
         assert pillar.name in html
@@ -68,7 +68,7 @@ def test_unaligned_objectives_have_their_own_group(org, owner, as_user):
     PillarFactory(organization=org)
     loose = ObjectiveFactory(organization=org, cycle=cycle, title="Tidy the office")
     client = as_user(owner)
-    html = client.get(url("strategy_map")).content.decode()
+    html = client.get(url("dashboards:strategy_map")).content.decode()
     assert "Not linked to a pillar" in html and loose.title not in html
     html = client.get(node("unaligned", 0), HTTP_HX_REQUEST="true").content.decode()
     assert loose.title in html
@@ -111,20 +111,20 @@ def test_deleted_objective_is_404(org, owner, as_user):
 def test_strategy_map_queries_do_not_grow(org, owner, as_user):
     data = build_org(org, owner, 1)
     client = as_user(owner)
-    client.get(url("strategy_map"))
-    first = count_queries(client, url("strategy_map"))
-    pillar = count_queries(client, node("pillar", data["pillars"][0].pk))
+    client.get(url("dashboards:strategy_map"))
+    first = page_queries(client, url("dashboards:strategy_map"))
+    pillar = page_queries(client, node("pillar", data["pillars"][0].pk))
     company = data["objectives"][0]
-    objective = count_queries(client, node("objective", company.pk))
+    objective = page_queries(client, node("objective", company.pk))
     more = build_org(org, owner, 4)
     # grow the opened branch too: more children, KRs and initiatives under `company`
     Objective.objects.filter(pk__in=[o.pk for o in more["objectives"][:3]]).update(
         parent=company)
     for _ in range(3):
         InitiativeFactory(key_result=KeyResultFactory(objective=company))
-    assert count_queries(client, url("strategy_map")) == first
-    assert count_queries(client, node("pillar", data["pillars"][0].pk)) == pillar
-    assert count_queries(client, node("objective", company.pk)) == objective
+    assert page_queries(client, url("dashboards:strategy_map")) == first
+    assert page_queries(client, node("pillar", data["pillars"][0].pk)) == pillar
+    assert page_queries(client, node("objective", company.pk)) == objective
     # session, user, membership (3); cycles (1); goal, pillars (2); objectives, KRs (2);
     # nav (1)
     assert first == 9
@@ -137,12 +137,12 @@ def test_strategy_map_queries_do_not_grow(org, owner, as_user):
 
 def test_first_level_stays_small_for_a_big_organisation(org, owner, as_user):
     build_org(org, owner, 1)
-    small = len(as_user(owner).get(url("strategy_map")).content)
+    small = len(as_user(owner).get(url("dashboards:strategy_map")).content)
     cycle = data_cycle(org)
     pillar = PillarFactory(organization=org)
     Objective.objects.bulk_create([Objective(organization=org, cycle=cycle, pillar=pillar,
                                              title=f"Objective {i}") for i in range(300)])
-    big = len(as_user(owner).get(url("strategy_map")).content)
+    big = len(as_user(owner).get(url("dashboards:strategy_map")).content)
     assert big - small < 2000  # one more pillar line, not 300 objectives
 
 
@@ -154,7 +154,7 @@ def data_cycle(org):
 
 def test_strategy_csv_lists_the_whole_tree(org, owner, as_user):
     data = build_org(org, owner, 1)
-    text = as_user(owner).get(url("strategy_csv")).content.decode("utf-8-sig")
+    text = as_user(owner).get(url("dashboards:strategy_csv")).content.decode("utf-8-sig")
     for obj in data["objectives"]:
         assert obj.title in text
     assert "Goal" in text and "Pillar" in text and "Key result" in text

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from kpis.models import Kpi
 from okrs.models import Objective
+from tests.conftest import build_org, page_queries, url
 from tests.factories import TeamFactory, UserFactory
-from tests.test_dashboard import build_org, count_queries, url
 
 
 def test_team_page_shows_objectives_kpis_completion_and_members(org, owner, viewer, as_user):
     data = build_org(org, owner, 2)
     team = data["teams"][0]
-    html = as_user(viewer).get(url("team", team=team.slug)).content.decode()
+    html = as_user(viewer).get(url("dashboards:team", team=team.slug)).content.decode()
     assert team.name in html
     own = [o for o in data["objectives"] if o.team_id == team.pk]
     other = [o for o in data["objectives"] if o.team_id not in (None, team.pk)]
@@ -30,7 +30,7 @@ def test_team_page_shows_objectives_kpis_completion_and_members(org, owner, view
 
 def test_team_without_anything_is_friendly(org, owner, as_user):
     team = TeamFactory(organization=org, name="New team")
-    response = as_user(owner).get(url("team", team=team.slug))
+    response = as_user(owner).get(url("dashboards:team", team=team.slug))
     assert response.status_code == 200
     html = response.content.decode()
     assert "No objectives for this team" in html
@@ -43,28 +43,28 @@ def test_team_of_another_organisation_is_404(org, owner, outsider, as_user):
     from accounts.models import Organization
 
     foreign = TeamFactory(organization=Organization.objects.get(slug="globex"))
-    assert as_user(owner).get(url("team", team=foreign.slug)).status_code == 404
-    assert as_user(owner).get(url("team_csv", team=foreign.slug)).status_code == 404
+    assert as_user(owner).get(url("dashboards:team", team=foreign.slug)).status_code == 404
+    assert as_user(owner).get(url("dashboards:team_csv", team=foreign.slug)).status_code == 404
 
 
 def test_team_page_queries_do_not_grow(org, owner, as_user):
     data = build_org(org, owner, 1)
     team = data["teams"][0]
     client = as_user(owner)
-    client.get(url("team", team=team.slug))
-    small = count_queries(client, url("team", team=team.slug))
+    client.get(url("dashboards:team", team=team.slug))
+    small = page_queries(client, url("dashboards:team", team=team.slug))
     more = build_org(org, owner, 4)
     # Move everything of the bigger build onto this team: more objectives, KPIs, members.
     Objective.objects.filter(team__in=more["teams"]).update(team=team)
     Kpi.objects.filter(team__in=more["teams"]).update(team=team)
     team.members.add(*[UserFactory() for _ in range(4)])
-    assert count_queries(client, url("team", team=team.slug)) == small
+    assert page_queries(client, url("dashboards:team", team=team.slug)) == small
 
 
 def test_team_csv(org, owner, as_user):
     data = build_org(org, owner, 1)
     team = data["teams"][0]
-    text = as_user(owner).get(url("team_csv", team=team.slug)).content.decode("utf-8-sig")
+    text = as_user(owner).get(url("dashboards:team_csv", team=team.slug)).content.decode("utf-8-sig")
     assert "Objective" in text and "KPI" in text and "Check-in week" in text
 
 
@@ -79,7 +79,7 @@ def test_a_team_with_many_kpis_shows_those_needing_attention_first(org, owner, a
         KpiHealth.objects.create(kpi=kpi, status="on_target")
     bad = KpiFactory(organization=org, team=team, name="Zz broken")
     KpiHealth.objects.create(kpi=bad, status="off_target")
-    html = as_user(owner).get(url("team", team="big")).content.decode()
+    html = as_user(owner).get(url("dashboards:team", team="big")).content.decode()
     assert "Zz broken" in html  # sorts last by name, first by status
     assert "All of them in Operations" in html and "?team=big" in html
     assert html.count('class="tile kpi-tile') == TEAM_KPIS

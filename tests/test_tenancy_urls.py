@@ -11,24 +11,16 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.urls import URLPattern, URLResolver, get_resolver
 
 from accounts.models import ROLE_RANK, Role
+from tests.conftest import url_routes
 
 ORG_PREFIX = "o/<slug:org_slug>/"
 
 
-def _walk(patterns, prefix=""):
-    for p in patterns:
-        if isinstance(p, URLResolver):
-            yield from _walk(p.url_patterns, prefix + str(p.pattern))
-        elif isinstance(p, URLPattern):
-            yield prefix + str(p.pattern), p
-
-
 def org_patterns():
     out = []
-    for route, pattern in _walk(get_resolver().url_patterns):
+    for route, pattern in url_routes():
         if route.startswith(ORG_PREFIX):
             out.append((route, pattern))
     return out

@@ -136,11 +136,12 @@ class Watched:
 
 @pytest.fixture
 def open_page(browser, live_server):
-    """open_page() -> a Watched page in a fresh browser context (its own cookies)."""
+    """open_page() -> a Watched page in a fresh browser context (its own cookies);
+    open_page(viewport={"width": 390, "height": 844}) for a phone-sized one."""
     contexts = []
 
-    def make() -> Watched:
-        context = browser.new_context(viewport={"width": 1280, "height": 900})
+    def make(viewport: dict | None = None) -> Watched:
+        context = browser.new_context(viewport=viewport or {"width": 1280, "height": 900})
         contexts.append(context)
         return Watched(context.new_page(), live_server.url)
 

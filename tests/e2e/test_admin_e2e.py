@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from accounts.models import Role
-from tests.test_url_access import make_world
+from tests.conftest import make_world
 
 pytestmark = pytest.mark.e2e
 

@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 
 from accounts.models import Role
-from tests.test_url_access import ORG_ROUTES, TABLE, build, make_world
+from tests.conftest import make_world
+from tests.url_table import ORG_ROUTES, TABLE, build
 
 pytestmark = pytest.mark.e2e
 

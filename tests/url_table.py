@@ -1,0 +1,246 @@
+"""Who may open every URL: the table tests/test_url_access.py checks every route against.
+
+Every route of the URLconf — pages, their htmx partials, CSV exports, the JSON API and the
+Django admin — has an entry in TABLE (the admin by the rules in ADMIN_RULES, since its
+routes are generated per model); test_url_access fails for a route without one, so a new
+URL cannot ship without deciding who may open it. tests/test_faults.py and the browser
+tests (tests/e2e/test_pages_e2e.py) visit the same pages from this table.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from accounts.models import Role
+from tests.conftest import ROLES, url_routes
+
+RANK = {r: i for i, r in enumerate(ROLES)}
+LOGIN = "login"          # 302 to the login page
+ADMIN_LOGIN = "admin-login"  # 302 to the admin's login page
+WRITE_OK = {200, 201, 302, 303, 400, 409, 410, 422}  # answered: saved, redirected or refused
+
+
+@dataclass
+class Org:
+    """A page under /o/<org_slug>/: `role` is the minimum role (the org_view decorator's).
+
+    `args` fill the URL: a world key ("kpi") or a literal ("=up"); `query` is appended.
+    `post_role`: the role a POST needs when the view asks more than for reading
+    (settings: viewers read, admins save). `overrides`: per-object rules, role → code
+    (the member owns the KPI; a leader who does not own it may not add its data).
+    """
+
+    role: str
+    args: dict[str, str] = field(default_factory=dict)
+    get: int | set[int] = 200
+    post: set[int] | None = field(default_factory=lambda: set(WRITE_OK))
+    post_role: str | None = None
+    query: str = ""
+    overrides: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class Public:
+    """A page outside the organisations: expected code per principal kind."""
+
+    anon: int | str
+    user: int | str  # any logged-in principal (outsider and every role alike)
+    args: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Api:
+    """A /api/v1/ endpoint: tokens, never cookies.
+
+    GET with acme's viewer token → `get`; POST (a valid body) with the viewer's token →
+    403 and with the owning member's token → `post`; another organisation's token on
+    acme's objects → 404 (`foreign`). `public`: answers without a token (`get` code).
+    """
+
+    args: dict[str, str] = field(default_factory=dict)
+    get: int | None = 200
+    post: int | None = None
+    public: bool = False
+    foreign: bool = True
+
+
+GET_ONLY = None  # post=None: POST is not tried by the minimum role (GET-only page)
+
+TABLE: dict[str, object] = {
+    # --- Outside the organisations ---------------------------------------------------------
+    "": Public(anon=LOGIN, user=302),
+    "healthz": Public(anon=200, user=200),
+    "accounts/login/": Public(anon=200, user=302),
+    "accounts/logout/": Public(anon=302, user=302),
+    "accounts/signup/": Public(anon=200, user=302),
+    "accounts/new-organisation/": Public(anon=LOGIN, user=200),
+    "accounts/invitation/<str:token>/": Public(anon=200, user=200, args={"token": "invitation"}),
+    # --- API --------------------------------------------------------------------------------
+    "api/v1/": Api(public=True, get=404, foreign=False),  # no root resource
+    "api/v1/openapi.json": Api(public=True, foreign=False),
+    "api/v1/docs": Api(public=True, foreign=False),
+    "api/v1/kpis": Api(foreign=False),
+    "api/v1/kpis/<kpi_id>": Api(args={"kpi_id": "kpi"}),
+    "api/v1/kpis/<kpi_id>/points": Api(args={"kpi_id": "kpi"}, post=200),
+    "api/v1/kpis/<kpi_id>/points/batch": Api(args={"kpi_id": "kpi"}, get=None, post=200),
+    "api/v1/cycles": Api(foreign=False),
+    "api/v1/cycles/<cycle_id>/objectives": Api(args={"cycle_id": "cycle"}),
+    # --- accounts ---------------------------------------------------------------------------
+    "o/<slug:org_slug>/switch/": Org(Role.VIEWER, get=302, post=GET_ONLY),
+    "o/<slug:org_slug>/settings/": Org(Role.VIEWER, post_role=Role.ADMIN),
+    "o/<slug:org_slug>/settings/members/": Org(Role.VIEWER, post_role=Role.ADMIN),
+    "o/<slug:org_slug>/settings/members/<int:pk>/role/": Org(Role.ADMIN, {"pk": "viewer_ms"},
+                                                             get=405),
+    "o/<slug:org_slug>/settings/members/<int:pk>/remove/": Org(Role.ADMIN, {"pk": "viewer_ms"},
+                                                               get=405),
+    "o/<slug:org_slug>/teams/": Org(Role.VIEWER),
+    "o/<slug:org_slug>/teams/new/": Org(Role.ADMIN),
+    "o/<slug:org_slug>/teams/<slug:slug>/edit/": Org(Role.ADMIN, {"slug": "team_slug"}),
+    # --- dashboards ---------------------------------------------------------------------------
+    "o/<slug:org_slug>/": Org(Role.VIEWER, post=GET_ONLY),
+    "o/<slug:org_slug>/dashboard.csv": Org(Role.VIEWER, post=GET_ONLY),
+    "o/<slug:org_slug>/candidates/<int:pk>/promote/": Org(Role.LEADER, {"pk": "kpi"}, get=405),
+    "o/<slug:org_slug>/candidates/<int:pk>/dismiss/": Org(Role.LEADER, {"pk": "kpi"}, get=405),
+    "o/<slug:org_slug>/strategy/": Org(Role.VIEWER, post=GET_ONLY),
+    "o/<slug:org_slug>/strategy/export.csv": Org(Role.VIEWER, post=GET_ONLY),
+    "o/<slug:org_slug>/strategy/node/<slug:kind>/<int:pk>/": Org(
+        Role.VIEWER, {"kind": "=objective", "pk": "objective"}, post=GET_ONLY),
+    "o/<slug:org_slug>/review/": Org(Role.VIEWER, post=GET_ONLY),
+    "o/<slug:org_slug>/review/export.csv": Org(Role.VIEWER, post=GET_ONLY),
+    "o/<slug:org_slug>/operations/": Org(Role.VIEWER, post=GET_ONLY),
+    "o/<slug:org_slug>/operations/export.csv": Org(Role.VIEWER, post=GET_ONLY),
+    "o/<slug:org_slug>/teams/<slug:team>/": Org(Role.VIEWER, {"team": "team_slug"},
+                                                post=GET_ONLY),
+    "o/<slug:org_slug>/teams/<slug:team>/export.csv": Org(Role.VIEWER, {"team": "team_slug"},
+                                                          post=GET_ONLY),
+    # --- goals ------------------------------------------------------------------------------
+    "o/<slug:org_slug>/strategy/goal/": Org(Role.VIEWER, post=GET_ONLY),
+    "o/<slug:org_slug>/strategy/goal/edit/": Org(Role.ADMIN),
+    "o/<slug:org_slug>/strategy/goal/pillars/": Org(Role.ADMIN),
+    "o/<slug:org_slug>/strategy/goal/pillars/<int:pk>/edit/": Org(Role.ADMIN, {"pk": "pillar"}),
+    "o/<slug:org_slug>/cycles/": Org(Role.ADMIN),
+    "o/<slug:org_slug>/cycles/new/": Org(Role.ADMIN),
+    "o/<slug:org_slug>/cycles/<int:pk>/edit/": Org(Role.ADMIN, {"pk": "cycle"}),
+    # --- okrs -------------------------------------------------------------------------------
+    "o/<slug:org_slug>/okrs/": Org(Role.VIEWER, post=GET_ONLY),
+    "o/<slug:org_slug>/okrs/new/": Org(Role.LEADER),
+    "o/<slug:org_slug>/okrs/<int:pk>/": Org(Role.VIEWER, {"pk": "objective"}, post=GET_ONLY),
+    "o/<slug:org_slug>/okrs/<int:pk>/edit/": Org(Role.LEADER, {"pk": "objective"}),
+    "o/<slug:org_slug>/okrs/<int:pk>/delete/": Org(Role.LEADER, {"pk": "objective"}),
+    "o/<slug:org_slug>/okrs/<int:pk>/duplicate/": Org(Role.LEADER, {"pk": "objective"}, get=405),
+    "o/<slug:org_slug>/okrs/<int:pk>/key-results/new/": Org(Role.LEADER, {"pk": "objective"}),
+    "o/<slug:org_slug>/okrs/key-results/<int:pk>/edit/": Org(Role.LEADER, {"pk": "kr"}),
+    "o/<slug:org_slug>/okrs/key-results/<int:pk>/delete/": Org(Role.LEADER, {"pk": "kr"}),
+    "o/<slug:org_slug>/okrs/key-results/<int:pk>/move/<str:direction>/": Org(
+        Role.LEADER, {"pk": "kr", "direction": "=up"}, get=405),
+    "o/<slug:org_slug>/okrs/cycles/<int:pk>/close/": Org(Role.LEADER, {"pk": "cycle"}),
+    "o/<slug:org_slug>/okrs/cycles/<int:pk>/carry-over/": Org(Role.LEADER, {"pk": "cycle"}),
+    "o/<slug:org_slug>/okrs/promote/<int:kpi_pk>/": Org(Role.LEADER, {"kpi_pk": "kpi"}, get=405),
+    # --- check-ins --------------------------------------------------------------------------
+    "o/<slug:org_slug>/teams/<slug:team>/check-in/": Org(Role.VIEWER, {"team": "team_slug"},
+                                                         post=GET_ONLY),
+    "o/<slug:org_slug>/check-ins/mine/": Org(Role.VIEWER, post=GET_ONLY),
+    "o/<slug:org_slug>/check-ins/kr/<int:pk>/": Org(Role.VIEWER, {"pk": "kr"}, post=GET_ONLY),
+    "o/<slug:org_slug>/check-ins/kr/<int:pk>/new/": Org(Role.MEMBER, {"pk": "kr"}, get=405),
+    # --- initiatives ------------------------------------------------------------------------
+    "o/<slug:org_slug>/initiatives/new/": Org(Role.MEMBER, query="?key_result={kr}"),
+    "o/<slug:org_slug>/initiatives/<int:pk>/edit/": Org(Role.MEMBER, {"pk": "initiative"}),
+    "o/<slug:org_slug>/initiatives/<int:pk>/delete/": Org(Role.MEMBER, {"pk": "initiative"}),
+    # --- kpis -------------------------------------------------------------------------------
+    "o/<slug:org_slug>/kpis/": Org(Role.VIEWER, post=GET_ONLY),
+    "o/<slug:org_slug>/kpis/new/": Org(Role.ADMIN),
+    "o/<slug:org_slug>/kpis/candidates/": Org(Role.VIEWER, post=GET_ONLY),
+    "o/<slug:org_slug>/kpis/import/": Org(Role.ADMIN),
+    "o/<slug:org_slug>/kpis/api-tokens/": Org(Role.ADMIN),
+    "o/<slug:org_slug>/kpis/api-tokens/<int:pk>/revoke/": Org(Role.ADMIN, {"pk": "token"},
+                                                              get=405),
+    "o/<slug:org_slug>/kpis/<int:pk>/": Org(Role.VIEWER, {"pk": "kpi"}, post=GET_ONLY),
+    "o/<slug:org_slug>/kpis/<int:pk>/edit/": Org(Role.ADMIN, {"pk": "kpi"}),
+    "o/<slug:org_slug>/kpis/<int:pk>/value/": Org(Role.MEMBER, {"pk": "kpi"}, get=405),
+    "o/<slug:org_slug>/kpis/<int:pk>/target/": Org(Role.ADMIN, {"pk": "kpi"}, get=405),
+    "o/<slug:org_slug>/kpis/<int:pk>/rebase/": Org(Role.ADMIN, {"pk": "kpi"}, get=405),
+    "o/<slug:org_slug>/kpis/<int:pk>/dismiss/": Org(Role.LEADER, {"pk": "kpi"}, get=405),
+    "o/<slug:org_slug>/kpis/<int:pk>/import/": Org(Role.MEMBER, {"pk": "kpi"},
+                                                   overrides={Role.LEADER: 403}),
+}
+
+# The admin's routes are generated per registered model; rules by regular expression.
+# Only staff enter the admin; organisation members are not staff, so every admin page
+# sends them (and anonymous visitors) to the admin login. Scoping of staff per
+# organisation is tested in the admin's own tests.
+ADMIN_RULES: list[tuple[str, Public]] = [
+    (r"^admin/login/$", Public(anon=200, user=200)),
+    (r"^admin/logout/$", Public(anon=302, user=302)),  # GET: back to the admin index
+    (r"^admin/.*$", Public(anon=ADMIN_LOGIN, user=ADMIN_LOGIN)),
+]
+
+
+# --- Discovery ------------------------------------------------------------------------------
+
+ROUTES = sorted(dict(url_routes()).items())
+NON_ADMIN = [(r, p) for r, p in ROUTES if not r.startswith("admin/")]
+ADMIN = [(r, p) for r, p in ROUTES if r.startswith("admin/")]
+
+
+def admin_rule(route: str) -> Public:
+    for regex, rule in ADMIN_RULES:
+        if re.match(regex, route):
+            return rule
+    raise KeyError(route)
+
+
+def build(route: str, args: dict[str, str], world, query: str = "") -> str:
+    path = route.replace("<slug:org_slug>", world["org"].slug)
+    for name, source in args.items():
+        value = source[1:] if source.startswith("=") else world[source]
+        path = re.sub(rf"<(?:\w+:)?{name}>", str(value), path)
+    assert "<" not in path, f"{route}: fill {path}"
+    return "/" + path + query.format(**{k: v for k, v in world.items() if isinstance(v, int)})
+
+
+def verdict(response, expected) -> str | None:
+    """None when the response is what the table expects, else what it was."""
+    code = response.status_code
+    if expected == LOGIN:
+        ok = code == 302 and response["Location"].startswith("/accounts/login/")
+    elif expected == ADMIN_LOGIN:
+        ok = code == 302 and "/admin/login/" in response["Location"]
+    elif isinstance(expected, set):
+        ok = code in expected
+    else:
+        ok = code == expected
+    if ok:
+        return None
+    where = f" → {response['Location']}" if code in (301, 302, 303) else ""
+    return f"{code}{where}, expected {expected}"
+
+
+class Run:
+    """Sends every request in a savepoint that is rolled back (a POST that deletes or
+    promotes must not change the world for the next check) and collects mismatches, so
+    one run lists every wrong answer."""
+
+    def __init__(self):
+        self.failures: list[str] = []
+        self.count = 0
+
+    def expect(self, label: str, expected, send, *args, **kwargs) -> None:
+        from django.db import transaction
+
+        with transaction.atomic():
+            response = send(*args, **kwargs)
+            transaction.set_rollback(True)
+        self.count += 1
+        problem = verdict(response, expected)
+        if problem:
+            self.failures.append(f"{label}: {problem}")
+
+    def done(self) -> None:
+        assert not self.failures, (f"{len(self.failures)} of {self.count} answers differ from "
+                                   "the table:\n" + "\n".join(self.failures))
+
+
+ORG_ROUTES = [r for r, _ in NON_ADMIN if isinstance(TABLE.get(r), Org)]
+PUBLIC_ROUTES = [r for r, _ in NON_ADMIN if isinstance(TABLE.get(r), Public)]
+API_ROUTES = [r for r, _ in NON_ADMIN if isinstance(TABLE.get(r), Api)]
