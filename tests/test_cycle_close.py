@@ -7,18 +7,14 @@ import datetime as dt
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.urls import reverse
 
 from goals.models import Cycle
 from okrs import services
 from okrs.models import KeyResult, Objective
+from tests.conftest import url
 from tests.factories import CheckInFactory, CycleFactory, KeyResultFactory, ObjectiveFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def url(name, org, **kw):
-    return reverse(name, kwargs={"org_slug": org.slug, **kw})
 
 
 @pytest.fixture

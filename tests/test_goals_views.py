@@ -5,16 +5,12 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.urls import reverse
 
 from goals.models import Cycle, StrategicPillar, UltimateGoal
+from tests.conftest import url
 from tests.factories import CycleFactory, PillarFactory, UltimateGoalFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def url(name, org, **kw):
-    return reverse(name, kwargs={"org_slug": org.slug, **kw})
 
 
 @pytest.mark.parametrize("name", ["goals:goal_edit", "goals:pillars", "goals:cycles",

@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from django.urls import reverse
 
 from initiatives.models import Initiative
 from okrs import services as okr_services
+from tests.conftest import url
 from tests.factories import InitiativeFactory, KeyResultFactory, ObjectiveFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def url(name, org, **kw):
-    return reverse(name, kwargs={"org_slug": org.slug, **kw})
 
 
 @pytest.fixture

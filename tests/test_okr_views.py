@@ -6,14 +6,13 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Role
 from initiatives.models import Initiative
 from okrs.models import CheckIn, KeyResult, Objective
 from okrs.selectors import clear_store
-from tests.conftest import page_queries
+from tests.conftest import page_queries, url
 from tests.factories import (
     CheckInFactory,
     CycleFactory,
@@ -26,10 +25,6 @@ from tests.factories import (
 )
 
 pytestmark = pytest.mark.django_db
-
-
-def url(name, org, **kw):
-    return reverse(name, kwargs={"org_slug": org.slug, **kw})
 
 
 @pytest.fixture
