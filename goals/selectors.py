@@ -27,22 +27,35 @@ def cycles_for(organization: Organization) -> list[Cycle]:
     return list(Cycle.objects.filter(organization=organization).order_by("-start", "kind", "id"))
 
 
+def open_cycle_on(cycles: list[Cycle], today: dt.date) -> Cycle | None:
+    """The shortest open cycle containing today (a quarter before its year), if any."""
+    containing = [c for c in cycles if c.state == Cycle.State.OPEN and c.start <= today <= c.end]
+    if not containing:
+        return None
+    return min(containing, key=lambda c: ((c.end - c.start).days, -c.start.toordinal()))
+
+
 def pick_current_cycle(cycles: list[Cycle], today: dt.date) -> Cycle | None:
     """The cycle to show by default, from an already loaded list (no query).
 
-    The shortest open cycle containing today (a quarter before its year); else the
-    open cycle starting soonest after today; else the most recent cycle.
+    The open cycle containing today (see open_cycle_on); else the open cycle starting
+    soonest after today; else the most recent cycle.
     """
     if not cycles:
         return None
-    containing = [c for c in cycles if c.state == Cycle.State.OPEN and c.start <= today <= c.end]
-    if containing:
-        return min(containing, key=lambda c: ((c.end - c.start).days, -c.start.toordinal()))
+    containing = open_cycle_on(cycles, today)
+    if containing is not None:
+        return containing
     upcoming = [c for c in cycles if c.state == Cycle.State.OPEN and c.start > today]
     if upcoming:
         return min(upcoming, key=lambda c: c.start)
     return max(cycles, key=lambda c: (c.end, c.start))
 
 
-def current_cycle(organization: Organization, today: dt.date | None = None) -> Cycle | None:
-    return pick_current_cycle(cycles_for(organization), today or org_today(organization))
+def current_cycle(organization: Organization, today: dt.date | None = None, *,
+                  open_only: bool = False) -> Cycle | None:
+    """The cycle to show by default, today in the organisation's time zone (one query).
+    With ``open_only``, only an open cycle containing today (what a promoted KPI's
+    objective goes into), else None."""
+    cycles, today = cycles_for(organization), today or org_today(organization)
+    return open_cycle_on(cycles, today) if open_only else pick_current_cycle(cycles, today)

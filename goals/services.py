@@ -1,4 +1,5 @@
-"""Writes for the ultimate goal, pillars and cycles (admins). Versions guard edits."""
+"""Writes for the ultimate goal, pillars and cycles (admins). Versions guard edits
+(core.versioning: a stale version raises StaleVersion and nothing is written)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,12 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Max
+from django.db.models import Max
 
 from accounts.audit import audit_record, diff, snapshot
 from accounts.models import Organization, User
 from core.generations import bump_org
+from core.versioning import locked_current, versioned_update
 from goals.models import Cycle, StrategicPillar, UltimateGoal
 
 GOAL_FIELDS = ["title", "mission", "vision"]
@@ -19,20 +21,10 @@ PILLAR_FIELDS = ["name", "description", "order", "archived"]
 CYCLE_FIELDS = ["name", "kind", "start", "end", "parent"]
 
 
-class StaleVersion(Exception):
-    def __init__(self, current):
-        super().__init__("This was changed by someone else while you were editing.")
-        self.current = current
-
-
-def _guarded_update(model, obj, version: int, data: Mapping[str, Any]):
-    fresh = model.objects.select_for_update().get(pk=obj.pk)
-    if fresh.version != version:
-        raise StaleVersion(fresh)
+def _guarded_update(obj, version: int, data: Mapping[str, Any]):
+    fresh = locked_current(obj, version=version)
     before = snapshot(fresh, list(data))
-    model.objects.filter(pk=fresh.pk, version=version).update(**data, version=F("version") + 1)
-    bump_org(fresh.organization_id)  # an UPDATE sends no post_save (okrs caches progress)
-    fresh.refresh_from_db()
+    versioned_update(fresh, version=version, **data)
     return fresh, diff(before, fresh)
 
 
@@ -47,7 +39,7 @@ def goal_save(*, organization: Organization, actor: User, data: Mapping[str, Any
         bump_org(organization.pk)
         audit_record(organization=organization, actor=actor, action="created", obj=goal)
         return goal
-    goal, changes = _guarded_update(UltimateGoal, goal, version or 0, data)
+    goal, changes = _guarded_update(goal, version or 0, data)
     audit_record(organization=organization, actor=actor, action="updated", obj=goal,
                  changes=changes)
     return goal
@@ -83,7 +75,7 @@ def pillar_update(*, pillar: StrategicPillar, actor: User, version: int,
     if data.get("order") is None:
         data.pop("order", None)
     _check_pillar_name(pillar.organization, data.get("name", pillar.name), pillar.pk)
-    pillar, changes = _guarded_update(StrategicPillar, pillar, version, data)
+    pillar, changes = _guarded_update(pillar, version, data)
     audit_record(organization=pillar.organization, actor=actor, action="updated", obj=pillar,
                  changes=changes)
     return pillar
@@ -129,7 +121,7 @@ def cycle_update(*, cycle: Cycle, actor: User, version: int, data: Mapping[str, 
         raise ValidationError("A closed cycle is read-only.")
     data = {k: v for k, v in data.items() if k in CYCLE_FIELDS}
     _check_cycle(cycle.organization, data, exclude_pk=cycle.pk)
-    cycle, changes = _guarded_update(Cycle, cycle, version, data)
+    cycle, changes = _guarded_update(cycle, version, data)
     audit_record(organization=cycle.organization, actor=actor, action="updated", obj=cycle,
                  changes=changes)
     return cycle

@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 
 from accounts.access import org_view
 from accounts.models import Role
-from core.forms import apply_errors, submitted_values
+from core.forms import apply_errors, save_versioned
 from goals import selectors, services
 from goals.access import get_cycle_for_member, get_pillar_for_member
 from goals.forms import CycleForm, GoalForm, PillarForm
@@ -24,20 +24,14 @@ from goals.models import Cycle, StrategicPillar
 def goal_edit(request: HttpRequest) -> HttpResponse:
     goal = selectors.active_goal(request.org)
     form = GoalForm(request.POST or None, instance=goal)
-    status, stale = 200, None
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.goal_save(organization=request.org, actor=request.user, goal=goal,
-                               version=form.cleaned_data.get("version") or 0,
-                               data=form.service_data())
-        except services.StaleVersion as exc:
-            stale = submitted_values(form)
-            form, status = GoalForm(instance=exc.current), 409
-        else:
-            messages.success(request, "Goal saved.")
-            return redirect("okrs:goal", org_slug=request.org.slug)
-    return render(request, "goals/goal_form.html", {"form": form, "goal": goal,
-                                                     "stale": stale}, status=status)
+    edit = save_versioned(form, lambda version: services.goal_save(
+        organization=request.org, actor=request.user, goal=goal, version=version,
+        data=form.service_data()), refreshed=lambda current: GoalForm(instance=current))
+    if edit.saved:
+        messages.success(request, "Goal saved.")
+        return redirect("okrs:goal", org_slug=request.org.slug)
+    return render(request, "goals/goal_form.html", {"form": edit.form, "goal": goal,
+                                                     "stale": edit.stale}, status=edit.status)
 
 
 @org_view(Role.ADMIN)
@@ -63,22 +57,14 @@ def pillars(request: HttpRequest) -> HttpResponse:
 def pillar_edit(request: HttpRequest, pk: int) -> HttpResponse:
     pillar = get_pillar_for_member(request, pk)
     form = PillarForm(request.POST or None, instance=pillar)
-    status, stale = 200, None
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.pillar_update(pillar=pillar, actor=request.user,
-                                   version=form.cleaned_data.get("version") or 0,
-                                   data=form.service_data())
-        except services.StaleVersion as exc:
-            stale = submitted_values(form)
-            form, status = PillarForm(instance=exc.current), 409
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
-            messages.success(request, "Pillar saved.")
-            return redirect("goals:pillars", org_slug=request.org.slug)
-    return render(request, "goals/pillar_form.html", {"form": form, "pillar": pillar,
-                                                       "stale": stale}, status=status)
+    edit = save_versioned(form, lambda version: services.pillar_update(
+        pillar=pillar, actor=request.user, version=version, data=form.service_data()),
+        refreshed=lambda current: PillarForm(instance=current))
+    if edit.saved:
+        messages.success(request, "Pillar saved.")
+        return redirect("goals:pillars", org_slug=request.org.slug)
+    return render(request, "goals/pillar_form.html", {"form": edit.form, "pillar": pillar,
+                                                       "stale": edit.stale}, status=edit.status)
 
 
 @org_view(Role.ADMIN)
@@ -97,24 +83,18 @@ def cycle_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
         messages.error(request, f"{cycle.name} is closed: it is read-only.")
         return redirect("goals:cycles", org_slug=request.org.slug)
     form = CycleForm(request.POST or None, instance=cycle, organization=request.org)
-    status, stale = 200, None
-    if request.method == "POST" and form.is_valid():
-        try:
-            if cycle is None:
-                services.cycle_create(organization=request.org, actor=request.user,
-                                      data=form.service_data())
-            else:
-                services.cycle_update(cycle=cycle, actor=request.user,
-                                      version=form.cleaned_data.get("version") or 0,
-                                      data=form.service_data())
-        except services.StaleVersion as exc:
-            stale = submitted_values(form)
-            form = CycleForm(instance=exc.current, organization=request.org)
-            status = 409
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
-            messages.success(request, "Cycle saved.")
-            return redirect("goals:cycles", org_slug=request.org.slug)
-    return render(request, "goals/cycle_form.html", {"form": form, "cycle": cycle,
-                                                      "stale": stale}, status=status)
+
+    def save(version: int):
+        if cycle is None:
+            return services.cycle_create(organization=request.org, actor=request.user,
+                                         data=form.service_data())
+        return services.cycle_update(cycle=cycle, actor=request.user, version=version,
+                                     data=form.service_data())
+
+    edit = save_versioned(form, save, refreshed=lambda current: CycleForm(
+        instance=current, organization=request.org))
+    if edit.saved:
+        messages.success(request, "Cycle saved.")
+        return redirect("goals:cycles", org_slug=request.org.slug)
+    return render(request, "goals/cycle_form.html", {"form": edit.form, "cycle": cycle,
+                                                      "stale": edit.stale}, status=edit.status)

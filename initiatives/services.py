@@ -7,14 +7,15 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Max
+from django.db.models import Max
 from django.utils import timezone
 
 from accounts.audit import audit_record, diff, snapshot
 from accounts.models import Membership, User
+from core.versioning import locked_current, versioned_update
 from initiatives.models import Initiative
 from okrs.models import KeyResult, Objective
-from okrs.services import StaleVersion, ensure_cycle_open
+from okrs.services import ensure_cycle_open
 
 FIELDS = ["title", "description", "owner", "status", "due_date", "percent_complete"]
 
@@ -61,16 +62,12 @@ def initiative_create(*, actor: User, data: Mapping[str, Any],
 @transaction.atomic
 def initiative_update(*, initiative: Initiative, actor: User, version: int,
                       data: Mapping[str, Any]) -> Initiative:
-    fresh = Initiative.objects.select_for_update().get(pk=initiative.pk)
-    if fresh.version != version:
-        raise StaleVersion(fresh)
+    fresh = locked_current(initiative, version=version)
     ensure_cycle_open(_cycle_of(initiative))
     data = {k: v for k, v in data.items() if k in FIELDS}
     _check(fresh.organization, data)
     before = snapshot(fresh, FIELDS)
-    Initiative.objects.filter(pk=fresh.pk, version=version).update(
-        **data, version=F("version") + 1, updated_at=timezone.now())
-    fresh.refresh_from_db()
+    versioned_update(fresh, version=version, **data, updated_at=timezone.now())
     audit_record(organization=fresh.organization, actor=actor, action="updated", obj=fresh,
                  changes=diff(before, fresh))
     return fresh

@@ -10,12 +10,11 @@ from django.shortcuts import redirect, render
 
 from accounts.access import has_role, org_view
 from accounts.models import Role
-from core.forms import apply_errors
+from core.forms import apply_errors, save_versioned, submitted_values
 from initiatives import services
 from initiatives.access import get_initiative_for_editor
 from initiatives.forms import InitiativeForm
 from okrs.access import get_key_result_for_member, get_objective_for_member
-from okrs.services import StaleVersion
 
 
 def _back(request, objective) -> HttpResponse:
@@ -67,26 +66,20 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
     can_assign = has_role(request, Role.LEADER)
     form = InitiativeForm(request.POST or None, instance=initiative, organization=request.org,
                           can_assign=can_assign)
-    status, stale = 200, None
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.initiative_update(initiative=initiative, actor=request.user,
-                                       version=form.cleaned_data.get("version") or 0,
-                                       data=form.service_data())
-        except StaleVersion as exc:
-            stale = [(form.fields[n].label or n, str(v if v not in (None, "") else "—"))
-                     for n, v in form.cleaned_data.items() if n != "version"]
-            form = InitiativeForm(instance=exc.current, organization=request.org,
-                                  can_assign=can_assign)
-            status = 409
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
-            messages.success(request, "Initiative saved.")
-            return _back(request, parent_objective)
+    edit = save_versioned(
+        form, lambda version: services.initiative_update(
+            initiative=initiative, actor=request.user, version=version,
+            data=form.service_data()),
+        refreshed=lambda current: InitiativeForm(instance=current, organization=request.org,
+                                                 can_assign=can_assign),
+        # This page has always listed a status as stored ("in_progress"), not its label.
+        stale_values=lambda typed: submitted_values(typed, choice_labels=False))
+    if edit.saved:
+        messages.success(request, "Initiative saved.")
+        return _back(request, parent_objective)
     return render(request, "initiatives/form.html", {
-        "form": form, "initiative": initiative, "key_result": key_result,
-        "objective": parent_objective, "stale": stale}, status=status)
+        "form": edit.form, "initiative": initiative, "key_result": key_result,
+        "objective": parent_objective, "stale": edit.stale}, status=edit.status)
 
 
 @org_view(Role.MEMBER)

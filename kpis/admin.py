@@ -29,6 +29,7 @@ from core.admin_scoping import (
     ReadOnlyInlineMixin,
     audit_admin_change,
 )
+from core.versioning import StaleVersion
 from kpis import rules as R
 from kpis import services
 from kpis.forms import CsvForm
@@ -286,7 +287,7 @@ class KpiAdmin(OrgScopedAdmin):
             if "rebase_date" in form.changed_data:
                 services.kpi_rebase(kpi=kpi, actor=request.user, version=version,
                                     rebase_date=cd.get("rebase_date"))
-        except services.StaleVersion:  # a race after the form's own check
+        except StaleVersion:  # a race after the form's own check
             transaction.set_rollback(True)
             self.message_user(request, "Not saved: this KPI was changed by someone else at the "
                                        "same moment. Reload and try again.", messages.ERROR)

@@ -6,8 +6,8 @@ them), evaluates them, and writes all health rows with one upsert and all events
 insert, inside one transaction per chunk. Running it twice changes nothing and records no
 event the second time; a chunk interrupted half-way is rolled back and redone.
 
-``kpis`` never imports ``okrs``: the key results that track a KPI are read through the
-reverse relation ``Kpi.key_results``.
+``kpis`` never imports ``okrs``: which KPIs are being improved, and whether that
+improvement reached its target, it asks through ``kpis.improvement`` (okrs answers).
 """
 
 from __future__ import annotations
@@ -27,7 +27,8 @@ from django.utils import timezone
 from core.generations import bump_org
 
 from . import evaluation as E
-from .models import EvaluationLock, HealthEvent, Kpi, KpiHealth
+from . import improvement
+from .models import STATUS_LABELS, EvaluationLock, HealthEvent, Kpi, KpiHealth
 
 logger = logging.getLogger(__name__)
 
@@ -37,9 +38,6 @@ LOCK_NAME = "evaluate_all"
 # killed blocks the next one for at most this long.
 LOCK_TTL = dt.timedelta(seconds=90)
 
-# Objective states in which a linked key result counts as an active improvement OKR.
-IMPROVING_STATES = ("draft", "active")
-
 HEALTH_FIELDS = [
     "status", "is_stale", "latest_value", "latest_period", "points_count", "center",
     "lower_limit", "upper_limit", "upper_range_limit", "signals", "has_unfavourable_signal",
@@ -47,17 +45,12 @@ HEALTH_FIELDS = [
     "evaluated_at",
 ]
 
-STATUS_LABELS = dict(KpiHealth.Status.choices)
 CANDIDATE_LABELS = dict(KpiHealth.Candidate.choices)
 
 
 # What the evaluation reads of a KPI (the sweep loads nothing else).
 SPEC_FIELDS = ["id", "organization_id", "name", "unit", "decimals", "frequency", "intent",
                "target_rule", "target_value", "target_upper", "baseline_size", "rebase_date"]
-
-
-def key_result_model():
-    return Kpi._meta.get_field("key_results").related_model
 
 
 def spec_for(kpi: Kpi) -> E.KpiSpec:
@@ -72,45 +65,6 @@ def spec_for(kpi: Kpi) -> E.KpiSpec:
         unit=kpi.unit,
         decimals=kpi.decimals,
     )
-
-
-def kr_reached(kr: dict, kpi: Kpi | None = None) -> bool:
-    """Whether a key result (as a values() dict) has reached its target.
-
-    The direction comes from start → target; when they are equal, from the KPI's target
-    rule (a KR linked to an "at most" KPI is reached at or below its target).
-    """
-    if kr["kind"] == "milestone":
-        return bool(kr["done"])
-    current = kr["current_value"]
-    if current is None:
-        return False
-    start, target = kr["start_value"], kr["target_value"]
-    if kr["kind"] == "guardrail":
-        return current <= target if kr.get("guard") == "at_most" else current >= target
-    if target == start and kpi is not None:
-        if kpi.target_rule == Kpi.TargetRule.AT_MOST:
-            return current <= target
-        if kpi.target_rule == Kpi.TargetRule.BETWEEN and kpi.target_upper is not None:
-            return kpi.target_value <= current <= kpi.target_upper
-        return current >= target
-    return current <= target if target < start else current >= target
-
-
-def improving_key_results(kpi_ids: Iterable[int]) -> dict[int, list[dict]]:
-    """Alive key results in draft/active objectives that track each KPI (one query)."""
-    KeyResult = key_result_model()
-    rows = KeyResult.objects.filter(
-        kpi_id__in=list(kpi_ids),
-        deleted_at__isnull=True,
-        objective__deleted_at__isnull=True,
-        objective__state__in=IMPROVING_STATES,
-    ).values("id", "kpi_id", "kind", "guard", "start_value", "target_value", "current_value",
-             "done")
-    out: dict[int, list[dict]] = defaultdict(list)
-    for row in rows:
-        out[row["kpi_id"]].append(row)
-    return out
 
 
 def points_by_kpi(kpi_ids: Iterable[int]) -> dict[int, list[tuple[dt.date, float]]]:
@@ -201,7 +155,7 @@ def _evaluate_chunk(kpi_ids: Sequence[int], today: dt.date, started: dt.datetime
             for row in KpiHealth.objects.filter(kpi_id__in=ids).values_list("kpi_id", *COMPARED)
         }
         points = points_by_kpi(ids)
-        krs = improving_key_results(ids)
+        improved = improvement.improving(kpis)  # {kpi id: its improvement reached the target}
 
         changed: list[KpiHealth] = []
         unchanged: list[int] = []
@@ -209,12 +163,11 @@ def _evaluate_chunk(kpi_ids: Sequence[int], today: dt.date, started: dt.datetime
         sustain_ids: list[int] = []
         for kpi in kpis:
             old = healths.get(kpi.pk)
-            linked = krs.get(kpi.pk, [])
             result = E.evaluate(
                 spec_for(kpi),
                 points.get(kpi.pk, []),
                 today=today,
-                in_improvement=bool(linked),
+                in_improvement=kpi.pk in improved,
                 previous_candidate=old.candidate if old else E.NOT_CANDIDATE,
                 dismissed_keys=old.dismissed_keys if old else (),
             )
@@ -259,8 +212,7 @@ def _evaluate_chunk(kpi_ids: Sequence[int], today: dt.date, started: dt.datetime
                 ))
             if (
                 kpi.intent == Kpi.Intent.IMPROVE
-                and linked
-                and any(kr_reached(kr, kpi) for kr in linked)
+                and improved.get(kpi.pk, False)
                 and E.ready_for_sustain(result)
             ):
                 sustain_ids.append(kpi.pk)

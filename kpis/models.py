@@ -201,6 +201,13 @@ class KpiHealth(models.Model):
         return f"{self.kpi_id}: {self.status}"
 
 
+# What a KPI's status reads as on every page: the health statuses, and the two states the
+# board and the dashboards show beside them (no value for the last period; evaluation
+# queued).
+STATUS_LABELS: dict[str, str] = {**dict(KpiHealth.Status.choices), "stale": "Stale",
+                                 "pending": "Pending"}
+
+
 class HealthEvent(models.Model):
     """Every change of a KPI's status or candidacy, and the loop's steps."""
 

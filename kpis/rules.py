@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from decimal import Decimal
+
+from core.formatting import format_value
 
 # Target rules (mirrors Kpi.target_rule choices).
 NONE = "none"
@@ -196,23 +197,6 @@ def on_target_streak(statuses: Sequence[str]) -> int:
 
 
 # --- Human-readable text --------------------------------------------------------------
-
-
-def format_value(value, unit: str = "", decimals: int = 0) -> str:
-    """``52 min``, ``97.5 %``, ``1,200 EUR``; ``%`` sticks to the number."""
-    if value is None:
-        return "—"
-    d = max(0, int(decimals or 0))
-    v = float(value) if not isinstance(value, Decimal) else value
-    text = f"{v:,.{d}f}"
-    if text.startswith("-") and float(text.replace(",", "")) == 0:
-        text = text[1:]
-    unit = (unit or "").strip()
-    if not unit:
-        return text
-    if unit == "%":
-        return f"{text}%"
-    return f"{text} {unit}"
 
 
 def describe_target(rule: str, low=None, high=None, unit: str = "", decimals: int = 0) -> str:

@@ -14,9 +14,10 @@ from django.db.models.functions import RowNumber
 
 from accounts.models import User
 
+from . import improvement
 from . import rules as R
-from .health import is_pending, key_result_model
-from .models import DataPoint, DataPointRevision, HealthEvent, Kpi, KpiHealth
+from .health import is_pending
+from .models import STATUS_LABELS, DataPoint, DataPointRevision, HealthEvent, Kpi, KpiHealth
 
 SPARK_POINTS = 16
 
@@ -43,7 +44,7 @@ class KpiRow:
 
     @property
     def status_label(self) -> str:
-        return KpiHealth.Status(self.status).label
+        return STATUS_LABELS[self.status]
 
     @property
     def is_stale(self) -> bool:
@@ -274,11 +275,5 @@ def kpi_detail(kpi: Kpi, *, events_limit: int = 50) -> KpiDetail:
                          changed_by=_user(users, changed_by_id, name, email)))
     changes = list(kpi.target_changes.select_related("changed_by"))
     events = list(kpi.events.select_related("actor")[:events_limit])
-    KeyResult = key_result_model()
-    krs = list(
-        KeyResult.objects.filter(kpi=kpi, deleted_at__isnull=True,
-                                 objective__deleted_at__isnull=True)
-        .select_related("objective", "objective__cycle")
-    )
     return KpiDetail(kpi=kpi, health=_health(kpi), points=points, target_changes=changes,
-                     events=events, key_results=krs)
+                     events=events, key_results=improvement.linked_to(kpi))

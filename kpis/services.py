@@ -15,13 +15,13 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from accounts.audit import audit_record, diff, snapshot
 from config.celery import enqueue_on_commit
 from core.generations import bump_org
 from core.validators import MAX_ABS_VALUE
+from core.versioning import locked_current, versioned_update
 
 from . import periods as P
 from . import rules as R
@@ -29,10 +29,6 @@ from .models import DataPoint, DataPointRevision, HealthEvent, Kpi, KpiHealth, T
 from .signals import points_changed
 
 MAX_NOTE = 500
-
-
-class StaleVersion(Exception):
-    """The definition changed since the form was loaded."""
 
 
 # --- Validation shared by forms, CSV and API ----------------------------------------------
@@ -240,13 +236,7 @@ def kpi_update(*, kpi: Kpi, actor, version: int, **fields) -> Kpi:
                 .exclude(pk=kpi.pk).exists()):
             raise ValidationError({"name": "A KPI with this name already exists."})
     before = snapshot(kpi, list(fields))
-    updated = Kpi.objects.filter(pk=kpi.pk, version=version).update(
-        **fields, version=F("version") + 1, updated_at=timezone.now()
-    )
-    if not updated:
-        raise StaleVersion
-    bump_org(kpi.organization_id)  # linked key results show the KPI's name (okrs cache)
-    kpi.refresh_from_db()
+    versioned_update(kpi, version=version, **fields, updated_at=timezone.now())
     changes = diff(before, kpi)
     if changes:
         audit_record(organization=kpi.organization, actor=actor, action="updated", obj=kpi,
@@ -268,19 +258,15 @@ def kpi_change_target(*, kpi: Kpi, actor, version: int, target_rule: str, target
         errors["reason"] = ["Say why the target changes: it is kept in the history."]
     if errors:
         raise ValidationError(errors)
-    current = Kpi.objects.select_for_update().get(pk=kpi.pk)
-    if current.version != version:
-        raise StaleVersion
+    current = locked_current(kpi, version=version)
     change = TargetChange.objects.create(
         kpi=current, old_rule=current.target_rule, old_value=current.target_value,
         old_upper=current.target_upper, new_rule=rule, new_value=value, new_upper=upper,
         reason=reason, changed_by=actor,
     )
     before = snapshot(current, ["target_rule", "target_value", "target_upper"])
-    current.target_rule, current.target_value, current.target_upper = rule, value, upper
-    current.version += 1
-    current.save(update_fields=["target_rule", "target_value", "target_upper", "version",
-                                "updated_at"])
+    versioned_update(current, version=version, target_rule=rule, target_value=value,
+                     target_upper=upper, updated_at=timezone.now())
     audit_record(organization=current.organization, actor=actor, action="target changed",
                  obj=current, changes=diff(before, current), note=reason)
     low, high = R.bounds(rule, value, upper)
@@ -300,13 +286,9 @@ def kpi_rebase(*, kpi: Kpi, actor, rebase_date, version: int, note: str = "") ->
     start = None
     if rebase_date not in (None, ""):
         start = clean_period(kpi, rebase_date, field="rebase_date")
-    current = Kpi.objects.select_for_update().get(pk=kpi.pk)
-    if current.version != version:
-        raise StaleVersion
+    current = locked_current(kpi, version=version)
     before = snapshot(current, ["rebase_date"])
-    current.rebase_date = start
-    current.version += 1
-    current.save(update_fields=["rebase_date", "version", "updated_at"])
+    versioned_update(current, version=version, rebase_date=start, updated_at=timezone.now())
     audit_record(organization=current.organization, actor=actor, action="rebased", obj=current,
                  changes=diff(before, current), note=note)
     HealthEvent.objects.create(

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.access import has_role, org_url, org_view
 from accounts.models import Role, Team
-from core.forms import apply_errors
+from core.forms import apply_errors, save_versioned
 from goals import charts as gcharts
 
 from . import charts, imports, selectors, services
@@ -30,7 +30,7 @@ from .access import (
 )
 from .forms import CsvForm, DismissForm, KpiForm, RebaseForm, TargetForm, ValueForm
 from .health import is_pending
-from .models import Kpi, KpiHealth
+from .models import STATUS_LABELS, Kpi, KpiHealth
 from .xmr import analyse
 
 
@@ -53,7 +53,7 @@ def kpi_list(request: HttpRequest) -> HttpResponse:
     intent = request.GET.get("intent", "")
     intent = intent if intent in Kpi.Intent.values else ""
     status = request.GET.get("status", "")
-    status_choices = [*KpiHealth.Status.choices, ("stale", "Stale"), ("pending", "Pending")]
+    status_choices = list(STATUS_LABELS.items())
     status = status if status in dict(status_choices) else ""
     # One page of the board at a time: a 10,000-KPI organisation renders 50 rows.
     filters = {"team_id": team_id, "intent": intent, "status": status}
@@ -214,23 +214,19 @@ def kpi_add_value(request: HttpRequest, pk: int) -> HttpResponse:
 def kpi_change_target(request: HttpRequest, pk: int) -> HttpResponse:
     kpi = get_kpi_for_member(request, pk)
     form = TargetForm(request.POST)
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.kpi_change_target(kpi=kpi, actor=request.user, version=data["version"],
-                                       target_rule=data["target_rule"],
-                                       target_value=data["target_value"],
-                                       target_upper=data["target_upper"], reason=data["reason"])
-        except services.StaleVersion:
-            kpi.refresh_from_db()
-            form.add_error(None, "Someone else changed this KPI since you opened the page. "
-                                 "Check the current target and try again.")
-            return _rerender(request, kpi, status=409, target_form=form)
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
-            messages.success(request, "Target changed; the change is kept in the history.")
-            return redirect(_detail_url(request, kpi))
+    edit = save_versioned(form, lambda version: services.kpi_change_target(
+        kpi=kpi, actor=request.user, version=version,
+        target_rule=form.cleaned_data["target_rule"],
+        target_value=form.cleaned_data["target_value"],
+        target_upper=form.cleaned_data["target_upper"], reason=form.cleaned_data["reason"]),
+        stale_message="Someone else changed this KPI since you opened the page. "
+                      "Check the current target and try again.")
+    if edit.saved:
+        messages.success(request, "Target changed; the change is kept in the history.")
+        return redirect(_detail_url(request, kpi))
+    if edit.status == 409:
+        kpi.refresh_from_db()
+        return _rerender(request, kpi, status=409, target_form=form)
     return _rerender(request, kpi, target_form=form)
 
 
@@ -239,20 +235,16 @@ def kpi_change_target(request: HttpRequest, pk: int) -> HttpResponse:
 def kpi_rebase(request: HttpRequest, pk: int) -> HttpResponse:
     kpi = get_kpi_for_member(request, pk)
     form = RebaseForm(request.POST)
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.kpi_rebase(kpi=kpi, actor=request.user, version=data["version"],
-                                rebase_date=data["rebase_date"], note=data["note"])
-        except services.StaleVersion:
-            kpi.refresh_from_db()
-            form.add_error(None, "Someone else changed this KPI since you opened the page.")
-            return _rerender(request, kpi, status=409, rebase_form=form)
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
-            messages.success(request, "Limits rebased.")
-            return redirect(_detail_url(request, kpi))
+    edit = save_versioned(form, lambda version: services.kpi_rebase(
+        kpi=kpi, actor=request.user, version=version,
+        rebase_date=form.cleaned_data["rebase_date"], note=form.cleaned_data["note"]),
+        stale_message="Someone else changed this KPI since you opened the page.")
+    if edit.saved:
+        messages.success(request, "Limits rebased.")
+        return redirect(_detail_url(request, kpi))
+    if edit.status == 409:
+        kpi.refresh_from_db()
+        return _rerender(request, kpi, status=409, rebase_form=form)
     return _rerender(request, kpi, rebase_form=form)
 
 
@@ -299,24 +291,15 @@ def kpi_create(request: HttpRequest) -> HttpResponse:
 def kpi_edit(request: HttpRequest, pk: int) -> HttpResponse:
     kpi = get_kpi_for_member(request, pk)
     form = KpiForm(request.POST or None, instance=kpi, organization=request.org)
-    status = 200
-    if request.method == "POST" and form.is_valid():
-        data = {k: v for k, v in form.cleaned_data.items()
-                if k in services.DEFINITION_FIELDS}
-        try:
-            services.kpi_update(kpi=kpi, actor=request.user,
-                                version=form.cleaned_data.get("version") or 0, **data)
-        except services.StaleVersion:
-            form.add_error(None, "Someone else changed this KPI since you opened the page. "
-                                 "Reload to see their changes.")
-            status = 409
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
-            messages.success(request, "KPI saved.")
-            return redirect(_detail_url(request, kpi))
-    if form.errors and status == 200:
-        status = 400
+    edit = save_versioned(form, lambda version: services.kpi_update(
+        kpi=kpi, actor=request.user, version=version,
+        **{k: v for k, v in form.cleaned_data.items() if k in services.DEFINITION_FIELDS}),
+        stale_message="Someone else changed this KPI since you opened the page. "
+                      "Reload to see their changes.")
+    if edit.saved:
+        messages.success(request, "KPI saved.")
+        return redirect(_detail_url(request, kpi))
+    status = 400 if form.errors and edit.status == 200 else edit.status
     return render(request, "kpis/form.html", {"form": form, "kpi": kpi}, status=status)
 
 

@@ -8,6 +8,7 @@ from accounts.models import Organization, Team
 from core.validators import finite_check, validate_finite
 from goals.models import Cycle, StrategicPillar
 from kpis.models import Kpi
+from okrs import progress as P
 
 
 class Status(models.TextChoices):
@@ -17,6 +18,16 @@ class Status(models.TextChoices):
     NEEDS_ATTENTION = "needs_attention", "Needs attention"
     OFF_TRACK = "off_track", "Off track"
     ACCOMPLISHED = "accomplished", "Accomplished"
+
+
+# What a KR's status reads as on every page: the owner's statuses, the "overdue" that
+# okrs.progress derives, and None for a KR never checked in.
+STATUS_LABELS: dict[str | None, str] = {**dict(Status.choices), P.OVERDUE: "Check-in overdue",
+                                        None: "No check-in yet"}
+
+
+def status_label(status: str | None) -> str:
+    return STATUS_LABELS.get(status, status or STATUS_LABELS[None])
 
 
 class ObjectiveQuerySet(models.QuerySet):

@@ -26,29 +26,14 @@ from accounts.audit import audit_record
 from accounts.models import Role
 from core.generations import bump_org
 from goals.models import Cycle
+from goals.selectors import current_cycle
 from kpis import rules as R
 from kpis import services as kpi_services
 from kpis.access import get_kpi_for_member
 from kpis.models import DataPoint, HealthEvent, Kpi, KpiHealth
 from kpis.signals import points_changed
+from okrs.improvement import LIVE_STATES, improving_key_results
 from okrs.models import KeyResult, Objective
-
-LIVE_STATES = (Objective.State.DRAFT, Objective.State.ACTIVE)
-
-
-def current_cycle(organization, day=None) -> Cycle | None:
-    """The open cycle containing today; the shortest one when they nest (a quarter in a year)."""
-    day = day or timezone.localdate()
-    cycles = list(Cycle.objects.filter(organization=organization, state=Cycle.State.OPEN,
-                                        start__lte=day, end__gte=day))
-    cycles.sort(key=lambda c: (c.end - c.start, c.pk))
-    return cycles[0] if cycles else None
-
-
-def improvement_key_results(kpi: Kpi):
-    return KeyResult.objects.alive().filter(
-        kpi=kpi, objective__deleted_at__isnull=True, objective__state__in=LIVE_STATES
-    )
 
 
 def start_and_target(kpi: Kpi, health: KpiHealth | None) -> tuple[float, float]:
@@ -80,12 +65,12 @@ def kpi_promote(*, kpi: Kpi, actor, cycle: Cycle | None = None) -> tuple[Objecti
     """Turn an improvement candidate into a draft improvement OKR."""
     kpi = Kpi.objects.select_for_update().get(pk=kpi.pk)
     health = KpiHealth.objects.filter(kpi=kpi).first()
-    if improvement_key_results(kpi).exists():
+    if improving_key_results([kpi.pk]).exists():
         raise ValidationError("An improvement OKR already targets this KPI.")
     if health is None or health.candidate not in (KpiHealth.Candidate.CANDIDATE,
                                                   KpiHealth.Candidate.DISMISSED):
         raise ValidationError("This KPI is not an improvement candidate.")
-    cycle = cycle or current_cycle(kpi.organization)
+    cycle = cycle or current_cycle(kpi.organization, open_only=True)
     if cycle is None or cycle.is_closed:
         raise ValidationError("There is no open cycle for today: create one first.")
     start, target = start_and_target(kpi, health)

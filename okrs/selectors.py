@@ -16,9 +16,9 @@ from django.utils import timezone
 
 from accounts.models import Organization, Team, User
 from core import generations
-from goals.models import Cycle, StrategicPillar
+from goals.models import Cycle
 from okrs import progress as P
-from okrs.models import CheckIn, KeyResult, Objective
+from okrs.models import STATUS_LABELS, CheckIn, KeyResult, Objective, status_label
 
 
 @dataclass
@@ -62,19 +62,7 @@ class ObjectiveRow:
         return status_label(self.status)
 
 
-STATUS_LABELS = {
-    P.ON_TRACK: "On track",
-    P.NEEDS_ATTENTION: "Needs attention",
-    P.OFF_TRACK: "Off track",
-    P.ACCOMPLISHED: "Accomplished",
-    P.OVERDUE: "Check-in overdue",
-    None: "No check-in yet",
-}
 STATUS_FILTER_CHOICES = [(k, v) for k, v in STATUS_LABELS.items() if k]
-
-
-def status_label(status: str | None) -> str:
-    return STATUS_LABELS.get(status, status or "No check-in yet")
 
 
 @dataclass
@@ -107,12 +95,17 @@ class CycleProgress:
         return {oid: row.progress for oid, row in self.by_id.items()}
 
 
-def kr_input(kr: KeyResult, *, frozen: bool = False) -> P.KR:
-    """The plain input of okrs.progress for a KeyResult row."""
+_OWN_VALUE = object()
+
+
+def kr_input(kr: KeyResult, *, frozen: bool = False, current=_OWN_VALUE) -> P.KR:
+    """The plain input of okrs.progress for a KeyResult row: at ``current`` when given
+    (a check-in row shows the linked KPI's latest value), else at the KR's own value."""
     if frozen and kr.final_score is not None:
         # A closed cycle shows the frozen score: a metric whose value equals its score.
         return P.KR(kind=P.METRIC, start=0, target=1, current=kr.final_score, weight=kr.weight)
-    current = kr.current_value
+    if current is _OWN_VALUE:
+        current = kr.current_value
     if kr.kind == KeyResult.Kind.MILESTONE:
         current = 1 if kr.done else 0
     return P.KR(kind=kr.kind, start=kr.start_value, target=kr.target_value, current=current,
@@ -293,14 +286,6 @@ def org_people(organization: Organization) -> list[Person]:
 
 def org_teams(organization: Organization) -> list[Team]:
     return list(Team.objects.filter(organization=organization).order_by("name"))
-
-
-def org_pillars(organization: Organization, *, include_archived: bool = False
-                ) -> list[StrategicPillar]:
-    qs = StrategicPillar.objects.filter(organization=organization)
-    if not include_archived:
-        qs = qs.filter(archived=False)
-    return list(qs.order_by("order", "id"))
 
 
 # ------------------------------------------------------------ objective detail

@@ -1,8 +1,8 @@
 """Writes for objectives and key results, cycle close and carry-over.
 
 Every function is keyword-only and atomic. Edits carry the `version` the form was
-rendered with; a stale version raises `StaleVersion` (nothing is written). A closed
-cycle is read-only.
+rendered with; a stale version raises `core.versioning.StaleVersion` (nothing is
+written). A closed cycle is read-only.
 """
 
 from __future__ import annotations
@@ -12,12 +12,13 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Max
+from django.db.models import Max
 from django.utils import timezone
 
 from accounts.audit import audit_record, diff, snapshot
 from accounts.models import Membership, Organization, User
 from core.generations import bump_org
+from core.versioning import locked_current, versioned_update
 from goals.models import Cycle
 from kpis.models import DataPoint
 from okrs import progress as P
@@ -29,14 +30,6 @@ OBJECTIVE_FIELDS = ["title", "description", "cycle", "owner", "team", "pillar", 
 KR_FIELDS = ["title", "kind", "unit", "start_value", "target_value", "current_value", "guard",
              "done", "weight", "owner", "kpi"]
 CLOSE_FIELDS = ["closing_status", "score", "closing_note", "state"]
-
-
-class StaleVersion(Exception):
-    """Someone saved the object after the form was rendered. `current` is the fresh row."""
-
-    def __init__(self, current):
-        super().__init__("This was changed by someone else while you were editing.")
-        self.current = current
 
 
 # ----------------------------------------------------------------- checks
@@ -128,9 +121,8 @@ def objective_create(*, organization: Organization, actor: User, data: Mapping[s
 def objective_update(*, objective: Objective, actor: User, version: int,
                      data: Mapping[str, Any]) -> Objective:
     organization = objective.organization
-    fresh = Objective.objects.select_for_update().get(pk=objective.pk)
-    if fresh.version != version:
-        raise StaleVersion(Objective.objects.select_related("cycle").get(pk=objective.pk))
+    fresh = locked_current(objective, version=version,
+                           queryset=Objective.objects.select_related("cycle"))
     ensure_cycle_open(fresh.cycle)
     data = {k: v for k, v in data.items() if k in OBJECTIVE_FIELDS}
     _check_related(organization, data)
@@ -140,12 +132,7 @@ def objective_update(*, objective: Objective, actor: User, version: int,
         validate_alignment(organization=organization, objective_id=fresh.id,
                            parent=data["parent"])
     before = snapshot(fresh, OBJECTIVE_FIELDS)
-    updated = Objective.objects.filter(pk=fresh.pk, version=version).update(
-        **data, version=F("version") + 1, updated_at=timezone.now())
-    if not updated:  # pragma: no cover - the row lock above makes this unreachable
-        raise StaleVersion(Objective.objects.get(pk=objective.pk))
-    bump_org(fresh.organization_id)  # an UPDATE sends no post_save
-    fresh.refresh_from_db()
+    versioned_update(fresh, version=version, **data, updated_at=timezone.now())
     _audit(fresh, actor, "updated", diff(before, fresh))
     return fresh
 
@@ -242,9 +229,7 @@ def key_result_create(*, objective: Objective, actor: User,
 @transaction.atomic
 def key_result_update(*, key_result: KeyResult, actor: User, version: int,
                       data: Mapping[str, Any]) -> KeyResult:
-    fresh = KeyResult.objects.select_for_update().get(pk=key_result.pk)
-    if fresh.version != version:
-        raise StaleVersion(KeyResult.objects.get(pk=key_result.pk))
+    fresh = locked_current(key_result, version=version)
     ensure_cycle_open(key_result.objective.cycle)
     data = {k: v for k, v in data.items() if k in KR_FIELDS and k != "current_value"}
     for name in KR_FIELDS:  # a partial update keeps the other definitions as they are
@@ -258,10 +243,7 @@ def key_result_update(*, key_result: KeyResult, actor: User, version: int,
         if latest is not None:
             data["current_value"] = latest
     before = snapshot(fresh, KR_FIELDS)
-    KeyResult.objects.filter(pk=fresh.pk, version=version).update(
-        **data, version=F("version") + 1, updated_at=timezone.now())
-    bump_org(fresh.organization_id)
-    fresh.refresh_from_db()
+    versioned_update(fresh, version=version, **data, updated_at=timezone.now())
     _audit(fresh, actor, "updated", diff(before, fresh))
     return fresh
 
@@ -310,9 +292,7 @@ def cycle_close(*, cycle: Cycle, actor: User, version: int,
     suggested from the score and the objective's kind).
     """
     decisions = decisions or {}
-    fresh = Cycle.objects.select_for_update().get(pk=cycle.pk)
-    if fresh.version != version:
-        raise StaleVersion(fresh)
+    fresh = locked_current(cycle, version=version)
     ensure_cycle_open(fresh)
     objectives = list(Objective.objects.alive().filter(organization=fresh.organization,
                                                        cycle=fresh))
@@ -341,10 +321,8 @@ def cycle_close(*, cycle: Cycle, actor: User, version: int,
     KeyResult.objects.bulk_update(all_krs, ["final_value", "final_score"])
     Objective.objects.bulk_update(objectives, CLOSE_FIELDS)
     now = timezone.now()
-    Cycle.objects.filter(pk=fresh.pk).update(state=Cycle.State.CLOSED, closed_at=now,
-                                             closed_by=actor, version=F("version") + 1)
-    bump_org(fresh.organization_id)
-    fresh.refresh_from_db()
+    versioned_update(fresh, version=version, state=Cycle.State.CLOSED, closed_at=now,
+                     closed_by=actor)
     audit_record(organization=fresh.organization, actor=actor, action="closed", obj=fresh,
                  note=f"{len(objectives)} objectives closed")
     return fresh

@@ -13,7 +13,8 @@ from django_htmx.http import reswap, retarget, trigger_client_event
 
 from accounts.access import has_role, org_url, org_view
 from accounts.models import Role
-from core.forms import apply_errors, submitted_values
+from core.forms import apply_errors, save_versioned
+from core.versioning import StaleVersion
 from goals import selectors as goal_selectors
 from okrs import progress as P
 from okrs import selectors, services
@@ -85,7 +86,7 @@ def okr_list(request: HttpRequest) -> HttpResponse:
                                                       "state")}
     teams = selectors.org_teams(org)  # 1 query
     people = selectors.org_people(org)  # 1 query
-    pillars = selectors.org_pillars(org, include_archived=True)  # 1 query
+    pillars = goal_selectors.pillars_for(org, include_archived=True)  # 1 query
     cp = (selectors.cycle_progress(organization=org, cycle=cycle)
           if cycle else None)  # 2 queries when not in the store (see cycle_progress)
     rows = selectors.filter_rows(cp.rows, **f) if cp else []
@@ -163,24 +164,14 @@ def objective_edit(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, f"The cycle {obj.cycle.name} is closed: its OKRs are read-only.")
         return redirect(_objective_url(request, obj))
     form = ObjectiveForm(request.POST or None, instance=obj, organization=request.org)
-    status = 200
-    stale = None
-    if request.method == "POST" and form.is_valid():
-        try:
-            obj = services.objective_update(objective=obj, actor=request.user,
-                                            version=form.cleaned_data.get("version") or 0,
-                                            data=form.service_data())
-        except services.StaleVersion as exc:
-            stale = submitted_values(form)
-            form = ObjectiveForm(instance=exc.current, organization=request.org)
-            status = 409
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
-            messages.success(request, "Objective saved.")
-            return redirect(_objective_url(request, obj))
+    edit = save_versioned(form, lambda version: services.objective_update(
+        objective=obj, actor=request.user, version=version, data=form.service_data()),
+        refreshed=lambda current: ObjectiveForm(instance=current, organization=request.org))
+    if edit.saved:
+        messages.success(request, "Objective saved.")
+        return redirect(_objective_url(request, edit.result))
     return render(request, "okrs/objective_form.html",
-                  {"form": form, "o": obj, "stale": stale}, status=status)
+                  {"form": edit.form, "o": obj, "stale": edit.stale}, status=edit.status)
 
 
 @org_view(Role.LEADER)
@@ -261,23 +252,14 @@ def kr_edit(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, f"The cycle {obj.cycle.name} is closed: its OKRs are read-only.")
         return redirect(_objective_url(request, obj))
     form = KeyResultForm(request.POST or None, instance=kr, organization=request.org)
-    status, stale = 200, None
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.key_result_update(key_result=kr, actor=request.user,
-                                       version=form.cleaned_data.get("version") or 0,
-                                       data=form.service_data())
-        except services.StaleVersion as exc:
-            stale = submitted_values(form)
-            form = KeyResultForm(instance=exc.current, organization=request.org)
-            status = 409
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
-            messages.success(request, "Key result saved.")
-            return redirect(_objective_url(request, obj))
-    return render(request, "okrs/kr_form.html", {"form": form, "o": obj, "kr": kr,
-                                                  "stale": stale}, status=status)
+    edit = save_versioned(form, lambda version: services.key_result_update(
+        key_result=kr, actor=request.user, version=version, data=form.service_data()),
+        refreshed=lambda current: KeyResultForm(instance=current, organization=request.org))
+    if edit.saved:
+        messages.success(request, "Key result saved.")
+        return redirect(_objective_url(request, obj))
+    return render(request, "okrs/kr_form.html", {"form": edit.form, "o": obj, "kr": kr,
+                                                  "stale": edit.stale}, status=edit.status)
 
 
 @org_view(Role.LEADER)
@@ -336,7 +318,7 @@ def cycle_close(request: HttpRequest, pk: int) -> HttpResponse:
             services.cycle_close(cycle=cycle, actor=request.user,
                                  version=form.cleaned_data["version"],
                                  decisions=form.decisions())
-        except services.StaleVersion:
+        except StaleVersion:
             messages.error(request, "This cycle was changed by someone else while you were "
                                     "closing it. Check the values again.")
             return redirect(org_url("okrs:cycle_close", request, pk=cycle.pk))

@@ -8,6 +8,7 @@ import datetime as dt
 import pytest
 from django.core.exceptions import ValidationError
 
+from core.versioning import StaleVersion
 from goals.models import Cycle
 from okrs import services
 from okrs.models import KeyResult, Objective
@@ -88,7 +89,7 @@ def test_closed_cycle_is_read_only(org, q1, okrs, leader):
 def test_closing_twice_with_a_stale_version_is_refused(org, q1, okrs, leader):
     version = q1.version
     Cycle.objects.filter(pk=q1.pk).update(version=version + 1)
-    with pytest.raises(services.StaleVersion):
+    with pytest.raises(StaleVersion):
         services.cycle_close(cycle=q1, actor=leader, version=version)
     assert not Objective.objects.filter(state="closed").exists()
 

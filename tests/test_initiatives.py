@@ -93,6 +93,9 @@ def test_stale_version_is_refused(as_user, leader, org, kr):
                                     _data(title="Mine", version=1))
     assert response.status_code == 409
     assert "changed by someone else" in response.content.decode()
+    # What was typed is listed beside the fresh form, the status as stored.
+    assert "<dt>Title</dt><dd>Mine</dd>" in response.content.decode()
+    assert "<dt>Status</dt><dd>in_progress</dd>" in response.content.decode()
     assert Initiative.objects.get(pk=ini.pk).title == "Theirs"
 
 

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.utils import timezone
 
+from core.versioning import StaleVersion
 from kpis import health, services
 from kpis.models import DataPoint, DataPointRevision, EvaluationLock, HealthEvent, KpiHealth
 from kpis.periods import period_start
@@ -312,7 +313,7 @@ def test_stale_version_is_refused(org, admin_user):
     kpi = KpiFactory(organization=org)
     services.kpi_change_target(kpi=kpi, actor=admin_user, version=kpi.version,
                                target_rule="at_most", target_value=20, reason="r1")
-    with pytest.raises(services.StaleVersion):
+    with pytest.raises(StaleVersion):
         services.kpi_change_target(kpi=kpi, actor=admin_user, version=1, target_rule="at_most",
                                    target_value=10, reason="r2")
 

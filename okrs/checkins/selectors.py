@@ -14,24 +14,22 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.http import HttpRequest
 from django.utils import timezone
 
-from accounts.access import get_in_org
 from accounts.models import Organization, Team
+from core import formatting
 from goals.models import Cycle
 from kpis.models import DataPoint
 from okrs import progress as P
+from okrs.access import get_key_result_for_member
 from okrs.checkins.services import refusal_reason, week_start_for
-from okrs.models import CheckIn, KeyResult, Objective, Status
+from okrs.models import STATUS_LABELS, CheckIn, KeyResult, Objective
+from okrs.selectors import kr_input
 
 
-def get_key_result_for_member(request: HttpRequest, pk) -> KeyResult:
-    """A live key result of request.org (404 for foreign, missing or deleted), annotated as
-    a check-in row needs it (`row_for` then builds the row without a second query)."""
-    return get_in_org(
-        request,
-        KeyResult.objects.alive().filter(objective__deleted_at__isnull=True)
-        .select_related("objective", "objective__cycle", "objective__team", "owner", "kpi")
-        .annotate(**_row_annotations(week_start_for(request.org))),
-        pk=pk)
+def get_key_result_for_checkin(request: HttpRequest, pk) -> KeyResult:
+    """okrs.access.get_key_result_for_member, annotated as a check-in row needs it
+    (`row_for` then builds the row without a second query)."""
+    return get_key_result_for_member(request, pk, related=("objective__team",),
+                                     **_row_annotations(week_start_for(request.org)))
 
 
 # --------------------------------------------------------------------------
@@ -74,7 +72,7 @@ class CheckinRow:
 
     @property
     def status_label(self) -> str:
-        return STATUS_LABELS.get(self.status or "", "")
+        return STATUS_LABELS.get(self.status, "") if self.status else ""
 
     @property
     def target_display(self) -> str:
@@ -88,24 +86,10 @@ class CheckinRow:
         return f"{format_value(kr.start_value, kr.unit)} → {target}"
 
 
-STATUS_LABELS = {**dict(Status.choices), P.OVERDUE: "Check-in overdue"}
-
-
 def format_value(value: float | None, unit: str = "") -> str:
-    if value is None:
-        return "—"
-    text = f"{value:,.2f}".rstrip("0").rstrip(".") if value != int(value) else f"{int(value):,}"
-    text = text.replace(",", "\u202f")
-    if not unit:
-        return text
-    return f"{text} %" if unit == "%" else f"{text} {unit}"
-
-
-def kr_progress_input(kr: KeyResult, current: float | None) -> P.KR:
-    if kr.kind == KeyResult.Kind.MILESTONE:
-        current = 1.0 if kr.done else 0.0
-    return P.KR(kind=kr.kind, start=kr.start_value, target=kr.target_value, current=current,
-                weight=kr.weight, guardrail_op=kr.guard or None)
+    """A key result's value as check-in pages show it (see core.formatting)."""
+    return formatting.format_value(value, unit, None, grouping=formatting.NARROW_NBSP,
+                                   percent_gap=" ")
 
 
 def _latest_point(field_name: str):
@@ -148,7 +132,7 @@ def build_row(kr: KeyResult, *, today: dt.date, now: dt.datetime) -> CheckinRow:
         value, kpi_period = (1.0 if kr.done else 0.0), None
     else:
         value, kpi_period = kr.current_value, None
-    prog = P.kr_progress(kr_progress_input(kr, value))
+    prog = P.kr_progress(kr_input(kr, current=value))
     expected = P.expected_progress(cycle.start, cycle.end, today)
     status = P.effective_status(kr.status, kr.last_checkin_at, now, since=kr.created_at,
                                 closed=cycle.is_closed)
@@ -183,7 +167,7 @@ def my_checkin_rows(org: Organization, user, *, now: dt.datetime | None = None
 
 def row_for(org: Organization, kr: KeyResult, *, now: dt.datetime | None = None
             ) -> CheckinRow:
-    """The row of one KR read by `get_key_result_for_member` (whatever its cycle): no query.
+    """The row of one KR read by `get_key_result_for_checkin` (whatever its cycle): no query.
     Used for the KR's page and to re-render a row after a POST (checkin_create updates the
     KR it is given in place, so the row shows the new value without reading it again)."""
     now, today, _ = _context(org, now)

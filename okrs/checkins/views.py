@@ -20,7 +20,7 @@ from okrs.checkins.forms import CheckInForm, RowForm
 from okrs.checkins.selectors import (
     Completion,
     completion_by_week,
-    get_key_result_for_member,
+    get_key_result_for_checkin,
     kr_checkins,
     my_checkin_rows,
     row_for,
@@ -125,7 +125,7 @@ def checkin_row(request: HttpRequest, pk: int) -> HttpResponse:
     Errors (bad value, closed cycle) come back in the row with what was typed, status 200
     for htmx (so htmx swaps it in) and 422/409 with the whole page without JavaScript.
     """
-    kr = get_key_result_for_member(request, pk)
+    kr = get_key_result_for_checkin(request, pk)
     if not can_check_in(user=request.user, membership=request.membership, kr=kr):
         raise PermissionDenied("Only the key result's owner, its team or a leader may check in.")
     form = CheckInForm(request.POST, key_result=kr)
@@ -159,7 +159,7 @@ def checkin_row(request: HttpRequest, pk: int) -> HttpResponse:
                 response.status_code = 303  # See Other: GET the page after the POST
                 return response
 
-    row = row_for(request.org, kr)  # no second read: see get_key_result_for_member
+    row = row_for(request.org, kr)  # no second read: see get_key_result_for_checkin
     row.can_check_in = row.refusal is None
     row.form = RowForm.from_form(form) if toast is None else RowForm.initial(row.kr)
     row.saved = toast is not None
@@ -201,5 +201,5 @@ def _history_response(request: HttpRequest, kr, *, row=None, status: int = 200) 
 @org_view(Role.VIEWER)
 @require_GET
 def kr_history(request: HttpRequest, pk: int) -> HttpResponse:
-    kr = get_key_result_for_member(request, pk)
+    kr = get_key_result_for_checkin(request, pk)
     return _history_response(request, kr)
