@@ -17,16 +17,9 @@ from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.http import Http404, HttpRequest, HttpResponse
 
-from accounts.models import Membership, Organization, Role, Team
+from accounts.models import Membership, Role, Team
 
 M = TypeVar("M", bound=models.Model)
-
-
-class OrgRequest(HttpRequest):
-    """What a view wrapped in `org_view` receives (for type hints)."""
-
-    org: Organization
-    membership: Membership
 
 
 def membership_for(user, org_slug: str) -> Membership | None:

@@ -6,7 +6,7 @@ from django import forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
 
-from accounts.models import Membership, Organization, Role, Team, User
+from accounts.models import Organization, Role, Team, User
 
 TIME_ZONES = sorted(zoneinfo.available_timezones())
 
@@ -131,7 +131,3 @@ class TeamForm(forms.Form):
         if clash.exists():
             raise forms.ValidationError("A team with this name already exists.")
         return name
-
-
-def member_choices(organization: Organization):
-    return Membership.objects.filter(organization=organization).select_related("user")

@@ -250,7 +250,6 @@ AXES_CLIENT_IP_CALLABLE = "core.ratelimit.client_ip"  # log-in lockout counts th
 
 # --- Headway ---------------------------------------------------------------------------
 INVITATION_DAYS = 7
-CHECKIN_OVERDUE_DAYS = 7
 
 LOGGING = {
     "version": 1,

@@ -7,7 +7,6 @@ import datetime as dt
 WEEKLY = "weekly"
 MONTHLY = "monthly"
 QUARTERLY = "quarterly"
-FREQUENCIES = (WEEKLY, MONTHLY, QUARTERLY)
 
 # The earliest period we accept: anything older is a typo (e.g. "0226-03-01").
 EARLIEST = dt.date(1970, 1, 1)

@@ -17,7 +17,6 @@ NONE = "none"
 AT_LEAST = "at_least"
 AT_MOST = "at_most"
 BETWEEN = "between"
-TARGET_RULES = (NONE, AT_LEAST, AT_MOST, BETWEEN)
 
 # Intents.
 SUSTAIN = "sustain"
@@ -35,18 +34,6 @@ CONSISTENTLY_MET = "met"
 HIT_AND_MISS = "hit_and_miss"
 CONSISTENTLY_MISSED = "missed"
 
-CAPABILITY_LABELS = {
-    CONSISTENTLY_MET: "consistently meets the target",
-    HIT_AND_MISS: "hit and miss",
-    CONSISTENTLY_MISSED: "consistently misses the target",
-}
-
-RULE_LABELS = {
-    1: "Point outside the limits",
-    2: "Run of 8 on one side",
-    3: "3 of 4 near a limit",
-}
-
 
 def _f(value) -> float | None:
     return None if value is None else float(value)
@@ -62,21 +49,6 @@ def bounds(rule: str, target_value, target_upper=None) -> tuple:
     if rule == BETWEEN:
         return target_value, target_upper
     return None, None
-
-
-def validate_target(rule: str, low, high) -> None:
-    """Raise ValueError with a plain message when a target rule is incomplete or reversed."""
-    if rule not in TARGET_RULES:
-        raise ValueError(f"Unknown target rule {rule!r}.")
-    if rule in (AT_LEAST, BETWEEN) and low is None:
-        raise ValueError("This target rule needs a lower value.")
-    if rule == AT_MOST and high is None:
-        raise ValueError("An 'at most' target needs an upper value.")
-    if rule == BETWEEN:
-        if high is None:
-            raise ValueError("A 'between' target needs an upper value.")
-        if float(low) > float(high):
-            raise ValueError("The lower value of a 'between' target must not exceed the upper one.")
 
 
 def target_status(value, rule: str, low=None, high=None) -> str:

@@ -58,10 +58,6 @@ class Signal:
         if not self.indices:
             object.__setattr__(self, "indices", (self.index,))
 
-    @property
-    def first_index(self) -> int:
-        return min(self.indices)
-
 
 @dataclass(frozen=True)
 class Analysis:
@@ -92,9 +88,6 @@ class Analysis:
             return None
         return (self.center + self.lower_limit) / 2
 
-    def signals_at(self, index: int) -> list[Signal]:
-        return [s for s in self.signals if index in s.indices]
-
     def rules_at(self, index: int) -> set[int]:
         """Rules of the x-chart signals a point takes part in (for colouring a chart)."""
         return {s.rule for s in self.signals if s.chart == "x" and index in s.indices}
@@ -102,14 +95,6 @@ class Analysis:
 
 def _tol(line: float) -> float:
     return _REL_TOL * max(1.0, abs(line))
-
-
-def _above(value: float, line: float) -> bool:
-    return value > line + _tol(line)
-
-
-def _below(value: float, line: float) -> bool:
-    return value < line - _tol(line)
 
 
 def _as_floats(values: Sequence) -> tuple[float, ...]:

@@ -508,13 +508,3 @@ def suggested_closing_status(score: Number | None, kind: str) -> str:
     if s > 0:
         return PARTIALLY
     return MISSED
-
-
-def score_band(score: Number | None) -> str:
-    """'red' (< 0.4), 'yellow' (0.4 - < 0.7), 'green' (>= 0.7)."""
-    s = to_float(score) or 0.0
-    if s >= 0.7 - 1e-9:
-        return "green"
-    if s >= 0.4 - 1e-9:
-        return "yellow"
-    return "red"

@@ -40,21 +40,6 @@ def test_bounds_from_stored_form():
     assert R.bounds(R.NONE, None, None) == (None, None)
 
 
-def test_validate_target():
-    R.validate_target(R.BETWEEN, 1, 2)
-    R.validate_target(R.NONE, None, None)
-    R.validate_target(R.AT_LEAST, 1, None)
-    R.validate_target(R.AT_MOST, None, 5)
-    with pytest.raises(ValueError, match="must not exceed"):
-        R.validate_target(R.BETWEEN, 5, 2)
-    with pytest.raises(ValueError):
-        R.validate_target(R.AT_LEAST, None, None)
-    with pytest.raises(ValueError):
-        R.validate_target(R.AT_MOST, 3, None)
-    with pytest.raises(ValueError):
-        R.validate_target("around", 1, 2)
-
-
 # --- favourable / unfavourable ----------------------------------------------------------
 
 

@@ -395,11 +395,3 @@ def test_suggested_closing_status():
     assert p.suggested_closing_status(1.0, p.COMMITTED) == p.ACHIEVED
     assert p.suggested_closing_status(0.0, p.ASPIRATIONAL) == p.MISSED
     assert p.suggested_closing_status(None, p.COMMITTED) == p.MISSED
-
-
-def test_score_band():
-    assert p.score_band(0.0) == "red"
-    assert p.score_band(0.39) == "red"
-    assert p.score_band(0.4) == "yellow"
-    assert p.score_band(0.7) == "green"
-    assert p.score_band(None) == "red"

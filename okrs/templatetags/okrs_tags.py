@@ -24,17 +24,6 @@ def num(value) -> str:
 
 
 @register.filter
-def percent(value) -> str:
-    """0.734 -> '73 %'."""
-    if value is None:
-        return "—"
-    try:
-        return f"{round(float(value) * 100)} %"
-    except (TypeError, ValueError):
-        return "—"
-
-
-@register.filter
 def get_item(mapping, key):
     try:
         return mapping.get(key)
