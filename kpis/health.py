@@ -34,8 +34,8 @@ logger = logging.getLogger(__name__)
 
 CHUNK_SIZE = int(os.environ.get("HEADWAY_KPI_CHUNK_SIZE", "500") or 500)
 LOCK_NAME = "evaluate_all"
-# Extended after every chunk (well under a second each), so a sweep whose worker was
-# killed blocks the next one for at most this long.
+# Extended after every chunk (a chunk takes a small fraction of it), so a sweep whose
+# worker was killed blocks the next one for at most this long.
 LOCK_TTL = dt.timedelta(seconds=90)
 
 HEALTH_FIELDS = [
@@ -70,8 +70,9 @@ def spec_for(kpi: Kpi) -> E.KpiSpec:
 def points_by_kpi(kpi_ids: Iterable[int]) -> dict[int, list[tuple[dt.date, float]]]:
     """Every point of these KPIs, oldest first, in one query.
 
-    On PostgreSQL the rows are read with a plain cursor (the sweep reads a million of
-    them; the ORM's per-row work is a third of the time); elsewhere through the ORM.
+    On PostgreSQL the rows are read with a plain cursor (a sweep reads every point of
+    every active KPI, and the ORM's per-row work would dominate it); elsewhere through
+    the ORM.
     """
     from django.db import connection
 

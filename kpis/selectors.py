@@ -167,14 +167,13 @@ def kpi_board(org, *, team_id=None, intent: str = "", status: str = "",
 
     Queries: the page's KPIs with health and team, then the recent points of those KPIs
     only. A page's KPI ids are picked in a subquery on the KPI table and only those 50
-    rows are joined (joining all 10,000 KPIs to their health, owner and team, then
-    sorting, took 20–35 ms on the benchmark organisation). Without a status filter the
-    page is read active KPIs first, each part by name: that walks the ``(organization,
-    name)`` index and stops at the page (0.5 ms for the first page, where sorting every
-    name by ``-active, name`` took 6 ms); only a page that reaches past the active KPIs
-    reads the inactive ones (one more query, and one more to count the active KPIs when
-    the page holds none). A status filter matches few KPIs spread over the whole index:
-    sorting the matches is faster than walking every name to find them.
+    rows are joined, so the work does not grow with the organisation's KPIs. Without a
+    status filter the page is read active KPIs first, each part by name: that walks the
+    ``(organization, name)`` index and stops at the page instead of sorting every name;
+    only a page that reaches past the active KPIs reads the inactive ones (one more
+    query, and one more to count the active KPIs when the page holds none). A status
+    filter matches few KPIs spread over the whole index: those matches are sorted rather
+    than found by walking every name. (Measurements: bench/FINDINGS.md.)
     """
     qs = kpi_board_queryset(org, team_id=team_id, intent=intent, status=status,
                             candidates_only=candidates_only)

@@ -64,7 +64,8 @@ def kpi_list(request: HttpRequest) -> HttpResponse:
                                total=paginator.count)
     query = request.GET.copy()
     query.pop("page", None)
-    # One reverse() for the page, not one {% url %} per row (a tenth of the board's time).
+    # One reverse() for the page, not one {% url %} per row: URL resolving was a visible
+    # share of the board's time (bench/FINDINGS.md).
     head, _, tail = org_url("kpis:detail", request, pk=_PK_SLOT).rpartition(str(_PK_SLOT))
     for row in rows:
         row.url = f"{head}{row.kpi.pk}{tail}"
@@ -99,7 +100,8 @@ _DECIMALS = decimal.Context(prec=60)
 
 def _number(value: float, decimals: int) -> str:
     """``value|floatformat:decimals`` for ``decimals >= 0`` with a "." decimal separator
-    and no grouping, at a tenth of the filter's cost (the same Decimal rounding)."""
+    and no grouping: the same Decimal rounding without the filter's per-call work (a KPI
+    page formats every point, bench/FINDINGS.md)."""
     text = repr(value)
     if "e" in text or "n" in text:  # an exponent, nan, inf: the filter itself
         return str(floatformat(value, decimals))
@@ -131,7 +133,7 @@ def _detail_context(request, kpi: Kpi, **forms) -> dict:
     mr = charts.mr_data(periods, analysis) if len(values) > 1 else None
     rules_at = charts.rules_by_index(analysis)
     # The table's cells as text, formatted here: a KPI has a hundred points and more, and
-    # the template filters (floatformat, date) cost more than the rest of the page.
+    # the template filters (floatformat, date) per cell were most of the page's work.
     number = _number_format()
     decimals = kpi.decimals
     rows = []

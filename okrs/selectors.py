@@ -131,13 +131,14 @@ def cycle_objectives_qs(organization: Organization, cycle: Cycle):
 
 
 # The dashboard, the strategy map, the goal page, the OKR list and the objective page all
-# need the whole cycle's progress: on a large organisation (500 objectives, 2,000 key
-# results) computing it is most of each page. It changes only when OKR data changes, so
-# each web process keeps it (core.generations.remembered), keyed by the organisation's
-# time zone, the cycle (id, name, dates, state), the organisation's generation — bumped by
-# every write that changes objectives, key results, check-ins, cycles, pillars, goals,
-# teams, people or linked KPIs: model signals in okrs.signals, explicit calls where a
-# service writes with QuerySet.update or bulk_update — and a 15-minute time bucket.
+# need the whole cycle's progress, and computing it grows with the cycle's objectives and
+# key results (on a large organisation, most of each page). It changes only when OKR data
+# changes, so each web process keeps it (core.generations.remembered), keyed by the
+# organisation's time zone, the cycle (id, name, dates, state), the organisation's
+# generation — bumped by every write that changes objectives, key results, check-ins,
+# cycles, pillars, goals, teams, people or linked KPIs: model signals in okrs.signals,
+# explicit calls where a service writes with QuerySet.update or bulk_update — and a
+# 15-minute time bucket.
 
 
 def clear_store() -> None:

@@ -5,9 +5,10 @@ sends exactly what was typed, the server says what is wrong with it, and the row
 the typed text back next to the message.
 
 `CheckInForm` validates a POST. The row partial does not render it through Django's
-widget templates (36 rows of five widgets took most of the team page's time): it renders
-the inputs by hand from a `RowForm`, built from the key result for a fresh row or from
-the bound form when a POST is refused, so the typed values and the messages come back.
+widget templates (a team page has dozens of rows of five widgets, and a template per
+widget was most of the page's work): it renders the inputs by hand from a `RowForm`,
+built from the key result for a fresh row or from the bound form when a POST is refused,
+so the typed values and the messages come back.
 """
 
 from __future__ import annotations
