@@ -13,16 +13,9 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 
 from core.admin_scoping import VERSION_FIELD, OrgScopedAdmin
+from core.forms import apply_errors
 from goals import services
 from goals.models import Cycle, StrategicPillar, UltimateGoal
-
-
-def _add_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 def _org(form):
@@ -112,7 +105,7 @@ class PillarForm(forms.ModelForm):
             try:
                 services._check_pillar_name(org, name, self.instance.pk)
             except ValidationError as exc:
-                _add_errors(self, exc)
+                apply_errors(self, exc)
         return cleaned
 
 
@@ -151,7 +144,7 @@ class CycleForm(forms.ModelForm):
             try:
                 services._check_cycle(org, data, exclude_pk=self.instance.pk)
             except ValidationError as exc:
-                _add_errors(self, exc)
+                apply_errors(self, exc)
         return cleaned
 
 

@@ -29,6 +29,7 @@ from core.admin_scoping import (
     ReadOnlyInlineMixin,
     audit_admin_change,
 )
+from core.forms import apply_errors
 from core.versioning import StaleVersion
 from kpis import rules as R
 from kpis import services
@@ -136,8 +137,7 @@ class KpiAdminForm(forms.ModelForm):
                     cleaned.get("target_rule"), cleaned.get("target_value"),
                     cleaned.get("target_upper"))
             except ValidationError as exc:
-                for field, errors in exc.message_dict.items():
-                    self.add_error(field if field in self.fields else None, errors)
+                apply_errors(self, exc)
             else:
                 cleaned["target_value"], cleaned["target_upper"] = value, upper
                 if not adding:

@@ -7,6 +7,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from accounts.models import Membership, Team, User
+from core.forms import apply_errors
 from core.validators import validate_finite
 
 from . import services
@@ -55,8 +56,7 @@ class TargetForm(forms.Form):
             services.clean_target(data.get("target_rule"), data.get("target_value"),
                                   data.get("target_upper"))
         except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                self.add_error(field if field in self.fields else None, errors)
+            apply_errors(self, exc)
         return data
 
 
@@ -111,8 +111,7 @@ class KpiForm(forms.ModelForm):
                 services.clean_target(data.get("target_rule"), data.get("target_value"),
                                       data.get("target_upper"))
             except ValidationError as exc:
-                for field, errors in exc.message_dict.items():
-                    self.add_error(field if field in self.fields else None, errors)
+                apply_errors(self, exc)
         return data
 
     def _post_clean(self):

@@ -13,20 +13,13 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from core.admin_scoping import VERSION_FIELD, OrgScopedAdmin, OrgScopedTabularInline
+from core.forms import apply_errors
 from okrs import services
 from okrs.models import CheckIn, KeyResult, Objective
 
 
 def _closed_message(cycle) -> str:
     return f"The cycle {cycle.name} is closed: its OKRs are read-only."
-
-
-def _add_service_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 def _loaded_version(form, obj) -> int:
@@ -105,7 +98,7 @@ class ObjectiveForm(forms.ModelForm):
                 services.validate_alignment(organization=organization,
                                             objective_id=instance.pk, parent=parent)
             except ValidationError as exc:
-                _add_service_errors(self, exc)
+                apply_errors(self, exc)
         return cleaned
 
 
