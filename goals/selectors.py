@@ -59,3 +59,16 @@ def current_cycle(organization: Organization, today: dt.date | None = None, *,
     objective goes into), else None."""
     cycles, today = cycles_for(organization), today or org_today(organization)
     return open_cycle_on(cycles, today) if open_only else pick_current_cycle(cycles, today)
+
+
+def pick_cycle(organization: Organization, cycles: list[Cycle], requested: str = ""
+               ) -> Cycle | None:
+    """The cycle a page shows: the one asked for (``?cycle=<pk>``) among ``cycles`` (the
+    organisation's, already loaded), else the current one in the organisation's time zone.
+    No query. An unknown or foreign id falls back to the current cycle."""
+    if requested.isascii() and requested.isdigit():
+        pk = int(requested)
+        for c in cycles:
+            if c.pk == pk:
+                return c
+    return pick_current_cycle(cycles, org_today(organization))

@@ -30,16 +30,6 @@ def _objective_url(request, objective) -> str:
 COLLAPSE_OVER = 60  # objectives; above this the OKR list opens with closed team groups
 
 
-def _pick_cycle(request, cycles):
-    """The cycle asked for in ?cycle=, else the current one (no extra query)."""
-    wanted = request.GET.get("cycle", "")
-    if wanted.isdigit():
-        for c in cycles:
-            if c.pk == int(wanted):
-                return c
-    return goal_selectors.pick_current_cycle(cycles, goal_selectors.org_today(request.org))
-
-
 # ------------------------------------------------------------------- reads
 
 
@@ -48,7 +38,7 @@ def goal(request: HttpRequest) -> HttpResponse:
     """The ultimate goal and its pillars, with the cycle's progress rolled up."""
     org = request.org
     cycles = goal_selectors.cycles_for(org)  # 1 query
-    cycle = _pick_cycle(request, cycles)
+    cycle = goal_selectors.pick_cycle(org, cycles, request.GET.get("cycle", ""))
     the_goal = goal_selectors.active_goal(org)  # 1 query
     pillars = goal_selectors.pillars_for(org)  # 1 query
     cp = (selectors.cycle_progress(organization=org, cycle=cycle)
@@ -81,7 +71,7 @@ def okr_list(request: HttpRequest) -> HttpResponse:
     """A cycle's objectives grouped by team, progress against expected, status chips."""
     org = request.org
     cycles = goal_selectors.cycles_for(org)  # 1 query
-    cycle = _pick_cycle(request, cycles)
+    cycle = goal_selectors.pick_cycle(org, cycles, request.GET.get("cycle", ""))
     f = {k: request.GET.get(k, "").strip() for k in ("team", "owner", "pillar", "status",
                                                       "state")}
     teams = selectors.org_teams(org)  # 1 query
