@@ -1,43 +1,38 @@
-"""Links to other apps' pages that may not exist yet (built concurrently): an empty
-string instead of an error, so a dashboard never breaks on a missing page."""
+"""Links from the dashboards to other pages: one reverse() per URL name and page, however
+many rows link there."""
 
 from __future__ import annotations
 
-from django.urls import NoReverseMatch, reverse
+import copy
 
+from django.urls import reverse
 
-def url_or_empty(name: str, org_slug: str, **kwargs) -> str:
-    try:
-        return reverse(name, kwargs={"org_slug": org_slug, **kwargs})
-    except NoReverseMatch:
-        return ""
-
-
-def first_url(org_slug: str, *names: str) -> str:
-    for name in names:
-        url = url_or_empty(name, org_slug)
-        if url:
-            return url
-    return ""
+_SLOT = "987654321"  # stands for an object's id (or slug) in a reversed URL
 
 
 class Links:
-    """Per-page cache of which URL names exist; builds object links cheaply."""
+    """The URLs of one organisation's pages, each URL name reversed once."""
 
     def __init__(self, org_slug: str):
         self.slug = org_slug
-        self._patterns: dict[tuple[str, str], str | None] = {}
+        self._patterns: dict[tuple[str, str], str] = {}
 
     def obj(self, name: str, pk, kwarg: str = "pk") -> str:
         key = (name, kwarg)
         if key not in self._patterns:
-            url = url_or_empty(name, self.slug, **{kwarg: 987654321})
-            self._patterns[key] = url or None
-        pattern = self._patterns[key]
-        return pattern.replace("987654321", str(pk)) if pattern else ""
+            self._patterns[key] = reverse(name, kwargs={"org_slug": self.slug, kwarg: _SLOT})
+        return self._patterns[key].replace(_SLOT, str(pk))
 
     def page(self, name: str) -> str:
         key = (name, "")
         if key not in self._patterns:
-            self._patterns[key] = url_or_empty(name, self.slug) or None
-        return self._patterns[key] or ""
+            self._patterns[key] = reverse(name, kwargs={"org_slug": self.slug})
+        return self._patterns[key]
+
+
+def linked(row, url: str):
+    """A copy of a shared okrs.selectors row (cycle_progress results are shared between
+    requests and never modified) carrying its page's URL."""
+    row = copy.copy(row)
+    row.url = url
+    return row

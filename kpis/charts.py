@@ -1,21 +1,18 @@
-"""Plotly figures for KPIs, built in Python (no Django import).
+"""The KPI charts, built in Python (no Django import).
 
 The XmR chart shows the values, the centre line, the natural process limits, the halfway
 lines (faint), the points coloured by the detection rule they take part in, and the target
-as a line. ``xmr_data`` / ``mr_data`` return the plain JSON-able dict that the page hands to
-the vendored plotly.js (``goals.charts.to_json``); ``xmr_figure`` / ``mr_figure`` wrap the
-same dict in a ``go.Figure`` for callers that adjust it.
+as a line; the moving-range chart the jumps between values. ``xmr_data`` / ``mr_data``
+return the plain JSON-able dict that the page hands to the vendored plotly.js
+(``core.charts.to_json``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Sequence
 
-import plotly.graph_objects as go
-
-from goals import charts as gcharts
+from core import charts as C
 
 from . import rules as R
 from .xmr import Analysis
@@ -54,11 +51,6 @@ def _hline(traces: list, xs, y, name, colour, dash="solid", width=1.5, hover=Tru
     })
 
 
-def _layout(**layout) -> dict:
-    """Headway's font and transparent paper, as ``goals.charts.style`` gives any figure."""
-    return {**layout, "font": dict(gcharts.FONT), "paper_bgcolor": "rgba(0,0,0,0)"}
-
-
 def xmr_data(
     periods: Sequence[dt.date],
     values: Sequence[float],
@@ -72,10 +64,9 @@ def xmr_data(
 ) -> dict:
     """The XmR chart as the JSON plotly.js reads: ``{"data": [...], "layout": {...}}``.
 
-    A plain dict (``goals.charts.to_json`` writes it): building it through
-    ``plotly.graph_objects`` validated every property and cost more than the rest of the
-    KPI page. ``xmr_figure`` wraps the same dict in a ``go.Figure`` for callers that
-    adjust it with ``update_layout``.
+    A plain dict (``core.charts.to_json`` writes it), not a ``plotly.graph_objects``
+    figure, which validates every property: work the page does not need. Callers adjust
+    it as a dict (the strategic review makes it compact).
     """
     xs = [p.isoformat() for p in periods]
     values = list(values)
@@ -129,7 +120,7 @@ def xmr_data(
 
     # No unit: an empty title, as plotly.py wrote ``title=None``.
     yaxis = {"title": {"text": unit} if unit else {}, "gridcolor": "#e2e8f0", "zeroline": False}
-    layout = _layout(
+    layout = C.with_font(
         height=height,
         margin={"l": 50, "r": 10, "t": 10, "b": 40},
         legend={"orientation": "h", "y": -0.15},
@@ -139,12 +130,6 @@ def xmr_data(
         xaxis={"gridcolor": "#f1f5f9"},
     )
     return {"data": traces, "layout": layout}
-
-
-def xmr_figure(periods: Sequence[dt.date], values: Sequence[float], analysis: Analysis,
-               **kwargs) -> go.Figure:
-    """``xmr_data`` as a ``go.Figure`` (same keyword arguments)."""
-    return go.Figure(xmr_data(periods, values, analysis, **kwargs))
 
 
 def mr_data(periods: Sequence[dt.date], analysis: Analysis, height: int = 200) -> dict:
@@ -167,7 +152,7 @@ def mr_data(periods: Sequence[dt.date], analysis: Analysis, height: int = 200) -
         _hline(traces, lim_x, analysis.average_moving_range, "Average mR", COLOURS["center"])
         _hline(traces, lim_x, analysis.upper_range_limit, "Upper range limit",
                COLOURS["limit"], dash="dash")
-    layout = _layout(
+    layout = C.with_font(
         height=height,
         margin={"l": 50, "r": 10, "t": 10, "b": 30},
         showlegend=False,
@@ -175,38 +160,3 @@ def mr_data(periods: Sequence[dt.date], analysis: Analysis, height: int = 200) -
         yaxis={"gridcolor": "#e2e8f0", "zeroline": False},
     )
     return {"data": traces, "layout": layout}
-
-
-def mr_figure(periods: Sequence[dt.date], analysis: Analysis, height: int = 200) -> go.Figure:
-    """``mr_data`` as a ``go.Figure``."""
-    return go.Figure(mr_data(periods, analysis, height=height))
-
-
-def sparkline_figure(values: Sequence[float], colour: str = COLOURS["value"]) -> go.Figure:
-    fig = go.Figure(
-        go.Scatter(
-            y=list(values), mode="lines", line={"color": colour, "width": 1.5}, hoverinfo="skip"
-        )
-    )
-    fig.update_layout(
-        height=32,
-        width=120,
-        margin={"l": 0, "r": 0, "t": 2, "b": 2},
-        showlegend=False,
-        xaxis={"visible": False},
-        yaxis={"visible": False},
-        plot_bgcolor="rgba(0,0,0,0)",
-        paper_bgcolor="rgba(0,0,0,0)",
-    )
-    return fig
-
-
-def figure_dict(fig: go.Figure) -> dict:
-    """Plain data for ``json_script``: {"data": [...], "layout": {...}}.
-
-    The default template (several kB of styling) is dropped: the page's plotly.js uses its
-    own defaults, and a list page carries many sparklines.
-    """
-    data = json.loads(fig.to_json())
-    data.get("layout", {}).pop("template", None)
-    return data

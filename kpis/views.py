@@ -5,6 +5,7 @@ Thin: reads from selectors, writes through services."""
 from __future__ import annotations
 
 import decimal
+import json
 
 from django.conf import settings
 from django.contrib import messages
@@ -19,8 +20,9 @@ from django.views.decorators.http import require_POST
 
 from accounts.access import has_role, org_url, org_view
 from accounts.models import Role, Team
+from core import charts as core_charts
 from core.forms import apply_errors, save_versioned
-from goals import charts as gcharts
+from core.http import safe_next
 
 from . import charts, imports, selectors, services
 from .access import (
@@ -71,7 +73,7 @@ def kpi_list(request: HttpRequest) -> HttpResponse:
         row.url = f"{head}{row.kpi.pk}{tail}"
         # Inline SVG markup (sparkline_svg escapes the label; the template outputs it with
         # |safe, like figure JSON): no figure JSON, no plotly.js on the board.
-        row.spark_svg = gcharts.sparkline_svg(
+        row.spark_svg = core_charts.sparkline_svg(
             row.values, status="stale" if row.is_stale else row.status,
             label=f"{row.kpi.name}: last {len(row.values)} values") if row.values else ""
     ctx = {
@@ -158,8 +160,8 @@ def _detail_context(request, kpi: Kpi, **forms) -> dict:
         "health": d.health,
         "pending": is_pending(kpi, d.health),
         "analysis": analysis,
-        "figure_json": gcharts.to_json(figure) if figure else "",
-        "mr_json": gcharts.to_json(mr) if mr else "",
+        "figure_json": core_charts.to_json(figure) if figure else "",
+        "mr_json": core_charts.to_json(mr) if mr else "",
         "rows": rows,
         "target_text": selectors.KpiRow(kpi=kpi, health=d.health).target_text,
         "can_data": can_data,
@@ -253,9 +255,15 @@ def kpi_rebase(request: HttpRequest, pk: int) -> HttpResponse:
 @org_view(Role.LEADER)
 @require_POST
 def kpi_dismiss(request: HttpRequest, pk: int) -> HttpResponse:
+    """Dismiss an improvement candidate: from the KPI's page or the candidates list (back
+    there), or from the leader dashboard's card (htmx: the card swapped in place; without
+    JavaScript its form names the page to return to in ``next``)."""
     kpi = get_kpi_for_member(request, pk)
-    form = DismissForm(request.POST)
     back = request.POST.get("next") == "candidates"
+    card_back = "" if back else safe_next(request)
+    if request.htmx or card_back:
+        return _dismiss_from_card(request, kpi, card_back)
+    form = DismissForm(request.POST)
     if form.is_valid():
         try:
             services.candidate_dismiss(kpi=kpi, actor=request.user, note=form.cleaned_data["note"])
@@ -268,6 +276,43 @@ def kpi_dismiss(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
         return redirect(org_url("kpis:candidates", request))
     return _rerender(request, kpi, dismiss_form=form)
+
+
+CARD_NOTE_LENGTH = 2000  # the card's one-line note (its input's maxlength)
+
+
+def _dismiss_from_card(request: HttpRequest, kpi: Kpi, back: str) -> HttpResponse:
+    note = (request.POST.get("note") or "").strip()[:CARD_NOTE_LENGTH]
+    try:
+        services.candidate_dismiss(kpi=kpi, actor=request.user, note=note)
+    except ValidationError as exc:
+        error = " ".join(exc.messages)
+        if request.htmx:
+            return candidate_card(request, kpi, error=error, note=note, show_dismiss=True)
+        messages.error(request, error)
+        return redirect(back)
+    if request.htmx:
+        return candidate_card(request, kpi, toast="Candidate dismissed", dismissed=True,
+                              note=note)
+    messages.success(request, "Candidate dismissed")
+    return redirect(back)
+
+
+def candidate_card(request: HttpRequest, kpi: Kpi, *, toast: str = "", **outcome
+                   ) -> HttpResponse:
+    """The leader dashboard's card of an improvement candidate after an action on it
+    (dismissed here, promoted by okrs.promotion_views), for htmx to swap in place; the
+    toast says what happened. ``outcome``: see templates/includes/candidate_card.html."""
+    kpi = get_kpi_for_member(request, kpi.pk)  # its health as the action left it
+    row = selectors.KpiRow(kpi=kpi, health=selectors._health(kpi))
+    row.url = _detail_url(request, kpi)
+    row.promote_url = org_url("okrs:promote_kpi", request, kpi_pk=kpi.pk)
+    row.dismiss_url = org_url("kpis:dismiss", request, pk=kpi.pk)
+    response = render(request, "includes/candidate_card.html", {
+        "row": row, "can_promote": True, "next_url": safe_next(request), **outcome})
+    if toast:
+        response["HX-Trigger"] = json.dumps({"toast": toast})
+    return response
 
 
 # --------------------------------------------------------------------------- definitions

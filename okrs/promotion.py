@@ -11,25 +11,18 @@ A key result linked to a KPI takes its value from the KPI's data: the receiver b
 
 from __future__ import annotations
 
-from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import OuterRef, Subquery
 from django.dispatch import receiver
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
 from django.utils import timezone
-from django.views.decorators.http import require_POST
 
-from accounts.access import org_view
 from accounts.audit import audit_record
-from accounts.models import Role
 from core.generations import bump_org
 from goals.models import Cycle
 from goals.selectors import current_cycle
 from kpis import rules as R
 from kpis import services as kpi_services
-from kpis.access import get_kpi_for_member
 from kpis.models import DataPoint, HealthEvent, Kpi, KpiHealth
 from kpis.signals import points_changed
 from okrs.improvement import LIVE_STATES, improving_key_results
@@ -132,18 +125,3 @@ def sync_linked_key_results(sender, kpi_ids, **kwargs) -> int:
         bump_org(*Kpi.objects.filter(pk__in=kpi_ids)
                  .values_list("organization_id", flat=True).distinct())
     return count
-
-
-@org_view(Role.LEADER)
-@require_POST
-def promote_kpi_view(request: HttpRequest, kpi_pk: int) -> HttpResponse:
-    """POST from the candidates page or a KPI's page: promote, then open the draft."""
-    kpi = get_kpi_for_member(request, kpi_pk)
-    try:
-        objective, _kr = kpi_promote(kpi=kpi, actor=request.user)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-        return redirect("kpis:detail", org_slug=request.org.slug, pk=kpi.pk)
-    messages.success(request, f"Draft objective created for “{kpi.name}”. Review it and "
-                              f"make it active when ready.")
-    return redirect("okrs:objective", org_slug=request.org.slug, pk=objective.pk)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from okrs import promotion, views
+from okrs import promotion_views, views
 
 app_name = "okrs"
 
@@ -18,5 +18,5 @@ urlpatterns = [
     path("okrs/key-results/<int:pk>/move/<str:direction>/", views.kr_move, name="kr_move"),
     path("okrs/cycles/<int:pk>/close/", views.cycle_close, name="cycle_close"),
     path("okrs/cycles/<int:pk>/carry-over/", views.carry_over, name="carry_over"),
-    path("okrs/promote/<int:kpi_pk>/", promotion.promote_kpi_view, name="promote_kpi"),
+    path("okrs/promote/<int:kpi_pk>/", promotion_views.promote_kpi, name="promote_kpi"),
 ]

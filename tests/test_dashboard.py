@@ -149,7 +149,7 @@ def candidate(org, owner):
 
 
 def test_leader_promotes_a_candidate_in_place(org, leader, candidate, as_user):
-    response = as_user(leader).post(url("dashboards:candidate_promote", pk=candidate.pk),
+    response = as_user(leader).post(url("okrs:promote_kpi", kpi_pk=candidate.pk),
                                     HTTP_HX_REQUEST="true")
     assert response.status_code == 200
     html = response.content.decode()
@@ -163,27 +163,29 @@ def test_leader_promotes_a_candidate_in_place(org, leader, candidate, as_user):
 
 def test_promoting_twice_says_why_not(org, leader, candidate, as_user):
     client = as_user(leader)
-    client.post(url("dashboards:candidate_promote", pk=candidate.pk), HTTP_HX_REQUEST="true")
-    response = client.post(url("dashboards:candidate_promote", pk=candidate.pk), HTTP_HX_REQUEST="true")
+    client.post(url("okrs:promote_kpi", kpi_pk=candidate.pk), HTTP_HX_REQUEST="true")
+    response = client.post(url("okrs:promote_kpi", kpi_pk=candidate.pk), HTTP_HX_REQUEST="true")
     assert response.status_code == 200
     assert "already targets this KPI" in response.content.decode()
     assert Objective.objects.filter(organization=org).count() == 1
 
 
 def test_promote_without_htmx_redirects_with_a_message(org, leader, candidate, as_user):
-    response = as_user(leader).post(url("dashboards:candidate_promote", pk=candidate.pk), follow=True)
+    # The dashboard card's form names the page to return to.
+    response = as_user(leader).post(url("okrs:promote_kpi", kpi_pk=candidate.pk),
+                                    {"next": url("dashboards:home")}, follow=True)
     assert response.redirect_chain[-1][0] == url("dashboards:home")
     assert "Promoted into a draft objective" in response.content.decode()
 
 
 def test_dismiss_needs_a_note(org, leader, candidate, as_user):
     client = as_user(leader)
-    response = client.post(url("dashboards:candidate_dismiss", pk=candidate.pk), {"note": "  "},
+    response = client.post(url("kpis:dismiss", pk=candidate.pk), {"note": "  "},
                            HTTP_HX_REQUEST="true")
     assert response.status_code == 200
     assert "Say why" in response.content.decode()
     assert KpiHealth.objects.get(kpi=candidate).candidate == KpiHealth.Candidate.CANDIDATE
-    response = client.post(url("dashboards:candidate_dismiss", pk=candidate.pk),
+    response = client.post(url("kpis:dismiss", pk=candidate.pk),
                            {"note": "Seasonal peak"}, HTTP_HX_REQUEST="true")
     assert "Dismissed: Seasonal peak" in response.content.decode()
     health = KpiHealth.objects.get(kpi=candidate)
@@ -196,20 +198,20 @@ def test_candidate_of_another_organisation_is_404(org, leader, as_user, outsider
     foreign = KpiFactory(organization=other)
     KpiHealth.objects.create(kpi=foreign, status="off_target", candidate="candidate")
     client = as_user(leader)
-    assert client.post(url("dashboards:candidate_promote", pk=foreign.pk)).status_code == 404
-    assert client.post(url("dashboards:candidate_dismiss", pk=foreign.pk),
+    assert client.post(url("okrs:promote_kpi", kpi_pk=foreign.pk)).status_code == 404
+    assert client.post(url("kpis:dismiss", pk=foreign.pk),
                        {"note": "x"}).status_code == 404
     assert KpiHealth.objects.get(kpi=foreign).candidate == "candidate"
 
 
 def test_member_cannot_promote(org, member, candidate, as_user):
-    response = as_user(member).post(url("dashboards:candidate_promote", pk=candidate.pk))
+    response = as_user(member).post(url("okrs:promote_kpi", kpi_pk=candidate.pk))
     assert response.status_code == 403
     assert not Objective.objects.filter(organization=org).exists()
 
 
 def test_promote_is_post_only(org, leader, candidate, as_user):
-    assert as_user(leader).get(url("dashboards:candidate_promote", pk=candidate.pk)).status_code == 405
+    assert as_user(leader).get(url("okrs:promote_kpi", kpi_pk=candidate.pk)).status_code == 405
 
 
 # --- Numbers agree (demo) ------------------------------------------------------------------
@@ -289,7 +291,7 @@ def test_many_company_objectives_show_the_weakest_twelve(org, owner, as_user):
 
 
 def test_feed_times_read_naturally():
-    from dashboards.selectors import FeedItem
+    from dashboards.home.feed import FeedItem
 
     now = timezone.now()
     assert FeedItem(at=now, kind="kpi", actor="", text="x").ago == "just now"

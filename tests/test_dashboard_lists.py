@@ -9,8 +9,11 @@ import datetime as dt
 
 from django.utils import timezone
 
-from dashboards import selectors as S
+from dashboards import kpi_rows
+from dashboards.home import feed as feeds
+from dashboards.home import selectors as home
 from dashboards.links import Links
+from dashboards.strategy_map import selectors as strategy
 from kpis.models import Kpi, KpiHealth
 from okrs.checkins.selectors import team_completion
 from okrs.checkins.services import week_start_for
@@ -61,12 +64,12 @@ EXPECTED_ATTENTION = [
 
 def test_attention_order_is_off_target_then_signal_then_name(org):
     _attention_org(org)
-    rows = S.attention_rows(org, limit=20)
+    rows = home.attention_rows(org, limit=20)
     assert [r.kpi.name for r in rows] == EXPECTED_ATTENTION
     # The same order as sorting every KPI needing attention in one query (the way it
     # was read before the four groups).
-    single = S.kpi_rows(org, where=S.ATTENTION, limit=20,
-                        order_by=(S.OFF_TARGET_FIRST, "-health__has_unfavourable_signal",
+    single = kpi_rows.kpi_rows(org, where=kpi_rows.ATTENTION, limit=20,
+                        order_by=(kpi_rows.OFF_TARGET_FIRST, "-health__has_unfavourable_signal",
                                   "name"))
     assert [r.kpi.name for r in single] == EXPECTED_ATTENTION
 
@@ -74,7 +77,7 @@ def test_attention_order_is_off_target_then_signal_then_name(org):
 def test_attention_limit_cuts_across_the_groups(org):
     _attention_org(org)
     for limit in range(1, 9):
-        assert [r.kpi.name for r in S.attention_rows(org, limit=limit)] \
+        assert [r.kpi.name for r in home.attention_rows(org, limit=limit)] \
             == EXPECTED_ATTENTION[:limit]
 
 
@@ -90,7 +93,7 @@ def test_attention_rows_carry_health_team_owner_and_points(org, owner,
                          period_start=dt.date(2026, 1, 5) + dt.timedelta(weeks=w))
     # the ids of the four groups (1), the KPIs with health/team/owner (1), points (1)
     with django_assert_num_queries(3):
-        (row,) = S.attention_rows(org)
+        (row,) = home.attention_rows(org)
         assert (row.kpi.team.name, row.kpi.owner.pk, row.health.status) \
             == (team.name, owner.pk, OFF)
         assert row.values == [40, 41, 42] and row.has_signal
@@ -98,7 +101,7 @@ def test_attention_rows_carry_health_team_owner_and_points(org, owner,
 
 def test_attention_is_empty_without_kpis_needing_it(org):
     _kpi(org, "Fine", ON)
-    assert S.attention_rows(org) == []
+    assert home.attention_rows(org) == []
 
 
 # --- Check-in completion per team ------------------------------------------------------
@@ -129,7 +132,7 @@ def test_team_completion_lines_agree_with_okrs_team_completion(org, owner):
     company = ObjectiveFactory(organization=org, cycle=cycle)
     CheckInFactory(key_result=KeyResultFactory(objective=company), week_start=week)
 
-    lines = S.team_completion_lines(org, week)
+    lines = home.team_completion_lines(org, week)
     expected = sorted((x for x in team_completion(org, week) if x.total),
                       key=lambda x: (x.done / x.total, x.team.name))
     assert [(li.team.pk, li.done, li.total) for li in lines] \
@@ -147,10 +150,10 @@ def test_feed_shows_the_newest_check_ins(org, owner):
     for i in range(12):
         ci = CheckInFactory(key_result=kr, author=owner, value=i)
         CheckIn.objects.filter(pk=ci.pk).update(created_at=now - dt.timedelta(hours=12 - i))
-    feed = S.recent_changes(org, Links(org.slug))
+    feed = feeds.recent_changes(org, Links(org.slug))
     values = [f.text.rsplit(": ", 1)[1] for f in feed if f.kind == "checkin"]
-    assert len(values) == S.FEED_EACH
-    assert values == [str(v) for v in range(11, 11 - S.FEED_EACH, -1)], values
+    assert len(values) == feeds.FEED_EACH
+    assert values == [str(v) for v in range(11, 11 - feeds.FEED_EACH, -1)], values
 
 
 # --- Shared cycle progress: read, never modified; pillar figures once per result ---------
@@ -188,15 +191,15 @@ class _FakeProgress:
 
 def test_pillar_figures_are_computed_once_per_cycle_progress():
     cp = _FakeProgress()
-    assert S._pillar_figures(cp, [1, 2]) == ({1: 0.5, 2: 0.5}, {1: 2, 2: 2})
-    assert S._pillar_figures(cp, [1, 2]) == ({1: 0.5, 2: 0.5}, {1: 2, 2: 2})
+    assert strategy._pillar_figures(cp, [1, 2]) == ({1: 0.5, 2: 0.5}, {1: 2, 2: 2})
+    assert strategy._pillar_figures(cp, [1, 2]) == ({1: 0.5, 2: 0.5}, {1: 2, 2: 2})
     assert cp.calls == 1
-    assert S._pillar_figures(cp, [1]) == ({1: 0.5}, {1: 2})  # other pillars: recomputed
+    assert strategy._pillar_figures(cp, [1]) == ({1: 0.5}, {1: 2})  # other pillars: recomputed
     assert cp.calls == 2
     other = _FakeProgress()
-    S._pillar_figures(other, [1])
+    strategy._pillar_figures(other, [1])
     assert other.calls == 1
-    many = [_FakeProgress() for _ in range(3 * S._PILLAR_MEMO_SIZE)]
+    many = [_FakeProgress() for _ in range(3 * strategy._PILLAR_MEMO_SIZE)]
     for fake in many:
-        S._pillar_figures(fake, [1])
-    assert len(S._PILLAR_MEMO) <= S._PILLAR_MEMO_SIZE
+        strategy._pillar_figures(fake, [1])
+    assert len(strategy._PILLAR_MEMO) <= strategy._PILLAR_MEMO_SIZE

@@ -1,5 +1,5 @@
 """The KPI charts: the XmR and moving-range figures as plain plotly.js JSON (kpis.charts)
-and the board's server-drawn SVG sparkline (goals.charts.sparkline_svg)."""
+and the board's server-drawn SVG sparkline (core.charts.sparkline_svg)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,7 @@ import datetime as dt
 import json
 import re
 
-import plotly.graph_objects as go
-
-from goals import charts as gcharts
+from core import charts as core_charts
 from kpis import charts
 from kpis import rules as R
 from kpis.xmr import analyse
@@ -24,14 +22,6 @@ def _figure(**kw):
     analysis = analyse(VALUES, baseline_size=12)
     kw = {"target_rule": R.BETWEEN, "target_value": 18, "target_upper": 24, "unit": "min", **kw}
     return analysis, charts.xmr_data(WEEKS, VALUES, analysis, **kw)
-
-
-def _without_empty(o):
-    if isinstance(o, dict):
-        return {k: _without_empty(v) for k, v in o.items() if v != {}}
-    if isinstance(o, list):
-        return [_without_empty(v) for v in o]
-    return o
 
 
 def test_xmr_data_traces_legend_and_layout():
@@ -54,24 +44,8 @@ def test_xmr_data_traces_legend_and_layout():
     assert "showlegend" not in fig["data"][7] and "showlegend" not in fig["data"][9]
     layout = fig["layout"]
     assert layout["height"] == 380 and layout["yaxis"]["title"] == {"text": "min"}
-    assert layout["font"] == gcharts.FONT and layout["paper_bgcolor"] == "rgba(0,0,0,0)"
-    json.loads(gcharts.to_json(fig))  # valid JSON, no NaN
-
-
-def test_xmr_figure_is_the_same_chart_as_a_plotly_figure():
-    """Callers that adjust the chart (the strategic review) get a go.Figure of the very
-    same JSON."""
-    analysis = analyse(VALUES, baseline_size=12)
-    for kw in ({}, {"unit": "", "target_rule": R.AT_MOST, "target_value": 25},
-               {"height": 230}):
-        data = charts.xmr_data(WEEKS, VALUES, analysis, **kw)
-        fig = charts.xmr_figure(WEEKS, VALUES, analysis, **kw)
-        assert isinstance(fig, go.Figure)
-        assert _without_empty(json.loads(gcharts.to_json(fig))) == \
-            _without_empty(json.loads(gcharts.to_json(data)))
-    mr = charts.mr_data(WEEKS, analysis)
-    assert json.loads(gcharts.to_json(charts.mr_figure(WEEKS, analysis))) == \
-        json.loads(gcharts.to_json(mr))
+    assert layout["font"] == core_charts.FONT and layout["paper_bgcolor"] == "rgba(0,0,0,0)"
+    json.loads(core_charts.to_json(fig))  # valid JSON, no NaN
 
 
 def test_xmr_data_without_limits_or_target():
@@ -105,7 +79,7 @@ def _svg_parts(svg: str):
 
 
 def test_sparkline_svg_draws_the_plotly_sparkline():
-    svg = gcharts.sparkline_svg([3, 1, 2, 5, 4], status="off_target", label="Reply <time>")
+    svg = core_charts.sparkline_svg([3, 1, 2, 5, 4], status="off_target", label="Reply <time>")
     assert svg.startswith('<svg class="sparkline" width="100%" height="40" role="img" '
                           'aria-label="Reply &lt;time&gt;" style="display:block">')
     assert 'stroke="#c92a2a" stroke-width="1.6" vector-effect="non-scaling-stroke"' in svg
@@ -116,17 +90,17 @@ def test_sparkline_svg_draws_the_plotly_sparkline():
     assert min(ys) >= 4 and max(ys) == 34.4  # the lowest value: 5 % above the bottom
     assert ys[1] == max(ys) and ys[3] == min(ys)  # 1 is lowest, 5 highest
     assert float(dot.group(1)) == xs[-1] and float(dot.group(2)) == ys[-1]
-    assert dot.group(3) == gcharts.COLOURS["red"]
+    assert dot.group(3) == core_charts.COLOURS["red"]
 
 
 def test_sparkline_svg_gaps_flat_lines_and_nothing():
-    (first, second), dot = _svg_parts(gcharts.sparkline_svg([1, 2, None, 3, float("nan"),
+    (first, second), dot = _svg_parts(core_charts.sparkline_svg([1, 2, None, 3, float("nan"),
                                                              4, 5]))
     assert len(first) == 2 and len(second) == 2  # the lone 3 draws no line
     assert float(dot.group(1)) == second[-1][0]
-    (flat,), _ = _svg_parts(gcharts.sparkline_svg([7, 7, 7]))
+    (flat,), _ = _svg_parts(core_charts.sparkline_svg([7, 7, 7]))
     assert {y for _, y in flat} == {20.0}  # a constant series runs through the middle
-    lines, dot = _svg_parts(gcharts.sparkline_svg([7]))
+    lines, dot = _svg_parts(core_charts.sparkline_svg([7]))
     assert lines == [] and (dot.group(1), dot.group(2)) == ("49.00", "20.00")  # plot centre
-    svg = gcharts.sparkline_svg([], label="x")
+    svg = core_charts.sparkline_svg([], label="x")
     assert "<path" not in svg and "<circle" not in svg and 'aria-label="x"' in svg

@@ -49,7 +49,7 @@ def test_operations_queries_do_not_grow(org, owner, as_user):
 
 
 def test_operations_pages_and_filters(org, owner, as_user, settings):
-    from dashboards import selectors
+    from dashboards.operations import selectors
 
     support = TeamFactory(organization=org, name="Support", slug="support")
     other = TeamFactory(organization=org, name="Other", slug="other")

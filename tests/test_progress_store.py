@@ -225,8 +225,7 @@ def test_the_dashboard_sees_kpi_values_health_and_dismissals(org, cycle, objecti
     assert "Reply time" in page  # off target: in the attention list
     kpi.health.refresh_from_db()
     assert kpi.health.candidate == "candidate"
-    dismiss = reverse("dashboards:candidate_dismiss", kwargs={"org_slug": org.slug,
-                                                              "pk": kpi.pk})
+    dismiss = reverse("kpis:dismiss", kwargs={"org_slug": org.slug, "pk": kpi.pk})
     assert dismiss in page  # offered as an improvement candidate
     kpi_services.candidate_dismiss(kpi=kpi, actor=leader, note="Seasonal")
     assert dismiss not in _home(client, org)

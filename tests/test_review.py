@@ -116,7 +116,7 @@ def test_review_csv(org, owner, as_user):
 
 
 def test_improvement_objectives_are_paged(org, owner, as_user):
-    from dashboards import selectors
+    from dashboards.review import selectors
 
     cycle = CycleFactory(organization=org)
     kpi = KpiFactory(organization=org, intent=Kpi.Intent.IMPROVE)

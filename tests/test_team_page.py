@@ -69,7 +69,7 @@ def test_team_csv(org, owner, as_user):
 
 
 def test_a_team_with_many_kpis_shows_those_needing_attention_first(org, owner, as_user):
-    from dashboards.views import TEAM_KPIS
+    from dashboards.team.selectors import TEAM_KPIS
     from kpis.models import KpiHealth
     from tests.factories import KpiFactory
 

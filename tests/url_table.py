@@ -100,8 +100,6 @@ TABLE: dict[str, object] = {
     # --- dashboards ---------------------------------------------------------------------------
     "o/<slug:org_slug>/": Org(Role.VIEWER, post=GET_ONLY),
     "o/<slug:org_slug>/dashboard.csv": Org(Role.VIEWER, post=GET_ONLY),
-    "o/<slug:org_slug>/candidates/<int:pk>/promote/": Org(Role.LEADER, {"pk": "kpi"}, get=405),
-    "o/<slug:org_slug>/candidates/<int:pk>/dismiss/": Org(Role.LEADER, {"pk": "kpi"}, get=405),
     "o/<slug:org_slug>/strategy/": Org(Role.VIEWER, post=GET_ONLY),
     "o/<slug:org_slug>/strategy/export.csv": Org(Role.VIEWER, post=GET_ONLY),
     "o/<slug:org_slug>/strategy/node/<slug:kind>/<int:pk>/": Org(

@@ -1,18 +1,22 @@
-"""Plotly figure of a key result's value over its cycle, against the ideal line.
+"""The check-in charts: a key result's value over its cycle against the ideal line (its
+history page) and a team's weekly check-in completion (the team page).
 
-Built in Python (no Django import); the page hands the JSON to the vendored plotly.js
-(static/js/app.js draws every `script.plot-data`).
+Built in Python (no Django import) as plain plotly.js JSON that ``core.charts.to_json``
+writes for the page (static/js/app.js draws every ``script.plot-data``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Sequence
+from typing import Any
 
 import plotly.graph_objects as go
 
-COLOURS = {"value": "#3b5bdb", "ideal": "#8a93a8", "target": "#2b8a3e", "today": "#1d2433"}
+from core import charts as C
+
+COLOURS = {"value": C.COLOURS["primary"], "ideal": C.COLOURS["ideal"],
+           "target": C.COLOURS["green"], "today": C.COLOURS["text"]}
 
 
 def kr_history_figure(
@@ -26,7 +30,7 @@ def kr_history_figure(
     unit: str = "",
     today: dt.date | None = None,
     height: int = 320,
-) -> go.Figure:
+) -> dict:
     """`points` are (moment, value, done) of each check-in, oldest first.
 
     Metric KRs: the ideal line runs from the start value on the first day of the cycle to
@@ -77,17 +81,37 @@ def kr_history_figure(
         shapes=shapes, plot_bgcolor="#ffffff", paper_bgcolor="rgba(0,0,0,0)",
         hovermode="closest",
     )
-    return fig
+    return C.figure_dict(fig)
 
 
-def figure_dict(fig: go.Figure) -> dict:
-    data = json.loads(fig.to_json())
-    data.get("layout", {}).pop("template", None)
-    return data
+def completion_bars(weeks: Sequence[tuple[Any, int, int]], *, height: int = 180,
+                    behind_below: float = 0.8) -> dict:
+    """Weekly check-in completion as bars: (week_start, done, expected) per week.
 
-
-def to_json(fig: go.Figure) -> str:
-    """JSON for a `<script type="application/json">` block: `<`, `>` and `&` escaped so the
-    text can never close the script element."""
-    text = json.dumps(figure_dict(fig), separators=(",", ":"))
-    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    Bars are in percent; weeks below ``behind_below`` are amber, weeks with nothing
+    expected are grey and empty.
+    """
+    xs, ys, colours, texts = [], [], [], []
+    for week, done, expected in weeks:
+        xs.append(C.short_day(week))
+        if not expected:
+            ys.append(0)
+            colours.append(C.COLOURS["grey"])
+            texts.append("nothing due")
+            continue
+        share = max(0.0, min(1.0, done / expected))
+        ys.append(round(share * 100, 1))
+        colours.append(C.COLOURS["primary"] if share >= behind_below else C.COLOURS["amber"])
+        texts.append(f"{done} of {expected}")
+    data = [{
+        "type": "bar", "x": xs, "y": ys, "marker": {"color": colours},
+        "text": texts, "hovertemplate": "Week of %{x}: %{y:.0f}% (%{text})<extra></extra>",
+        "textposition": "none",
+    }]
+    layout = C.base_layout(
+        height, bargap=0.35,
+        xaxis={"type": "category", "fixedrange": True, "tickfont": {"size": 10}},
+        yaxis={"range": [0, 100], "ticksuffix": "%", "gridcolor": C.COLOURS["grid"],
+               "fixedrange": True, "zeroline": False},
+    )
+    return {"data": data, "layout": layout, "config": C.CONFIG_COMPACT}

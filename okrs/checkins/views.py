@@ -10,12 +10,13 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.access import get_team_for_member, org_view
 from accounts.models import Role
-from okrs.checkins.charts import kr_history_figure, to_json
+from core.charts import to_json
+from core.http import safe_next
+from okrs.checkins.charts import kr_history_figure
 from okrs.checkins.forms import CheckInForm, RowForm
 from okrs.checkins.selectors import (
     Completion,
@@ -109,14 +110,6 @@ def mine(request: HttpRequest) -> HttpResponse:
     })
 
 
-def _safe_next(request: HttpRequest, fallback: str) -> str:
-    target = request.POST.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                                  require_https=request.is_secure()):
-        return target
-    return fallback
-
-
 @org_view(Role.MEMBER)
 @require_POST
 def checkin_row(request: HttpRequest, pk: int) -> HttpResponse:
@@ -154,7 +147,7 @@ def checkin_row(request: HttpRequest, pk: int) -> HttpResponse:
             toast = f"Checked in: {kr.title}"
             if not request.htmx:
                 messages.success(request, toast)
-                response = HttpResponseRedirect(_safe_next(request, reverse(
+                response = HttpResponseRedirect(safe_next(request, reverse(
                     "checkins:kr", kwargs={"org_slug": request.org.slug, "pk": kr.pk})))
                 response.status_code = 303  # See Other: GET the page after the POST
                 return response
@@ -165,7 +158,7 @@ def checkin_row(request: HttpRequest, pk: int) -> HttpResponse:
     row.saved = toast is not None
     _attach_urls(request, [row])
     ctx = {"row": row, "mode": request.POST.get("mode", "team"),
-           "next_url": _safe_next(request, "")}
+           "next_url": safe_next(request, "")}
     if request.htmx:
         response = render(request, "okrs/checkin.html#row", ctx)
         response["HX-Trigger"] = json.dumps(

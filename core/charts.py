@@ -1,15 +1,15 @@
-"""The one shared Plotly module: every figure Headway draws, with one look.
+"""What every chart shares: Headway's palette and fonts, the base Plotly layout, the JSON
+that goes inside a script element, and the inline SVG sparkline.
 
 Figures are built in Python and handed to the vendored plotly.js as JSON inside
 ``<script type="application/json" class="plot-data" data-target="ID">`` (static/js/app.js
-draws them). ``to_json`` makes that JSON safe to put inside a script element.
-
-Builders return plain ``{"data": [...], "layout": {...}}`` dicts (a Plotly figure in its
-JSON form): building ``plotly.graph_objects`` figures validates every property and costs
-milliseconds each, which adds up on a page of forty sparklines. ``style`` also accepts a
-``go.Figure`` (the KPI XmR chart from ``kpis.charts``) so it gets the same fonts.
-``sparkline_svg`` draws the sparkline as inline SVG instead, for pages that list many
-(the KPI board): no JSON, no plotly.js.
+draws them; templates/includes/chart.html writes the element). Builders return plain
+``{"data": [...], "layout": {...}}`` dicts (a Plotly figure in its JSON form), which
+``to_json`` writes; ``plotly.graph_objects`` would validate every property, work the
+page does not need. Each domain keeps its own figures beside
+it (``kpis.charts``: XmR; ``okrs.checkins.charts``: a key result's history and the
+check-in completion bars; ``dashboards.review.charts``: a KPI-linked key result against
+the ideal line).
 
 No Django import: pure data in, pure data out.
 """
@@ -57,13 +57,16 @@ STATUS_COLOURS = {
 }
 CONFIG_STATIC = {"staticPlot": True, "displayModeBar": False}
 CONFIG_COMPACT = {"displayModeBar": False}
+TRANSPARENT = "rgba(0,0,0,0)"
 
 
 def colour_for(status: str | None) -> str:
     return STATUS_COLOURS.get(status or "", COLOURS["primary"])
 
 
-def _finite(value) -> float | None:
+def finite(value) -> float | None:
+    """``value`` as a float, or None when it is missing or not a finite number (a chart
+    leaves a gap there; JSON has no NaN)."""
     if value is None:
         return None
     try:
@@ -73,7 +76,7 @@ def _finite(value) -> float | None:
     return f if math.isfinite(f) else None
 
 
-def _iso(day) -> str:
+def iso_day(day) -> str:
     if isinstance(day, dt.datetime):
         return day.date().isoformat()
     if isinstance(day, dt.date):
@@ -81,7 +84,7 @@ def _iso(day) -> str:
     return str(day)
 
 
-def _short(day) -> str:
+def short_day(day) -> str:
     """'16 Nov' for a date (category axis labels that fit on a phone)."""
     if isinstance(day, dt.datetime):
         day = day.date()
@@ -91,12 +94,13 @@ def _short(day) -> str:
 
 
 def base_layout(height: int, **extra) -> dict:
+    """Headway's layout: its font, transparent paper and plot, light grid, no zoom."""
     layout = {
         "height": height,
         "font": dict(FONT),
         "margin": {"l": 44, "r": 12, "t": 10, "b": 36},
-        "paper_bgcolor": "rgba(0,0,0,0)",
-        "plot_bgcolor": "rgba(0,0,0,0)",
+        "paper_bgcolor": TRANSPARENT,
+        "plot_bgcolor": TRANSPARENT,
         "showlegend": False,
         "hoverlabel": {"font": {"family": FONT["family"]}},
         "xaxis": {"gridcolor": COLOURS["grid"], "zeroline": False, "fixedrange": True},
@@ -106,49 +110,43 @@ def base_layout(height: int, **extra) -> dict:
     return layout
 
 
-def style(fig) -> dict:
-    """A figure (go.Figure or dict) as a dict with Headway's fonts and colours."""
+def with_font(**layout) -> dict:
+    """A layout with Headway's font and transparent paper (what ``style`` gives any
+    figure), for figures that keep their own look otherwise."""
+    return {**layout, "font": dict(FONT), "paper_bgcolor": TRANSPARENT}
+
+
+def figure_dict(fig) -> dict:
+    """A figure (``go.Figure`` or dict) as a plain dict, without Plotly's default template
+    (kilobytes of styling per figure the page's plotly.js does not need)."""
     if hasattr(fig, "to_plotly_json"):
         data = json.loads(fig.to_json())
     else:
         data = json.loads(json.dumps(fig))
-    layout = data.setdefault("layout", {})
-    layout.pop("template", None)
-    layout["font"] = dict(FONT)
-    layout.setdefault("paper_bgcolor", "rgba(0,0,0,0)")
+    data.setdefault("layout", {}).pop("template", None)
     return data
 
 
-# --- Figures ------------------------------------------------------------------------
+def style(fig) -> dict:
+    """A figure (go.Figure or dict) as a dict with Headway's fonts and colours."""
+    data = figure_dict(fig)
+    layout = data["layout"]
+    layout["font"] = dict(FONT)
+    layout.setdefault("paper_bgcolor", TRANSPARENT)
+    return data
 
 
-def sparkline(values: Sequence[float | None], *, status: str | None = None,
-              height: int = 40) -> dict:
-    """A tiny line without axes. ``None`` values leave a gap."""
-    ys = [_finite(v) for v in values]
-    colour = colour_for(status)
-    data = [{
-        "type": "scatter", "mode": "lines", "y": ys, "hoverinfo": "skip",
-        "line": {"color": colour, "width": 1.6, "shape": "linear"},
-    }]
-    last = next((i for i in range(len(ys) - 1, -1, -1) if ys[i] is not None), None)
-    if last is not None:
-        data.append({"type": "scatter", "mode": "markers", "x": [last], "y": [ys[last]],
-                     "hoverinfo": "skip", "marker": {"color": colour, "size": 5}})
-    layout = base_layout(
-        height, margin={"l": 2, "r": 4, "t": 4, "b": 4},
-        xaxis={"visible": False, "fixedrange": True},
-        yaxis={"visible": False, "fixedrange": True},
-    )
-    return {"data": data, "layout": layout, "config": CONFIG_STATIC}
+# --- The inline SVG sparkline ---------------------------------------------------------
+#
+# Drawn on the server, for pages that list many (the KPI board, KPI tiles, the attention
+# list): no figure JSON, no plotly.js. It keeps the look the Plotly sparklines had, so the
+# pages did not change when they stopped loading plotly.js: margins left 2, right 4, top
+# and bottom 4 px; Plotly's autorange (5 % of the plot area added beyond the data on padded
+# axes, plus the end marker's radius as Plotly pads it); line 1.6 px; end dot 5 px across.
+# The x axis is laid out on a nominal width that the browser stretches to the cell (the
+# line keeps its 1.6 px: non-scaling stroke; the dot is a circle placed in percent, so it
+# stays round).
 
-
-# The SVG sparkline reproduces ``sparkline``'s Plotly drawing: same margins (left 2, right
-# 4, top and bottom 4 px), Plotly's autorange (5 % of the plot area added beyond the data
-# on padded axes, plus the end marker's radius as Plotly pads it), line 1.6 px, end dot
-# 5 px across. The x axis is laid out on a nominal 100-unit width that the browser
-# stretches to the cell (the line keeps its 1.6 px: non-scaling stroke; the dot is a
-# circle placed in percent, so it stays round).
 _SPARK_WIDTH = 100
 _SPARK_MARGIN = {"l": 2, "r": 4, "t": 4, "b": 4}
 _SPARK_MARKER_PAD = 5 / 1.6  # plotly.js: a marker pads the axis by size / 1.6 px
@@ -183,7 +181,7 @@ def _extremes(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
 
 def sparkline_svg(values: Sequence[float | None], *, status: str | None = None,
                   label: str = "", height: int = 40, width: int = _SPARK_WIDTH) -> str:
-    """``sparkline`` drawn on the server as inline SVG markup (no plotly.js needed).
+    """A tiny line without axes, ending in a dot, as inline SVG markup.
 
     ``label`` is the text alternative (``aria-label``; the SVG has ``role="img"``).
     ``width`` is the nominal width the x axis is laid out on: the drawing stretches to its
@@ -191,7 +189,7 @@ def sparkline_svg(values: Sequence[float | None], *, status: str | None = None,
     ``None`` and non-finite values leave a gap. Returns markup (escaped here: the caller
     marks it safe).
     """
-    ys = [_finite(v) for v in values]
+    ys = [finite(v) for v in values]
     colour = colour_for(status)
     m = _SPARK_MARGIN
     width_x = width - m["l"] - m["r"]
@@ -235,100 +233,6 @@ def sparkline_svg(values: Sequence[float | None], *, status: str | None = None,
             f'aria-label="{html.escape(label)}" style="display:block">{"".join(parts)}</svg>')
 
 
-def kr_progress(points: Sequence[tuple[Any, float | None]], *, start: dt.date, end: dt.date,
-                today: dt.date | None = None, height: int = 220) -> dict:
-    """KR progress (0-100 %) over time against the ideal straight line from the cycle's
-    start (0 %) to its end (100 %). ``points`` are (date, progress 0..1)."""
-    xs, ys = [], []
-    for day, value in points:
-        v = _finite(value)
-        if v is None:
-            continue
-        xs.append(_iso(day))
-        ys.append(round(max(0.0, min(1.0, v)) * 100, 1))
-    data = [
-        {"type": "scatter", "mode": "lines", "name": "Ideal",
-         "x": [_iso(start), _iso(end)], "y": [0, 100], "hoverinfo": "skip",
-         "line": {"color": COLOURS["ideal"], "dash": "dash", "width": 1.5}},
-        {"type": "scatter", "mode": "lines+markers", "name": "Progress", "x": xs, "y": ys,
-         "line": {"color": COLOURS["primary"], "width": 2.2},
-         "marker": {"size": 6, "color": COLOURS["primary"]},
-         "hovertemplate": "%{x}: %{y:.0f}%<extra></extra>"},
-    ]
-    shapes = []
-    if today is not None and start <= today <= end:
-        shapes.append({"type": "line", "x0": _iso(today), "x1": _iso(today), "y0": 0, "y1": 1,
-                       "yref": "paper", "line": {"color": COLOURS["muted"], "width": 1,
-                                                  "dash": "dot"}})
-    layout = base_layout(
-        height, shapes=shapes, showlegend=True,
-        legend={"orientation": "h", "y": 1.12, "x": 0},
-        margin={"l": 44, "r": 12, "t": 24, "b": 32},
-        xaxis={"range": [_iso(start), _iso(end)], "gridcolor": COLOURS["grid"],
-               "fixedrange": True},
-        yaxis={"range": [0, 105], "ticksuffix": "%", "gridcolor": COLOURS["grid"],
-               "zeroline": False, "fixedrange": True},
-    )
-    return {"data": data, "layout": layout, "config": CONFIG_COMPACT}
-
-
-def completion_bars(weeks: Sequence[tuple[Any, int, int]], *, height: int = 180,
-                    behind_below: float = 0.8) -> dict:
-    """Weekly check-in completion as bars: (week_start, done, expected) per week.
-
-    Bars are in percent; weeks below ``behind_below`` are amber, weeks with nothing
-    expected are grey and empty.
-    """
-    xs, ys, colours, texts = [], [], [], []
-    for week, done, expected in weeks:
-        xs.append(_short(week))
-        if not expected:
-            ys.append(0)
-            colours.append(COLOURS["grey"])
-            texts.append("nothing due")
-            continue
-        share = max(0.0, min(1.0, done / expected))
-        ys.append(round(share * 100, 1))
-        colours.append(COLOURS["primary"] if share >= behind_below else COLOURS["amber"])
-        texts.append(f"{done} of {expected}")
-    data = [{
-        "type": "bar", "x": xs, "y": ys, "marker": {"color": colours},
-        "text": texts, "hovertemplate": "Week of %{x}: %{y:.0f}% (%{text})<extra></extra>",
-        "textposition": "none",
-    }]
-    layout = base_layout(
-        height, bargap=0.35,
-        xaxis={"type": "category", "fixedrange": True, "tickfont": {"size": 10}},
-        yaxis={"range": [0, 100], "ticksuffix": "%", "gridcolor": COLOURS["grid"],
-               "fixedrange": True, "zeroline": False},
-    )
-    return {"data": data, "layout": layout, "config": CONFIG_COMPACT}
-
-
-def progress_vs_expected(rows: Sequence[tuple[str, float, float]], *,
-                         height_per_row: int = 28) -> dict:
-    """Horizontal bars of progress with a marker for expected progress: (label, p, e)."""
-    labels = [r[0] for r in rows]
-    data = [
-        {"type": "bar", "orientation": "h", "name": "Progress", "y": labels,
-         "x": [round((_finite(r[1]) or 0) * 100, 1) for r in rows],
-         "marker": {"color": COLOURS["primary"]},
-         "hovertemplate": "%{y}: %{x:.0f}%<extra></extra>"},
-        {"type": "scatter", "mode": "markers", "name": "Expected", "y": labels,
-         "x": [round((_finite(r[2]) or 0) * 100, 1) for r in rows],
-         "marker": {"symbol": "line-ns-open", "size": 18, "color": COLOURS["text"]},
-         "hovertemplate": "Expected: %{x:.0f}%<extra></extra>"},
-    ]
-    layout = base_layout(
-        max(120, 40 + height_per_row * len(rows)),
-        margin={"l": 160, "r": 12, "t": 8, "b": 28},
-        xaxis={"range": [0, 100], "ticksuffix": "%", "gridcolor": COLOURS["grid"],
-               "fixedrange": True},
-        yaxis={"autorange": "reversed", "fixedrange": True, "automargin": True},
-    )
-    return {"data": data, "layout": layout, "config": CONFIG_COMPACT}
-
-
 # --- Output -------------------------------------------------------------------------
 
 _ESCAPES = {
@@ -345,7 +249,8 @@ def to_json(fig: Mapping | Any) -> str:
 
     ``<``, ``>`` and ``&`` are written as ``\\u003c`` etc., so no text in a figure (a KPI
     named ``</script>``) can end the script element; JSON.parse reads them back as the
-    same characters. Plotly's default template is dropped (kilobytes per figure).
+    same characters. Plotly's default template is dropped; a ``go.Figure`` also gets
+    Headway's fonts (``style``).
     """
     data = style(fig) if hasattr(fig, "to_plotly_json") else fig
     if isinstance(data, Mapping) and isinstance(data.get("layout"), Mapping) \

@@ -1,0 +1,1 @@
+"""Operations: business as usual, the sustain KPIs by team, filtered and paged."""

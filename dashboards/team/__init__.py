@@ -1,0 +1,1 @@
+"""A team's page: its objectives, check-in completion, KPIs and members."""

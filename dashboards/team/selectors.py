@@ -1,0 +1,67 @@
+"""Reads for a team's page: its objectives in the current cycle, its KPIs (those needing
+attention first), its check-in completion over the last weeks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from accounts.models import Organization, Team
+from dashboards.kpi_rows import LIGHT, OFF_TARGET_FIRST, KpiRow, kpi_rows
+from goals.selectors import current_cycle
+from okrs.checkins.selectors import completion_by_week
+from okrs.selectors import cycle_progress
+
+TEAM_KPIS = 24
+COMPLETION_WEEKS = 8
+
+
+@dataclass
+class TeamPage:
+    team: Team
+    cycle: object | None
+    objectives: list  # okrs.selectors.ObjectiveRow, shared: copy before changing
+    expected: int | None  # the cycle's expected progress, in percent
+    kpis: list[KpiRow]
+    more_kpis: bool  # more than TEAM_KPIS: the rest are on the operations page
+    weeks: list  # okrs.checkins.selectors.Completion, oldest first
+
+    @property
+    def has_due(self) -> bool:
+        return any(w.total for w in self.weeks)
+
+    @property
+    def completion(self) -> list[dict]:
+        """The weeks as the page's table reads them (none when nothing was due)."""
+        if not self.has_due:
+            return []
+        return [{"week": w.week_start, "done": w.done, "expected": w.total, "pct": w.pct}
+                for w in self.weeks]
+
+    @property
+    def completion_label(self) -> str:
+        """The completion chart's text alternative."""
+        due = [w for w in self.weeks if w.total]
+        if not due:
+            return (f"{self.team.name}: no key results to check in on in the last "
+                    f"{COMPLETION_WEEKS} weeks.")
+        parts = [f"week of {w.week_start:%d %b}: {w.done} of {w.total}" for w in due]
+        return f"Check-in completion of {self.team.name}, " + "; ".join(parts)
+
+
+def team_page(org: Organization, team: Team) -> TeamPage:
+    """Seven queries: the cycle (1), its progress (2), the KPIs (2), completion (2)."""
+    cycle = current_cycle(org)  # 1 query
+    objectives, expected = [], None
+    if cycle:
+        cp = cycle_progress(organization=org, cycle=cycle)  # 2 queries
+        expected = cp.expected_pct
+        objectives = [r for r in cp.by_id.values() if r.objective.team_id == team.pk]
+    # The team's KPIs, the ones needing attention first; a long list continues on the
+    # operations view (one extra row fetched tells whether there are more).
+    rows = kpi_rows(org, team=team, limit=TEAM_KPIS + 1,
+                    order_by=(OFF_TARGET_FIRST, "-health__is_stale",
+                              "-health__has_unfavourable_signal", "name", "id"),
+                    defer=LIGHT)  # 2
+    weeks = completion_by_week(team, COMPLETION_WEEKS)  # 2 queries
+    return TeamPage(team=team, cycle=cycle, objectives=objectives, expected=expected,
+                    kpis=rows[:TEAM_KPIS], more_kpis=len(rows) > TEAM_KPIS, weeks=weeks)
