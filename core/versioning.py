@@ -8,6 +8,8 @@ A service that edits a row calls, inside its transaction:
 - ``versioned_update(obj, version=..., **fields)`` to write: one UPDATE that matches the
   version it was given and moves it on, so nothing is written when the row moved.
 
+The version comes from the form the person saw (``loaded_version``: its hidden field).
+
 The view side (a 409 page showing what was typed) is ``core.forms.save_versioned``.
 """
 
@@ -57,3 +59,10 @@ def versioned_update(obj: M, *, version: int, **fields) -> M:
     bump_org(obj.organization_id)
     obj.refresh_from_db()
     return obj
+
+
+def loaded_version(form, obj, *, field: str = "version") -> int:
+    """The version a form was rendered with (its hidden ``field``), else the row's own
+    (a form that carries none edits the version it reads)."""
+    loaded = form.cleaned_data.get(field)
+    return obj.version if loaded is None else loaded

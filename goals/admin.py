@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 
 from core.admin_scoping import VERSION_FIELD, OrgScopedAdmin
 from core.forms import apply_errors
+from core.versioning import loaded_version
 from goals import services
 from goals.models import Cycle, StrategicPillar, UltimateGoal
 
@@ -21,11 +22,6 @@ from goals.models import Cycle, StrategicPillar, UltimateGoal
 def _org(form):
     return form.cleaned_data.get("organization") if form.instance._state.adding \
         else form.instance.organization
-
-
-def _version(form, obj) -> int:
-    loaded = form.cleaned_data.get(VERSION_FIELD)
-    return obj.version if loaded is None else loaded
 
 
 class _ServiceSaved(OrgScopedAdmin):
@@ -49,7 +45,8 @@ class _ServiceSaved(OrgScopedAdmin):
         else:
             changed = {k: v for k, v in data.items() if k in form.changed_data}
             if changed:
-                self.update(request, obj, _version(form, obj), changed)
+                self.update(request, obj, loaded_version(form, obj, field=VERSION_FIELD),
+                            changed)
         obj.refresh_from_db()
 
 

@@ -11,6 +11,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 
 from core.admin_scoping import VERSION_FIELD, OrgScopedAdmin
+from core.versioning import loaded_version
 from initiatives import services
 from initiatives.models import Initiative
 
@@ -85,10 +86,9 @@ class InitiativeAdmin(OrgScopedAdmin):
         else:
             changed = {k: v for k, v in data.items() if k in form.changed_data}
             if changed:
-                loaded = cd.get(VERSION_FIELD)
-                services.initiative_update(initiative=obj, actor=request.user,
-                                           version=obj.version if loaded is None else loaded,
-                                           data=changed)
+                services.initiative_update(
+                    initiative=obj, actor=request.user, data=changed,
+                    version=loaded_version(form, obj, field=VERSION_FIELD))
         obj.refresh_from_db()
 
     def delete_model(self, request, obj):

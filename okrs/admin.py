@@ -14,17 +14,13 @@ from django.db import transaction
 
 from core.admin_scoping import VERSION_FIELD, OrgScopedAdmin, OrgScopedTabularInline
 from core.forms import apply_errors
+from core.versioning import loaded_version
 from okrs import services
 from okrs.models import CheckIn, KeyResult, Objective
 
 
 def _closed_message(cycle) -> str:
     return f"The cycle {cycle.name} is closed: its OKRs are read-only."
-
-
-def _loaded_version(form, obj) -> int:
-    loaded = form.cleaned_data.get(VERSION_FIELD)
-    return obj.version if loaded is None else loaded
 
 
 def _kr_history_reason(kr: KeyResult) -> str:
@@ -149,8 +145,9 @@ class ObjectiveAdmin(OrgScopedAdmin):
         else:
             changed = {k: v for k, v in data.items() if k in form.changed_data}
             if changed:
-                services.objective_update(objective=obj, actor=request.user,
-                                          version=_loaded_version(form, obj), data=changed)
+                services.objective_update(
+                    objective=obj, actor=request.user, data=changed,
+                    version=loaded_version(form, obj, field=VERSION_FIELD))
         obj.refresh_from_db()
 
     def save_formset(self, request, form, formset, change):
@@ -252,8 +249,9 @@ class KeyResultAdmin(OrgScopedAdmin):
         else:
             changed = {k: v for k, v in data.items() if k in form.changed_data}
             if changed:
-                services.key_result_update(key_result=obj, actor=request.user,
-                                           version=_loaded_version(form, obj), data=changed)
+                services.key_result_update(
+                    key_result=obj, actor=request.user, data=changed,
+                    version=loaded_version(form, obj, field=VERSION_FIELD))
         obj.refresh_from_db()
 
     def delete_model(self, request, obj):
