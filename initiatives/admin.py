@@ -14,6 +14,7 @@ from core.admin_scoping import VERSION_FIELD, OrgScopedAdmin
 from core.versioning import loaded_version
 from initiatives import services
 from initiatives.models import Initiative
+from okrs.services import closed_cycle_message
 
 
 def _cycle_of(initiative: Initiative):
@@ -35,8 +36,7 @@ class InitiativeForm(forms.ModelForm):
                                       "objective, not both.")
             parent_cycle = kr.objective.cycle if kr else objective.cycle if objective else None
             if parent_cycle is not None and parent_cycle.is_closed:
-                raise ValidationError(f"The cycle {parent_cycle.name} is closed: its OKRs "
-                                      "are read-only.")
+                raise ValidationError(closed_cycle_message(parent_cycle))
         pct = cleaned.get("percent_complete")
         if pct is not None and not 0 <= pct <= 100:
             self.add_error("percent_complete", "Between 0 and 100.")

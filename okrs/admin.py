@@ -19,10 +19,6 @@ from okrs import services
 from okrs.models import CheckIn, KeyResult, Objective
 
 
-def _closed_message(cycle) -> str:
-    return f"The cycle {cycle.name} is closed: its OKRs are read-only."
-
-
 def _kr_history_reason(kr: KeyResult) -> str:
     if kr.checkins.exists():
         return "it has check-ins (set its weight to 0 instead)"
@@ -86,7 +82,7 @@ class ObjectiveForm(forms.ModelForm):
         adding = instance._state.adding
         cycle = cleaned.get("cycle")
         if cycle is not None and cycle.is_closed and (adding or cycle.pk != instance.cycle_id):
-            self.add_error("cycle", _closed_message(cycle))
+            self.add_error("cycle", services.closed_cycle_message(cycle))
         organization = cleaned.get("organization") if adding else instance.organization
         parent = cleaned.get("parent")
         if organization is not None and parent is not None and "parent" in self.changed_data:
@@ -198,7 +194,7 @@ class KeyResultForm(forms.ModelForm):
         cleaned = super().clean()
         objective = cleaned.get("objective")
         if objective is not None and objective.cycle.is_closed:
-            self.add_error("objective", _closed_message(objective.cycle))
+            self.add_error("objective", services.closed_cycle_message(objective.cycle))
         weight = cleaned.get("weight")
         if weight is not None and not 0 <= weight <= 1000:
             self.add_error("weight", "A weight lies between 0 and 1000.")

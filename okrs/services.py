@@ -35,9 +35,13 @@ CLOSE_FIELDS = ["closing_status", "score", "closing_note", "state"]
 # ----------------------------------------------------------------- checks
 
 
+def closed_cycle_message(cycle: Cycle) -> str:
+    return f"The cycle {cycle.name} is closed: its OKRs are read-only."
+
+
 def ensure_cycle_open(cycle: Cycle) -> None:
     if cycle.is_closed:
-        raise ValidationError(f"The cycle {cycle.name} is closed: its OKRs are read-only.")
+        raise ValidationError(closed_cycle_message(cycle))
 
 
 def validate_alignment(*, organization: Organization, objective_id: int | None,

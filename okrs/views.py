@@ -151,7 +151,7 @@ def objective_create(request: HttpRequest) -> HttpResponse:
 def objective_edit(request: HttpRequest, pk: int) -> HttpResponse:
     obj = get_objective_for_member(request, pk)
     if obj.cycle.is_closed:
-        messages.error(request, f"The cycle {obj.cycle.name} is closed: its OKRs are read-only.")
+        messages.error(request, services.closed_cycle_message(obj.cycle))
         return redirect(_objective_url(request, obj))
     form = ObjectiveForm(request.POST or None, instance=obj, organization=request.org)
     edit = save_versioned(form, lambda version: services.objective_update(
@@ -198,7 +198,7 @@ def objective_duplicate(request: HttpRequest, pk: int) -> HttpResponse:
 def kr_create(request: HttpRequest, pk: int) -> HttpResponse:
     obj = get_objective_for_member(request, pk)
     if obj.cycle.is_closed:
-        messages.error(request, f"The cycle {obj.cycle.name} is closed: its OKRs are read-only.")
+        messages.error(request, services.closed_cycle_message(obj.cycle))
         return redirect(_objective_url(request, obj))
     form = KeyResultForm(request.POST or None, organization=request.org,
                          initial={"owner": obj.owner_id or request.user.pk, "weight": 1})
@@ -239,7 +239,7 @@ def kr_edit(request: HttpRequest, pk: int) -> HttpResponse:
     kr = get_key_result_for_member(request, pk)
     obj = kr.objective
     if obj.cycle.is_closed:
-        messages.error(request, f"The cycle {obj.cycle.name} is closed: its OKRs are read-only.")
+        messages.error(request, services.closed_cycle_message(obj.cycle))
         return redirect(_objective_url(request, obj))
     form = KeyResultForm(request.POST or None, instance=kr, organization=request.org)
     edit = save_versioned(form, lambda version: services.key_result_update(
