@@ -114,7 +114,7 @@ def label(model) -> str:
     return model._meta.label_lower
 
 
-def url(model, view: str, *args) -> str:
+def admin_url(model, view: str, *args) -> str:
     return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{view}", args=args)
 
 
@@ -146,7 +146,7 @@ def no_b_in(content: bytes, b: dict) -> None:
     text = content.decode()
     assert MARK not in text.lower(), "a row of the other organisation leaked"
     for model in TENANT_MODELS:
-        assert url(model, "change", b[model].pk) not in text
+        assert admin_url(model, "change", b[model].pk) not in text
 
 
 # --- Coverage ----------------------------------------------------------------------------
@@ -169,22 +169,22 @@ def test_every_registered_model_is_scoped_and_covered(world):
 
 @pytest.mark.parametrize("model", TENANT_MODELS, ids=label)
 def test_changelist_shows_own_rows_only(admin_client, world, model):
-    response = admin_client.get(url(model, "changelist"))
+    response = admin_client.get(admin_url(model, "changelist"))
     assert response.status_code == 200
     no_b_in(response.content, world["b"])
-    assert url(model, "change", world["a"][model].pk) in response.content.decode()
+    assert admin_url(model, "change", world["a"][model].pk) in response.content.decode()
 
 
 @pytest.mark.parametrize("model", TENANT_MODELS, ids=label)
 def test_changelist_filtered_on_a_foreign_row_shows_nothing(admin_client, world, model):
     """A crafted search or filter naming B finds nothing (the term itself is echoed)."""
     b = world["b"]
-    response = admin_client.get(url(model, "changelist"), {"q": MARK})
+    response = admin_client.get(admin_url(model, "changelist"), {"q": MARK})
     assert response.status_code == 200
     assert response.context["cl"].result_count == 0
-    assert url(model, "change", b[model].pk) not in response.content.decode()
+    assert admin_url(model, "change", b[model].pk) not in response.content.decode()
     if model is not Organization and any(f.name == "organization" for f in model._meta.fields):
-        response = admin_client.get(url(model, "changelist"),
+        response = admin_client.get(admin_url(model, "changelist"),
                                     {"organization__id__exact": b["org"].pk})
         if response.status_code == 200:  # ignored or applied: never B's rows
             assert b[model].pk not in [o.pk for o in response.context["cl"].result_list]
@@ -196,12 +196,12 @@ def test_changelist_filtered_on_a_foreign_row_shows_nothing(admin_client, world,
 @pytest.mark.parametrize("model", TENANT_MODELS, ids=label)
 def test_change_view_of_a_foreign_row_is_404(admin_client, world, model):
     b_row, a_row = world["b"][model], world["a"][model]
-    assert admin_client.get(url(model, "change", a_row.pk)).status_code == 200
-    assert admin_client.get(url(model, "change", b_row.pk)).status_code == 404
-    assert admin_client.get(url(model, "history", b_row.pk)).status_code == 404
-    assert admin_client.get(url(model, "delete", b_row.pk)).status_code in (403, 404)
+    assert admin_client.get(admin_url(model, "change", a_row.pk)).status_code == 200
+    assert admin_client.get(admin_url(model, "change", b_row.pk)).status_code == 404
+    assert admin_client.get(admin_url(model, "history", b_row.pk)).status_code == 404
+    assert admin_client.get(admin_url(model, "delete", b_row.pk)).status_code in (403, 404)
     before = snapshot_b(world["b"])
-    response = admin_client.post(url(model, "delete", b_row.pk), {"post": "yes"})
+    response = admin_client.post(admin_url(model, "delete", b_row.pk), {"post": "yes"})
     assert response.status_code in (403, 404)
     assert snapshot_b(world["b"]) == before
 
@@ -209,10 +209,10 @@ def test_change_view_of_a_foreign_row_is_404(admin_client, world, model):
 @pytest.mark.parametrize("model", TENANT_MODELS, ids=label)
 def test_forms_offer_no_foreign_choices(admin_client, world, model):
     """Add and change forms list no B row in any select (FK and many-to-many choices)."""
-    response = admin_client.get(url(model, "change", world["a"][model].pk))
+    response = admin_client.get(admin_url(model, "change", world["a"][model].pk))
     assert response.status_code == 200
     no_b_in(response.content, world["b"])
-    response = admin_client.get(url(model, "add"))
+    response = admin_client.get(admin_url(model, "add"))
     assert response.status_code == (403 if model in NO_ADD_FORM else 200)
     if response.status_code == 200:
         no_b_in(response.content, world["b"])
@@ -282,7 +282,7 @@ def test_actions_on_a_foreign_id_do_nothing(admin_client, world, model, action):
         {"action": action, "_selected_action": [b[model].pk], "post": "yes",  # confirmations
          "apply": "1"},
     ):
-        response = admin_client.post(url(model, "changelist"), data)
+        response = admin_client.post(admin_url(model, "changelist"), data)
         assert response.status_code in (200, 302, 403)
         if response.status_code == 200:
             no_b_in(response.content, b)
@@ -292,7 +292,7 @@ def test_actions_on_a_foreign_id_do_nothing(admin_client, world, model, action):
 
 
 def test_export_of_a_foreign_kpi_is_empty(admin_client, world):
-    response = admin_client.post(url(Kpi, "changelist"), {
+    response = admin_client.post(admin_url(Kpi, "changelist"), {
         "action": "export_points_csv", "index": 0,
         "_selected_action": [world["b"][Kpi].pk, world["a"][Kpi].pk]})
     body = response.content.decode()
@@ -305,7 +305,7 @@ def test_import_into_a_foreign_kpi_stores_nothing(admin_client, world):
 
     b_kpi = world["b"][Kpi]
     upload = SimpleUploadedFile("points.csv", b"period,value\n2026-02-02,99\n", "text/csv")
-    response = admin_client.post(url(Kpi, "changelist"), {
+    response = admin_client.post(admin_url(Kpi, "changelist"), {
         "action": "import_points_csv", "_selected_action": [b_kpi.pk], "apply": "1",
         "file": upload})
     assert response.status_code in (200, 302)
@@ -388,7 +388,7 @@ def addable_models():
 def test_addable_models_are_all_covered(admin_client, world):
     """A model the org admin may add must be listed in FOREIGN_FIELDS above."""
     for model in TENANT_MODELS:
-        if admin_client.get(url(model, "add")).status_code == 200:
+        if admin_client.get(admin_url(model, "add")).status_code == 200:
             assert model in FOREIGN_FIELDS, f"add {label(model)} to FOREIGN_FIELDS"
 
 
@@ -399,7 +399,7 @@ def test_posting_a_foreign_key_is_an_error(admin_client, world, model):
     second = OrganizationFactory(name="Acme two", slug="acme-two")
     MembershipFactory(user=world["admin"], organization=second, role=Role.ADMIN)
     MembershipFactory(user=other, organization=second, role=Role.MEMBER)
-    page = admin_client.get(url(model, "add"))
+    page = admin_client.get(admin_url(model, "add"))
     assert page.status_code == 200
     management = _hidden_management(page.content.decode())
     payload = {**management, **add_payloads(a, other, second)[model]}
@@ -407,14 +407,14 @@ def test_posting_a_foreign_key_is_an_error(admin_client, world, model):
     count = model._default_manager.count()
     for field_name in FOREIGN_FIELDS[model]:
         data = {**payload, field_name: _b_value(b, model, field_name)}
-        response = admin_client.post(url(model, "add"), data)
+        response = admin_client.post(admin_url(model, "add"), data)
         assert response.status_code == 200, f"{field_name}: a foreign row was accepted"
         assert response.context["adminform"].form.errors or any(
             f.errors for f in response.context["inline_admin_formsets"]), field_name
         assert model._default_manager.count() == count
     assert snapshot_b(b) == before
     # The same form with A's rows only is accepted: the test above can fail.
-    response = admin_client.post(url(model, "add"), payload)
+    response = admin_client.post(admin_url(model, "add"), payload)
     assert response.status_code in (200, 302)
     if response.status_code == 200 and "adminform" in (response.context or {}):
         pytest.fail(f"valid payload refused: {response.context['adminform'].form.errors}")
@@ -427,10 +427,10 @@ def test_rows_of_two_administered_orgs_cannot_be_mixed(admin_client, world):
     MembershipFactory(user=world["admin"], organization=second, role=Role.ADMIN)
     cycle2 = CycleFactory(organization=second, name="Cycle two")
     a = world["a"]
-    page = admin_client.get(url(Objective, "add"))
+    page = admin_client.get(admin_url(Objective, "add"))
     data = {**_hidden_management(page.content.decode()),
             **add_payloads(a, a["user"])[Objective], "cycle": cycle2.pk}
-    response = admin_client.post(url(Objective, "add"), data)
+    response = admin_client.post(admin_url(Objective, "add"), data)
     assert response.status_code == 200
     assert "belongs to another organisation" in str(response.context["adminform"].form.errors)
     assert not Objective.objects.filter(title="New obj").exists()
@@ -443,8 +443,8 @@ def test_a_member_who_is_not_staff_cannot_enter(world, client):
     user = UserFactory(is_staff=False)
     MembershipFactory(user=user, organization=world["a"]["org"], role=Role.OWNER)
     client.force_login(user)
-    for path in (reverse("admin:index"), url(Kpi, "changelist"),
-                 url(Kpi, "change", world["a"][Kpi].pk)):
+    for path in (reverse("admin:index"), admin_url(Kpi, "changelist"),
+                 admin_url(Kpi, "change", world["a"][Kpi].pk)):
         response = client.get(path)
         assert response.status_code == 302
         assert reverse("admin:login") in response["Location"]
@@ -459,11 +459,11 @@ def test_staff_below_admin_sees_no_data(world, client, role):
     assert index.status_code == 200
     assert not index.context["app_list"]
     for model in ALL_MODELS:  # every registered model, including ones added later
-        assert client.get(url(model, "changelist")).status_code == 403, label(model)
+        assert client.get(admin_url(model, "changelist")).status_code == 403, label(model)
         a_row = world["a"].get(model) or world["a"]["user"]
-        assert client.get(url(model, "change", a_row.pk)).status_code in (403, 404), \
+        assert client.get(admin_url(model, "change", a_row.pk)).status_code in (403, 404), \
             label(model)
-        assert client.get(url(model, "add")).status_code == 403, label(model)
+        assert client.get(admin_url(model, "add")).status_code == 403, label(model)
     response = client.get(reverse("admin:autocomplete"), {
         "app_label": "kpis", "model_name": "kpi", "field_name": "team", "term": ""})
     assert response.status_code == 403
@@ -472,13 +472,13 @@ def test_staff_below_admin_sees_no_data(world, client, role):
 def test_staff_without_any_membership_sees_nothing(world, client):
     client.force_login(UserFactory(is_staff=True))
     assert not client.get(reverse("admin:index")).context["app_list"]
-    assert client.get(url(Kpi, "changelist")).status_code == 403
+    assert client.get(admin_url(Kpi, "changelist")).status_code == 403
 
 
 @pytest.mark.parametrize("model", sorted(NOT_TENANT, key=label), ids=label)
 def test_accounts_groups_and_login_records_are_for_superusers_only(admin_client, world, model):
-    assert admin_client.get(url(model, "changelist")).status_code == 403
-    assert admin_client.get(url(model, "add")).status_code == 403
+    assert admin_client.get(admin_url(model, "changelist")).status_code == 403
+    assert admin_client.get(admin_url(model, "add")).status_code == 403
 
 
 def test_the_admin_index_lists_models_for_an_org_admin(admin_client, world):
@@ -491,12 +491,12 @@ def test_the_admin_index_lists_models_for_an_org_admin(admin_client, world):
 @pytest.mark.parametrize("model", TENANT_MODELS, ids=label)
 def test_superuser_sees_every_organisation(world, client, model):
     client.force_login(UserFactory(is_staff=True, is_superuser=True))
-    response = client.get(url(model, "changelist"))
+    response = client.get(admin_url(model, "changelist"))
     assert response.status_code == 200
     body = response.content.decode()
-    assert url(model, "change", world["b"][model].pk) in body
-    assert url(model, "change", world["a"][model].pk) in body
-    assert client.get(url(model, "change", world["b"][model].pk)).status_code == 200
+    assert admin_url(model, "change", world["b"][model].pk) in body
+    assert admin_url(model, "change", world["a"][model].pk) in body
+    assert client.get(admin_url(model, "change", world["b"][model].pk)).status_code == 200
 
 
 def test_scope_helpers_cover_every_tenant_model():
@@ -512,7 +512,7 @@ def test_scope_helpers_cover_every_tenant_model():
 def test_versioned_change_forms_carry_the_version(admin_client, world, model):
     """A form opened before someone else's change can be refused (see test_admin_okrs)."""
     row = world["a"][model]
-    page = admin_client.get(url(model, "change", row.pk)).content.decode()
+    page = admin_client.get(admin_url(model, "change", row.pk)).content.decode()
     name = "version" if model is Kpi else "headway_version"
     assert re.search(rf'type="hidden" name="{name}" value="{row.version}"', page), name
 
@@ -522,7 +522,7 @@ def test_versioned_change_forms_carry_the_version(admin_client, world, model):
 
 def changelist_queries(client, model):
     with count_queries() as queries:
-        response = client.get(url(model, "changelist"))
+        response = client.get(admin_url(model, "changelist"))
     assert response.status_code == 200
     return queries, response.context["cl"].result_count
 
