@@ -38,6 +38,15 @@ class ValueForm(forms.Form):
             raise ValidationError(exc.message_dict["value"])
 
 
+def _check_target(form: forms.Form, data: dict) -> None:
+    """The target as services.clean_target will take it: its errors on the form's fields."""
+    try:
+        services.clean_target(data.get("target_rule"), data.get("target_value"),
+                              data.get("target_upper"))
+    except ValidationError as exc:
+        apply_errors(form, exc)
+
+
 class TargetForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput)
     target_rule = forms.ChoiceField(label="Target", choices=Kpi.TargetRule.choices)
@@ -50,13 +59,8 @@ class TargetForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        if self.errors:
-            return data
-        try:
-            services.clean_target(data.get("target_rule"), data.get("target_value"),
-                                  data.get("target_upper"))
-        except ValidationError as exc:
-            apply_errors(self, exc)
+        if not self.errors:
+            _check_target(self, data)
         return data
 
 
@@ -107,11 +111,7 @@ class KpiForm(forms.ModelForm):
     def clean(self):
         data = super().clean()
         if not self.instance.pk and not self.errors:
-            try:
-                services.clean_target(data.get("target_rule"), data.get("target_value"),
-                                      data.get("target_upper"))
-            except ValidationError as exc:
-                apply_errors(self, exc)
+            _check_target(self, data)
         return data
 
     def _post_clean(self):

@@ -107,6 +107,12 @@ class ChunkOutcome:
     events: int = 0
     back_to_sustain: int = 0
 
+    def add(self, part: ChunkOutcome) -> None:
+        self.evaluated += part.evaluated
+        self.changed += part.changed
+        self.events += part.events
+        self.back_to_sustain += part.back_to_sustain
+
 
 def _status_message(kpi: Kpi, result: E.Result) -> str:
     from . import rules as R
@@ -256,11 +262,7 @@ def evaluate_kpis(kpi_ids: Iterable[int], *, today: dt.date | None = None,
     today = today or timezone.localdate()
     total = ChunkOutcome()
     for i in range(0, len(ids), chunk_size):
-        part = _evaluate_chunk(ids[i : i + chunk_size], today, started)
-        total.evaluated += part.evaluated
-        total.changed += part.changed
-        total.events += part.events
-        total.back_to_sustain += part.back_to_sustain
+        total.add(_evaluate_chunk(ids[i : i + chunk_size], today, started))
     return total
 
 
@@ -315,11 +317,7 @@ def evaluate_all(*, today: dt.date | None = None, chunk_size: int = CHUNK_SIZE,
             )
             if not ids:
                 break
-            part = _evaluate_chunk(ids, today, started)
-            total.evaluated += part.evaluated
-            total.changed += part.changed
-            total.events += part.events
-            total.back_to_sustain += part.back_to_sustain
+            total.add(_evaluate_chunk(ids, today, started))
             last_pk = ids[-1]
             if not force:
                 claim_lock(owner)  # extend
