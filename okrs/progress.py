@@ -67,8 +67,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from kpis import rules as kpi_rules
-
 Number = int | float | Decimal
 
 # KR kinds
@@ -211,32 +209,6 @@ def kr_progress(kr: KR) -> float:
         op = kr.guardrail_op or guardrail_operator(kr.start, kr.target)
         return guardrail_progress(kr.target, kr.current, op)
     return metric_progress(kr.start, kr.target, kr.current)
-
-
-def kr_reached(kr: Mapping, kpi=None) -> bool:
-    """Whether a key result has reached its target: the rule that sends an improved KPI
-    back to sustain (kpis.health, through okrs.improvement).
-
-    ``kr`` holds kind, start_value, target_value, current_value, done and guard (a
-    ``values()`` row). The direction comes from start → target; when they are equal, from
-    the linked KPI's target rule (``kpi``: its target_rule, target_value, target_upper):
-    a KR linked to an "at most" KPI is reached at or below its target.
-    """
-    if kr["kind"] == MILESTONE:
-        return bool(kr["done"])
-    current = kr["current_value"]
-    if current is None:
-        return False
-    start, target = kr["start_value"], kr["target_value"]
-    if kr["kind"] == GUARDRAIL:
-        return current <= target if kr.get("guard") == AT_MOST else current >= target
-    if target == start and kpi is not None:
-        if kpi.target_rule == kpi_rules.AT_MOST:
-            return current <= target
-        if kpi.target_rule == kpi_rules.BETWEEN and kpi.target_upper is not None:
-            return kpi.target_value <= current <= kpi.target_upper
-        return current >= target
-    return current <= target if target < start else current >= target
 
 
 # --------------------------------------------------------------------------

@@ -119,7 +119,7 @@ def test_between_target_aims_at_the_nearest_edge(org, leader):
 
 
 def test_kr_reached_direction():
-    from okrs.progress import kr_reached
+    from okrs.improvement import kr_reached
 
     kr = {"kind": "metric", "start_value": 52, "target_value": 30, "current_value": 30,
           "done": False, "guard": ""}
