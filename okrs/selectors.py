@@ -141,11 +141,6 @@ def cycle_objectives_qs(organization: Organization, cycle: Cycle):
 # 15-minute time bucket.
 
 
-def clear_store() -> None:
-    """Empty this process's store (tests start from a cold store)."""
-    generations.clear()
-
-
 def cycle_progress(*, organization: Organization, cycle: Cycle,
                    now: dt.datetime | None = None) -> CycleProgress:
     """Progress, status and expected progress of every objective of a cycle.

@@ -9,9 +9,9 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import Role
+from core import generations
 from initiatives.models import Initiative
 from okrs.models import CheckIn, KeyResult, Objective
-from okrs.selectors import clear_store
 from tests.conftest import page_queries, url
 from tests.factories import (
     CheckInFactory,
@@ -477,7 +477,7 @@ def test_query_count_does_not_grow(page, as_user, leader, member_of, django_asse
     #          initiatives, check-ins, audit trail (+1 per FK model named in it)  = 12
     # goal   - cycles, goal, pillars, objectives, key results                      = 9
     expected = {"list": 10, "detail": 12, "goal": 9}[page]
-    clear_store()
+    generations.clear()
     with django_assert_num_queries(expected):
         client.get(path)
 

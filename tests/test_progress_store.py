@@ -119,7 +119,7 @@ def test_names_shown_beside_the_figures_are_fresh(org, cycle, objective, leader)
     team = TeamFactory(organization=org, name="Sales")
     pillar = PillarFactory(organization=org, name="Customers")
     Objective.objects.filter(pk=objective.pk).update(team=team, pillar=pillar)
-    S.clear_store()  # (the line above is a test shortcut that no page takes)
+    generations.clear()  # (the line above is a test shortcut that no page takes)
     S.cycle_progress(organization=org, cycle=cycle)
     leader.name = "Leonie Leader"
     leader.save()
