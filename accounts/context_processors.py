@@ -1,8 +1,8 @@
-"""Navigation for the base layout: only the pages that exist are linked."""
+"""Navigation for the base layout: every section of an organisation."""
 
 from __future__ import annotations
 
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 
 from accounts.models import Membership
 
@@ -24,14 +24,9 @@ def navigation(request) -> dict:
     org = getattr(request, "org", None)
     if org is None or not request.user.is_authenticated:
         return {}
-    items = []
     path = request.path
-    for label, name in NAV:
-        try:
-            url = reverse(name, kwargs={"org_slug": org.slug})
-        except NoReverseMatch:
-            continue
-        items.append({"label": label, "url": url, "active": False})
+    items = [{"label": label, "url": reverse(name, kwargs={"org_slug": org.slug}),
+              "active": False} for label, name in NAV]
     # The longest URL that prefixes the path is the current section ("/strategy/goal/"
     # is the goal page, not the strategy map); the dashboard only matches exactly.
     home = f"/o/{org.slug}/"
