@@ -191,8 +191,6 @@ class Queries:
     def __int__(self) -> int:
         return len(self.sql)
 
-    __index__ = __int__
-
     def _count(self, other) -> int | None:
         if isinstance(other, Queries):
             return len(other)
