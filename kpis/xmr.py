@@ -9,6 +9,14 @@ Pure Python, no Django import: the charts, the health engine and the benchmarks 
     upper range limit      = 3.268 × average moving range
     halfway lines          = (centre + limit) / 2
 
+With the median moving range (for series with occasional spikes, Wheeler's "Making Sense
+of Data" ch. 8): limits at centre ± 3.145 × median mR, upper range limit 3.865 × median mR.
+
+Limit periods (``analyse_segments``): the history is divided at indices; each period's
+limits come from its own first ``baseline_size`` values (leaving out excluded ones), and
+each point is judged against the limits of the period it belongs to, exactly as a
+separate analysis of that period's values would judge it.
+
 Detection rules (DESIGN.md, "KPIs and their health"):
 
 1. a point outside the natural process limits (chart "x"), or a moving range above the
@@ -36,6 +44,10 @@ MIN_POINTS = 6
 DEFAULT_BASELINE_SIZE = 20
 NPL_FACTOR = 2.66  # 3 / d2, d2 = 1.128 for moving ranges of two values
 URL_FACTOR = 3.268  # D4 for n = 2
+MEDIAN_NPL_FACTOR = 3.145  # 3 / d4 with the median moving range, d4 = 0.954
+MEDIAN_URL_FACTOR = 3.865
+AVERAGE = "average"
+MEDIAN = "median"
 RUN_LENGTH = 8
 ABOVE = "above"
 BELOW = "below"
@@ -71,6 +83,9 @@ class Analysis:
     baseline_start: int = 0
     baseline_end: int = 0  # exclusive
     signals: list[Signal] = field(default_factory=list)
+    # With limit periods: every period's limits, oldest first (the fields above are the
+    # current, newest period's).
+    segments: tuple[Segment, ...] = ()
 
     @property
     def has_limits(self) -> bool:
@@ -91,6 +106,141 @@ class Analysis:
     def rules_at(self, index: int) -> set[int]:
         """Rules of the x-chart signals a point takes part in (for colouring a chart)."""
         return {s.rule for s in self.signals if s.chart == "x" and index in s.indices}
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One limit period: values ``start`` to ``end`` (exclusive) and its limits (None while
+    its baseline has fewer than ``MIN_POINTS`` values)."""
+
+    start: int
+    end: int
+    baseline_end: int  # exclusive: the index after the baseline's last value
+    baseline_count: int  # values in the baseline (excluded ones not counted)
+    baseline_complete: bool
+    center: float | None = None
+    moving_range: float | None = None  # the average or median mR, per ``method``
+    upper_limit: float | None = None
+    lower_limit: float | None = None
+    upper_range_limit: float | None = None
+    method: str = AVERAGE
+    fixed: bool = False  # limits given (locked), not computed from the values
+
+    @property
+    def has_limits(self) -> bool:
+        return self.center is not None
+
+    @property
+    def upper_halfway(self) -> float | None:
+        return None if self.center is None else (self.center + self.upper_limit) / 2
+
+    @property
+    def lower_halfway(self) -> float | None:
+        return None if self.center is None else (self.center + self.lower_limit) / 2
+
+
+def _median(xs: Sequence[float]) -> float:
+    s = sorted(xs)
+    m = len(s) // 2
+    return s[m] if len(s) % 2 else (s[m - 1] + s[m]) / 2
+
+
+def limits_from(center: float, moving_range: float, method: str = AVERAGE):
+    """(upper limit, lower limit, upper range limit) for a centre and an average or median mR."""
+    npl, url = (MEDIAN_NPL_FACTOR, MEDIAN_URL_FACTOR) if method == MEDIAN else (NPL_FACTOR,
+                                                                                 URL_FACTOR)
+    return center + npl * moving_range, center - npl * moving_range, url * moving_range
+
+
+def baseline_of(xs: Sequence[float], start: int, end: int, size: int | None,
+                excluded: frozenset[int] | set[int] = frozenset()):
+    """(indices of the baseline, baseline moving ranges, index after the baseline).
+
+    The baseline is the first ``size`` values from ``start`` that are not excluded; its
+    moving ranges are those between two successive points that are both in it (a range
+    touching an excluded point, or straddling the period's start, describes no process).
+    """
+    chosen: list[int] = []
+    stop = start
+    for i in range(start, end):
+        if size is not None and len(chosen) >= size:
+            break
+        stop = i + 1
+        if i not in excluded:
+            chosen.append(i)
+    members = set(chosen)
+    mrs = [abs(xs[i] - xs[i - 1]) for i in chosen if i - 1 in members]
+    return chosen, mrs, stop
+
+
+def analyse_segments(
+    values: Sequence,
+    starts: Sequence[int] = (0,),
+    *,
+    baseline_size: int | None = DEFAULT_BASELINE_SIZE,
+    excluded: Sequence[int] = (),
+    method: str = AVERAGE,
+    fixed: dict[int, tuple[float, float]] | None = None,
+) -> Analysis:
+    """Analyse a series divided into limit periods starting at the indices ``starts``.
+
+    ``fixed`` maps a period's position in ``starts`` to locked (centre, moving range):
+    that period's limits are those, whatever its values now are. The returned Analysis
+    carries every period in ``segments``; its own limits are the newest period's.
+    """
+    xs = _as_floats(values)
+    n = len(xs)
+    if baseline_size is not None and baseline_size < 2:
+        raise ValueError("baseline_size must be at least 2 (or None for all values)")
+    if method not in (AVERAGE, MEDIAN):
+        raise ValueError(f"Unknown moving range method {method!r}")
+    mrs = moving_ranges_of(xs)
+    bounds = sorted({0, *(max(0, min(int(s), n)) for s in starts)} - {n}) or [0]
+    out = frozenset(excluded)
+    fixed = fixed or {}
+    segments: list[Segment] = []
+    signals: list[Signal] = []
+    for k, start in enumerate(bounds):
+        end = bounds[k + 1] if k + 1 < len(bounds) else n
+        chosen, base_mrs, stop = baseline_of(xs, start, end, baseline_size, out)
+        complete = baseline_size is not None and len(chosen) >= baseline_size
+        given = fixed.get(k)
+        if given is not None:
+            center, mr = float(given[0]), float(given[1])
+        elif len(chosen) >= MIN_POINTS and base_mrs:
+            center = math.fsum(xs[i] for i in chosen) / len(chosen)
+            mr = (_median(base_mrs) if method == MEDIAN
+                  else math.fsum(base_mrs) / len(base_mrs))
+        else:
+            segments.append(Segment(start=start, end=end, baseline_end=stop,
+                                    baseline_count=len(chosen), baseline_complete=complete,
+                                    method=method))
+            continue
+        unpl, lnpl, url = limits_from(center, mr, method)
+        segments.append(Segment(start=start, end=end, baseline_end=stop,
+                                baseline_count=len(chosen), baseline_complete=complete,
+                                center=center, moving_range=mr, upper_limit=unpl,
+                                lower_limit=lnpl, upper_range_limit=url, method=method,
+                                fixed=given is not None))
+        part = xs[start:end]
+        for s in _detect(part, moving_ranges_of(part), 0, center, unpl, lnpl, url):
+            signals.append(Signal(rule=s.rule, chart=s.chart, index=s.index + start,
+                                  side=s.side, indices=tuple(i + start for i in s.indices)))
+    signals.sort(key=lambda s: (s.index, s.rule, s.chart))
+    last = segments[-1]
+    return Analysis(
+        values=xs, moving_ranges=mrs, center=last.center, average_moving_range=last.moving_range,
+        upper_limit=last.upper_limit, lower_limit=last.lower_limit,
+        upper_range_limit=last.upper_range_limit, baseline_start=last.start,
+        baseline_end=last.baseline_end, signals=signals, segments=tuple(segments),
+    )
+
+
+def segment_of(analysis: Analysis, index: int) -> Segment | None:
+    for seg in reversed(analysis.segments):
+        if seg.start <= index:
+            return seg
+    return None
 
 
 def _tol(line: float) -> float:
