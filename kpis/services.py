@@ -141,11 +141,22 @@ class RecordOutcome:
     replaced: float | None = None  # the old value, when replaced
 
 
+def _lock_kpis(kpi_ids: Iterable[int]) -> None:
+    """Lock the KPI rows (in primary-key order, as the health sweep does: no deadlock)
+    before their points are read. Locking the point itself is not enough: for a period
+    with no point yet `select_for_update` locks nothing, and concurrent first writers
+    would all insert, all but one failing on the unique period. Behind the KPI's lock the
+    second writer sees the first one's point and keeps its value as a revision."""
+    ids = sorted(set(kpi_ids))
+    if ids:
+        list(Kpi.objects.select_for_update().filter(pk__in=ids).order_by("pk")
+             .values_list("pk", flat=True))
+
+
 def _upsert_point(*, kpi: Kpi, period_start: dt.date, value: float, note: str, source: str,
                   author) -> RecordOutcome:
-    existing = (
-        DataPoint.objects.select_for_update().filter(kpi=kpi, period_start=period_start).first()
-    )
+    """Insert or replace one period's point; the caller holds the KPI's lock (_lock_kpis)."""
+    existing = DataPoint.objects.filter(kpi=kpi, period_start=period_start).first()
     if existing is None:
         point = DataPoint.objects.create(kpi=kpi, period_start=period_start, value=value,
                                          note=note, source=source, author=author)
@@ -177,6 +188,7 @@ def kpi_record_value(*, kpi: Kpi, period, value, note: str = "", source: str = D
             errors.update(exc.message_dict)
     if errors:
         raise ValidationError(errors)
+    _lock_kpis([kpi.pk])
     outcome = _upsert_point(kpi=kpi, period_start=cleaned["period"], value=cleaned["value"],
                             note=cleaned["note"], source=source, author=author)
     _data_changed([kpi.pk], [kpi.organization_id])
@@ -196,6 +208,7 @@ class Row:
 @transaction.atomic
 def kpi_record_values(*, rows: Sequence[Row], source: str, author) -> list[RecordOutcome]:
     """Record many values at once, all or nothing (CSV import, API batch)."""
+    _lock_kpis(r.kpi.pk for r in rows)
     outcomes = [
         _upsert_point(kpi=r.kpi, period_start=r.period_start, value=r.value, note=r.note,
                       source=source, author=author)
@@ -308,33 +321,17 @@ def kpi_rebase(*, kpi: Kpi, actor, rebase_date, version: int, note: str = "") ->
 @transaction.atomic
 def candidate_dismiss(*, kpi: Kpi, actor, note: str) -> KpiHealth:
     """Dismiss an improvement candidate; it stays dismissed until its state worsens."""
+    from . import loop
+
     note = (note or "").strip()
     if not note:
         raise ValidationError({"note": "Say why this KPI needs no improvement OKR now."})
     health = KpiHealth.objects.select_for_update().filter(kpi=kpi).first()
-    if health is None or health.candidate != KpiHealth.Candidate.CANDIDATE:
+    if health is None or health.candidate != loop.CANDIDATE:
         raise ValidationError({"note": "This KPI is not an improvement candidate (any more)."})
-    health.candidate = KpiHealth.Candidate.DISMISSED
-    health.dismissed_keys = list(health.reason_keys)
-    health.dismissed_note = note
-    health.dismissed_at = timezone.now()
-    health.save(update_fields=["candidate", "dismissed_keys", "dismissed_note", "dismissed_at"])
-    HealthEvent.objects.create(
-        kpi=kpi, kind="candidate", old=KpiHealth.Candidate.CANDIDATE,
-        new=KpiHealth.Candidate.DISMISSED, actor=actor, message=f"Dismissed: {note}",
-    )
+    loop.transition(kpi=kpi, to=loop.DISMISSED, actor=actor, why=f"dismissed: {note}",
+                    health=health, dismissed_keys=list(health.reason_keys),
+                    dismissed_note=note, dismissed_at=timezone.now())
     audit_record(organization=kpi.organization, actor=actor, action="candidate dismissed",
                  obj=kpi, note=note)
     return health
-
-
-def kpi_set_intent(*, kpi: Kpi, intent: str, actor=None, message: str = "") -> None:
-    """Used by okrs.promotion: the KPI is now being improved (or back to sustain)."""
-    if kpi.intent == intent:
-        return
-    old = kpi.intent
-    Kpi.objects.filter(pk=kpi.pk).update(intent=intent, updated_at=timezone.now())
-    kpi.intent = intent
-    HealthEvent.objects.create(kpi=kpi, kind="intent", old=old, new=intent, actor=actor,
-                               message=message)
-    _data_changed([kpi.pk], [kpi.organization_id])
