@@ -27,7 +27,7 @@ def membership_for(user, org_slug: str) -> Membership | None:
         return None
     return (
         Membership.objects.select_related("organization", "user")
-        .filter(user=user, organization__slug=org_slug)
+        .filter(user=user, organization__slug=org_slug, suspended_at__isnull=True)
         .first()
     )
 

@@ -136,6 +136,9 @@ class Membership(models.Model):
                                      related_name="memberships")
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Set when the organisation's SCIM client deactivates the person: they lose access
+    # (accounts.access.membership_for) but keep their history; reactivation clears it.
+    suspended_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["organization", "user__email"]
@@ -228,6 +231,10 @@ class Invitation(models.Model):
 class ApiToken(models.Model):
     """A per-user API token scoped to one organisation. Only a hash is stored."""
 
+    class Scope(models.TextChoices):
+        READ = "read", "Read only"
+        READ_WRITE = "read_write", "Read and write"
+
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE,
                                      related_name="api_tokens")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
@@ -238,12 +245,23 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # What the token may do, chosen when it is made (the form starts at read-only). The
+    # default is what every token could do before scopes existed, so none stops working.
+    scope = models.CharField(max_length=10, choices=Scope.choices, default=Scope.READ_WRITE)
 
     class Meta:
         ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(scope__in=["read", "read_write"]),
+                                   name="apitoken_scope_known"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def can_write(self) -> bool:
+        return self.scope == self.Scope.READ_WRITE
 
     @staticmethod
     def new_token() -> tuple[str, str, str]:
@@ -281,3 +299,14 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.actor} {self.action} {self.object_repr}"
+
+
+# The SSO and SCIM models live in accounts/sso/models.py; importing them here makes
+# them the accounts app's (migrations in accounts/migrations).
+from accounts.sso.models import (  # noqa: E402, F401
+    IdentityLogEntry,
+    ScimResource,
+    ScimToken,
+    SsoConfig,
+    SsoIdentity,
+)

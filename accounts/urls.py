@@ -1,6 +1,7 @@
 from django.urls import include, path
 
 from accounts import views
+from accounts.sso import views as sso_views
 
 app_name = "accounts"
 
@@ -11,6 +12,8 @@ urlpatterns = [
     path("accounts/signup/", views.signup, name="signup"),
     path("accounts/new-organisation/", views.org_create, name="org_create"),
     path("accounts/invitation/<str:token>/", views.invitation, name="invitation"),
+    path("accounts/sso/", sso_views.sso_start, name="sso_start"),
+    path("accounts/sso/callback/", sso_views.sso_callback, name="sso_callback"),
 ]
 
 # Organisation pages, under /o/<org_slug>/
@@ -18,6 +21,9 @@ org_urlpatterns = [
     path("switch/", views.switch_org, name="switch"),
     path("settings/", views.settings_page, name="settings"),
     path("settings/members/", views.members, name="members"),
+    path("settings/sso/", sso_views.sso_settings, name="sso_settings"),
+    path("settings/sso/tokens/<int:pk>/revoke/", sso_views.scim_token_revoke,
+         name="scim_token_revoke"),
     path("settings/members/<int:pk>/role/", views.member_role, name="member_role"),
     path("settings/members/<int:pk>/remove/", views.member_remove, name="member_remove"),
     path("teams/", views.teams, name="teams"),

@@ -53,10 +53,24 @@ class LoginView(auth_views.LoginView):
     authentication_form = LoginForm
     redirect_authenticated_user = True
 
+    def form_valid(self, form):
+        from accounts.sso.views import password_login_refusal
+
+        # An organisation that enforces SSO refuses its members' passwords (owners:
+        # audited break-glass log-in).
+        if reason := password_login_refusal(self.request, form.get_user()):
+            form.add_error(None, reason)
+            return self.form_invalid(form)
+        return super().form_valid(form)
+
 
 def logout_view(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
-        return auth_views.LogoutView.as_view()(request)
+        from accounts.sso.views import end_session_url
+
+        provider_logout = end_session_url(request)  # before the session is flushed
+        response = auth_views.LogoutView.as_view()(request)
+        return redirect(provider_logout) if provider_logout else response
     return redirect("home")
 
 
@@ -106,6 +120,10 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
     except services.InvitationError as exc:
         return render(request, "accounts/invitation_invalid.html", {"reason": str(exc)},
                       status=410)
+    if getattr(getattr(inv.organization, "sso_config", None), "enforce", False):
+        return render(request, "accounts/invitation_invalid.html", {
+            "reason": f"{inv.organization.name} requires single sign-on: sign in with your "
+                      "organisation instead of this link."}, status=410)
     existing = User.objects.filter(email__iexact=inv.email).first()
     form = None
     if request.user.is_authenticated:

@@ -49,6 +49,11 @@ RATE_LIMITS: dict[str, tuple[int, int]] = {
     "invitation_accept": (30, 3600),  # invitation link submissions per address per hour
     "api": (300, 60),                 # API requests per token per minute
     "api_write": (60, 60),            # API writes per token per minute
+    "sso_start": (30, 300),           # SSO sign-ins started per address per 5 minutes
+    "sso_callback": (30, 300),        # SSO callbacks per address per 5 minutes
+    "sso_settings": (60, 3600),       # SSO settings saves / tests / tokens per admin per hour
+    "scim": (600, 60),                # SCIM requests per organisation per minute
+    "scim_auth": (20, 300),           # SCIM requests with a bad token per address
 }
 
 MESSAGES = {
@@ -58,6 +63,11 @@ MESSAGES = {
     "invitation_accept": "Too many attempts with invitation links.",
     "api": "Too many API requests for this token.",
     "api_write": "Too many API writes for this token.",
+    "sso_start": "Too many single sign-on attempts from your network.",
+    "sso_callback": "Too many single sign-on attempts from your network.",
+    "sso_settings": "Too many changes to the single sign-on settings.",
+    "scim": "Too many SCIM requests for this organisation.",
+    "scim_auth": "Too many SCIM requests with a wrong token.",
 }
 
 
