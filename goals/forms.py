@@ -3,6 +3,7 @@ from __future__ import annotations
 from django import forms
 
 from accounts.models import Organization
+from core.widgets import DateInput
 from goals.models import Cycle, StrategicPillar, UltimateGoal
 
 
@@ -50,8 +51,7 @@ class CycleForm(VersionedForm):
     class Meta:
         model = Cycle
         fields = ["name", "kind", "start", "end", "parent"]
-        widgets = {"start": forms.DateInput(attrs={"type": "date"}),
-                   "end": forms.DateInput(attrs={"type": "date"})}
+        widgets = {"start": DateInput(), "end": DateInput()}
         labels = {"parent": "Inside (for a quarter of a year)"}
 
     def __init__(self, *args, organization: Organization, **kwargs):

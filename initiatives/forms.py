@@ -3,6 +3,7 @@ from __future__ import annotations
 from django import forms
 
 from accounts.models import Organization, User
+from core.widgets import DateInput
 from initiatives.models import Initiative
 
 
@@ -12,7 +13,7 @@ class InitiativeForm(forms.ModelForm):
     class Meta:
         model = Initiative
         fields = ["title", "description", "owner", "status", "due_date", "percent_complete"]
-        widgets = {"due_date": forms.DateInput(attrs={"type": "date"}),
+        widgets = {"due_date": DateInput(),
                    "description": forms.Textarea(attrs={"rows": 3})}
         labels = {"percent_complete": "Percent complete"}
 

@@ -9,11 +9,12 @@ from django.core.exceptions import ValidationError
 from accounts.models import Membership, Team, User
 from core.forms import apply_errors
 from core.validators import validate_finite
+from core.widgets import DateInput
 
 from . import services
 from .models import Kpi
 
-DATE = forms.DateInput(attrs={"type": "date"})
+DATE = DateInput()
 
 
 class ValueForm(forms.Form):

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 
 from accounts.models import Organization, Team, User
 from core.validators import validate_finite
+from core.widgets import NumberInput
 from goals.models import Cycle, StrategicPillar
 from kpis.models import Kpi
 from okrs import progress as P
@@ -201,7 +202,7 @@ class CycleCloseForm(forms.Form):
             self.fields[f"score_{o.pk}"] = forms.FloatField(
                 min_value=0, max_value=1, initial=score, label="Score",
                 validators=[validate_finite],
-                widget=forms.NumberInput(attrs={"step": "0.01"}))
+                widget=NumberInput(attrs={"step": "0.01"}))
             self.fields[f"note_{o.pk}"] = forms.CharField(
                 required=False, label="Learnings", widget=forms.Textarea(attrs={"rows": 2}))
             row.fields = (self[f"status_{o.pk}"], self[f"score_{o.pk}"], self[f"note_{o.pk}"])
