@@ -21,9 +21,9 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from . import limits as L
 from . import periods as P
 from . import rules as R
-from .xmr import analyse
 
 OFF_TARGET_PERIODS = 2  # off target this many periods in a row makes a candidate
 CURRENT_WINDOW = 3  # a signal is current when it involves one of the newest N points
@@ -45,6 +45,8 @@ class KpiSpec:
     target_upper: float | None = None
     baseline_size: int | None = 20
     rebase_date: dt.date | None = None
+    limit_method: str = "average"
+    divisions: L.Divisions = L.NONE  # limit periods, locked limits, excluded points
     unit: str = ""
     decimals: int = 1
 
@@ -119,11 +121,10 @@ def evaluate(
             off_streak = streak
     stale = P.is_stale(latest_period, today, spec.frequency)
 
-    a = analyse(
-        values,
-        baseline_size=spec.baseline_size or None,
-        baseline_start=baseline_start_index(periods, spec.rebase_date),
-    )
+    # The current (newest) limit period's figures make the capability and the reasons.
+    a = L.analysis_for(periods, values, baseline_size=spec.baseline_size,
+                       method=spec.limit_method, divisions=spec.divisions,
+                       rebase_date=spec.rebase_date)
     fmt = {"unit": spec.unit, "decimals": spec.decimals}
 
     signals = []

@@ -27,7 +27,7 @@ from django.utils import timezone
 from core.generations import bump_org
 
 from . import evaluation as E
-from . import improvement
+from . import improvement, limit_store
 from .models import STATUS_LABELS, EvaluationLock, HealthEvent, Kpi, KpiHealth
 
 logger = logging.getLogger(__name__)
@@ -50,10 +50,11 @@ CANDIDATE_LABELS = dict(KpiHealth.Candidate.choices)
 
 # What the evaluation reads of a KPI (the sweep loads nothing else).
 SPEC_FIELDS = ["id", "organization_id", "name", "unit", "decimals", "frequency", "intent",
-               "target_rule", "target_value", "target_upper", "baseline_size", "rebase_date"]
+               "target_rule", "target_value", "target_upper", "baseline_size", "rebase_date",
+               "limit_method"]
 
 
-def spec_for(kpi: Kpi) -> E.KpiSpec:
+def spec_for(kpi: Kpi, divisions=None) -> E.KpiSpec:
     return E.KpiSpec(
         frequency=kpi.frequency,
         intent=kpi.intent,
@@ -62,6 +63,8 @@ def spec_for(kpi: Kpi) -> E.KpiSpec:
         target_upper=kpi.target_upper,
         baseline_size=kpi.baseline_size,
         rebase_date=kpi.rebase_date,
+        limit_method=kpi.limit_method,
+        divisions=divisions or E.L.NONE,
         unit=kpi.unit,
         decimals=kpi.decimals,
     )
@@ -162,6 +165,7 @@ def _evaluate_chunk(kpi_ids: Sequence[int], today: dt.date, started: dt.datetime
             for row in KpiHealth.objects.filter(kpi_id__in=ids).values_list("kpi_id", *COMPARED)
         }
         points = points_by_kpi(ids)
+        divisions = limit_store.divisions_by_kpi(ids)  # limit periods, exclusions: one query
         improved = improvement.improving(kpis)  # {kpi id: its improvement reached the target}
 
         changed: list[KpiHealth] = []
@@ -171,7 +175,7 @@ def _evaluate_chunk(kpi_ids: Sequence[int], today: dt.date, started: dt.datetime
         for kpi in kpis:
             old = healths.get(kpi.pk)
             result = E.evaluate(
-                spec_for(kpi),
+                spec_for(kpi, divisions.get(kpi.pk)),
                 points.get(kpi.pk, []),
                 today=today,
                 in_improvement=kpi.pk in improved,

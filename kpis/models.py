@@ -49,6 +49,10 @@ class Kpi(models.Model):
         help_text="Points in the XmR baseline (empty = all points).")
     rebase_date = models.DateField(null=True, blank=True,
                                    help_text="Limits are computed from this period on.")
+    limit_method = models.CharField(
+        max_length=10, choices=[("average", "Average moving range"),
+                                ("median", "Median moving range")], default="average",
+        help_text="The median moving range suits a series with occasional spikes.")
     active = models.BooleanField(default=True)
     version = models.PositiveIntegerField(default=1)
     # Set by every change that affects health (points, target, rebase); the health is
@@ -238,3 +242,6 @@ class EvaluationLock(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+from .limit_models import ExcludedPoint, LimitPeriod  # noqa: E402, F401 (the app's models)
