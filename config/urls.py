@@ -4,9 +4,10 @@ from django.apps import apps
 from django.contrib import admin
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from accounts import views as account_views
+from accounts.sso.scim_views import scim_endpoint
 from api.main import api
 
 
@@ -23,6 +24,8 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
+    # SCIM 2.0 provisioning: the organisation comes from the bearer token (accounts/sso).
+    re_path(r"^scim/v2/?(?P<path>.*)$", scim_endpoint, name="scim"),
     path("", include("accounts.urls")),
     path(ORG, include("dashboards.urls")),
     path(ORG, include("goals.urls")),
