@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+
+
+class SourcesConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "sources"
+    verbose_name = "Data sources"
+
+    def ready(self) -> None:
+        from kpis.feeds import register_feed_provider
+
+        from .feeds import provider
+
+        register_feed_provider(provider)
