@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "accounts",
     "goals",
     "kpis",
+    "sources",
     "okrs",
     "initiatives",
     "dashboards",
@@ -189,6 +190,7 @@ CELERY_BEAT_SCHEDULE: dict = {
 }
 
 # --- Email -----------------------------------------------------------------------------
+    "run-due-sources": {"task": "sources.tasks.run_due_sources", "schedule": 60},
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
@@ -254,6 +256,19 @@ INVITATION_DAYS = 7
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+# --- Data sources (sources/, README "Data sources") -------------------------------------
+# Fernet keys for secrets at rest, comma-separated: the first encrypts, all decrypt (put a
+# new key first, run `manage.py rotate_secrets`, then drop the old). Empty: a key derived
+# from SECRET_KEY (development only).
+HEADWAY_SECRETS_KEYS = env_list("HEADWAY_SECRETS_KEYS")
+# Hosts, addresses or networks that outbound requests and SQL sources may reach although
+# they are private or loopback (e.g. "db.internal,10.0.0.0/8"); everything else private
+# is refused (core.outbound).
+HEADWAY_SOURCE_ALLOWED_HOSTS = env_list("HEADWAY_SOURCE_ALLOWED_HOSTS")
+# Folders SQLite sources may read from (the demo warehouse lives in the first).
+HEADWAY_SOURCE_SQLITE_DIRS = env_list("HEADWAY_SOURCE_SQLITE_DIRS") or [
+    str(BASE_DIR / "warehouses")]
+
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }

@@ -89,12 +89,18 @@ class DataPoint(models.Model):
         MANUAL = "manual", "Manual"
         CSV = "csv", "CSV"
         API = "api", "API"
+        SQL = "sql", "SQL source"
+        HTTP = "http", "HTTP source"
+        WEBHOOK = "webhook", "Webhook"
 
     kpi = models.ForeignKey(Kpi, on_delete=models.CASCADE, related_name="points")
     period_start = models.DateField()
     value = models.FloatField(validators=[validate_finite])
     note = models.CharField(max_length=500, blank=True)
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.MANUAL)
+    # Which data source run wrote it ("source 3, run 41"): kpis cannot point at sources'
+    # rows (sources is to its right), so the run is named, not linked.
+    source_ref = models.CharField(max_length=60, blank=True, default="")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -119,6 +125,8 @@ class DataPointRevision(models.Model):
     new_value = models.FloatField()
     old_note = models.CharField(max_length=500, blank=True)
     old_source = models.CharField(max_length=10, blank=True)
+    old_source_ref = models.CharField(max_length=60, blank=True, default="")
+    new_source = models.CharField(max_length=10, blank=True, default="")
     changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                    on_delete=models.SET_NULL, related_name="+")
     changed_at = models.DateTimeField(auto_now_add=True)
