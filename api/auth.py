@@ -6,9 +6,13 @@ import datetime as dt
 
 from django.http import HttpRequest
 from django.utils import timezone
+from ninja.errors import HttpError
 from ninja.security import HttpBearer
 
 from accounts.models import ApiToken, Membership
+
+
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 class TokenAuth(HttpBearer):
@@ -33,4 +37,8 @@ class TokenAuth(HttpBearer):
         request.org = found.organization
         request.user = found.user
         request.membership = membership
+        request.api_token = found
+        if request.method not in READ_METHODS and not found.can_write:
+            # Before any lookup: a read-only token learns nothing from a write.
+            raise HttpError(403, "This token is read-only.")
         return found

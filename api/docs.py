@@ -30,5 +30,8 @@ class PlainDocs(DocsBase):
         return render(request, "api/docs.html", {
             "schema": schema, "operations": operations,
             "schema_url": self.get_openapi_url(api, kwargs),
-            "components": sorted(schema.get("components", {}).get("schemas", {}).items()),
+            # (name, [(field, spec)]): a template cannot read a property called "items".
+            "components": [(name, sorted(comp.get("properties", {}).items()))
+                           for name, comp in sorted(schema.get("components", {})
+                                                    .get("schemas", {}).items())],
         })

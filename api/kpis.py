@@ -5,18 +5,24 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from typing import Annotated, Literal
+
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import Http404
-from ninja import Field, Router, Schema
+from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
-from pydantic import StrictFloat, StrictInt, StrictStr
+from pydantic import StrictFloat, StrictInt, StrictStr, StringConstraints
 
 from kpis import rules as R
 from kpis import services as kpi_services
 from kpis.access import can_add_data
 from kpis.health import is_pending
 from kpis.models import DataPoint, Kpi, KpiHealth
+
+from .errors import documented
+from .pagination import PageIn, page_of, paginate
+from .schemas import IsoDate, Slug, Text, id_path
 
 MAX_BATCH = 1000
 
@@ -64,14 +70,33 @@ class PointOut(Schema):
     updated_at: dt.datetime
 
 
+NumberText = Annotated[StrictStr, StringConstraints(
+    max_length=40, pattern=r"^\s*[-\u2212]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*$")]
+
+
 class PointIn(Schema):
-    period: str = Field(..., description="Any day in the period (YYYY-MM-DD), YYYY-MM or YYYY-Q3")
-    value: StrictFloat | StrictInt | StrictStr = Field(..., description="A finite number")
-    note: str = ""
+    period: Text(10, pattern=r"^\d{4}-(\d{2}(-\d{2})?|[Qq][1-4])$") = Field(
+        ..., description="Any day in the period (YYYY-MM-DD), YYYY-MM or YYYY-Q3; not after "
+                         "the current period")
+    value: StrictFloat | StrictInt | NumberText = Field(
+        ..., description="A finite number (or its text), below 1e15 in size")
+    note: Text(kpi_services.MAX_NOTE) = ""
 
 
 class PointsIn(Schema):
-    points: list[PointIn] = Field(..., description=f"At most {MAX_BATCH} points")
+    points: list[PointIn] = Field(..., min_length=1, max_length=MAX_BATCH,
+                                  description=f"1 to {MAX_BATCH} points, periods distinct")
+
+
+class KpiFilters(PageIn):
+    intent: Literal["", *Kpi.Intent.values] = Field("", description="improve or sustain")
+    status: Literal["", *KpiHealth.Status.values] = Field("", description="Health status")
+    team: Slug = Field("", description="A team's slug")
+
+
+class PointFilters(PageIn):
+    since: IsoDate | None = Field(None, description="Periods starting on or after (YYYY-MM-DD)")
+    until: IsoDate | None = Field(None, description="Periods starting on or before")
 
 
 class PointResult(Schema):
@@ -128,36 +153,42 @@ def _get_kpi(request, kpi_id: int) -> Kpi:
 # from the schema call the operations by them.
 
 
-@router.get("/kpis", response=list[KpiOut], summary="List KPIs with their health",
+@router.get("/kpis", response=documented({200: page_of(KpiOut)}),
+            summary="List KPIs with their health (paged, by name)",
             operation_id="config_api_list_kpis")
-def list_kpis(request, intent: str = "", status: str = "", team: str = ""):
-    qs = _kpis(request).order_by("name")
-    if intent:
-        qs = qs.filter(intent=intent)
-    if status:
-        qs = qs.filter(health__status=status)
-    if team:
-        qs = qs.filter(Q(team__slug=team) | Q(team__name=team))
-    return [_kpi_out(k) for k in qs]
+def list_kpis(request, filters: Query[KpiFilters]):
+    qs = _kpis(request).order_by("name", "id")
+    if filters.intent:
+        qs = qs.filter(intent=filters.intent)
+    if filters.status:
+        qs = qs.filter(health__status=filters.status)
+    if filters.team:
+        qs = qs.filter(Q(team__slug=filters.team) | Q(team__name=filters.team))
+    return paginate(request, qs, filters, _kpi_out)
 
 
-@router.get("/kpis/{kpi_id}", response=KpiOut, summary="One KPI with its health",
-            operation_id="config_api_get_kpi")
-def get_kpi(request, kpi_id: int):
+@router.get("/kpis/{kpi_id}", response=documented({200: KpiOut}, 404),
+            summary="One KPI with its health", operation_id="config_api_get_kpi")
+def get_kpi(request, kpi_id: int = id_path()):
     return _kpi_out(_get_kpi(request, kpi_id))
 
 
-@router.get("/kpis/{kpi_id}/points", response=list[PointOut], summary="A KPI's data points",
+def _point_out(p: DataPoint) -> dict:
+    return {"period": p.period_start, "value": p.value, "note": p.note, "source": p.source,
+            "updated_at": p.updated_at}
+
+
+@router.get("/kpis/{kpi_id}/points", response=documented({200: page_of(PointOut)}, 404),
+            summary="A KPI's data points (paged, oldest first)",
             operation_id="config_api_list_points")
-def list_points(request, kpi_id: int, since: dt.date | None = None, until: dt.date | None = None):
+def list_points(request, filters: Query[PointFilters], kpi_id: int = id_path()):
     kpi = _get_kpi(request, kpi_id)
-    qs = DataPoint.objects.filter(kpi=kpi).order_by("period_start")
-    if since:
-        qs = qs.filter(period_start__gte=since)
-    if until:
-        qs = qs.filter(period_start__lte=until)
-    return [{"period": p.period_start, "value": p.value, "note": p.note, "source": p.source,
-             "updated_at": p.updated_at} for p in qs]
+    qs = DataPoint.objects.filter(kpi=kpi).order_by("period_start", "id")
+    if filters.since:
+        qs = qs.filter(period_start__gte=filters.since)
+    if filters.until:
+        qs = qs.filter(period_start__lte=filters.until)
+    return paginate(request, qs, filters, _point_out)
 
 
 def _push(request, kpi: Kpi, points: list[PointIn]) -> dict:
@@ -200,14 +231,15 @@ def _push(request, kpi: Kpi, points: list[PointIn]) -> dict:
          "replaced": o.replaced} for o in outcomes]}
 
 
-@router.post("/kpis/{kpi_id}/points", response={200: PushOut},
+@router.post("/kpis/{kpi_id}/points", response=documented({200: PushOut}, 400, 403, 404, 413),
              summary="Push one point (upsert by period)", operation_id="config_api_push_point")
-def push_point(request, kpi_id: int, payload: PointIn):
+def push_point(request, payload: PointIn, kpi_id: int = id_path()):
     return _push(request, _get_kpi(request, kpi_id), [payload])
 
 
-@router.post("/kpis/{kpi_id}/points/batch", response={200: PushOut},
+@router.post("/kpis/{kpi_id}/points/batch",
+             response=documented({200: PushOut}, 400, 403, 404, 413),
              summary="Push many points, all or nothing (upsert by period)",
              operation_id="config_api_push_points")
-def push_points(request, kpi_id: int, payload: PointsIn):
+def push_points(request, payload: PointsIn, kpi_id: int = id_path()):
     return _push(request, _get_kpi(request, kpi_id), payload.points)

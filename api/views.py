@@ -24,9 +24,9 @@ def api_tokens(request: HttpRequest) -> HttpResponse:
         raw, prefix, hashed = ApiToken.new_token()
         token = ApiToken.objects.create(organization=request.org, user=request.user,
                                         name=form.cleaned_data["name"], prefix=prefix,
-                                        token_hash=hashed)
+                                        token_hash=hashed, scope=form.cleaned_data["scope"])
         audit_record(organization=request.org, actor=request.user, action="token created",
-                     obj=token)
+                     obj=token, changes={"scope": token.scope})
         new_token = raw
         form = TokenForm()
     tokens = ApiToken.objects.filter(organization=request.org).select_related("user")

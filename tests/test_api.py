@@ -91,7 +91,7 @@ def test_list_kpis_with_health(admin_api, kpi):
     health.evaluate_kpi(kpi)
     r = admin_api.get("/kpis")
     assert r.status_code == 200
-    (row,) = r.json()
+    (row,) = r.json()["items"]
     assert row["name"] == "Reply time" and row["health"]["status"] == "on_target"
     assert row["target"] == "at most 30.0 min"
     assert ApiToken.objects.get().last_used_at is not None
@@ -105,14 +105,14 @@ def test_kpi_of_another_org_is_404(admin_api, outsider):
     r = admin_api.post(f"/kpis/{foreign.pk}/points", {"period": "2026-01-05", "value": 2})
     assert r.status_code == 404 and r.json() == {"detail": "Not found."}
     assert DataPoint.objects.get(kpi=foreign).value == 1
-    assert all(k["id"] != foreign.pk for k in admin_api.get("/kpis").json())
+    assert all(k["id"] != foreign.pk for k in admin_api.get("/kpis").json()["items"])
 
 
 def test_read_points(admin_api, kpi):
     r = admin_api.get(f"/kpis/{kpi.pk}/points")
-    assert r.status_code == 200 and len(r.json()) == 8
+    assert r.status_code == 200 and len(r.json()["items"]) == 8
     r = admin_api.get(f"/kpis/{kpi.pk}/points", since=weeks_back(2)[0].isoformat())
-    assert len(r.json()) == 2
+    assert len(r.json()["items"]) == 2
 
 
 def test_push_one_point_upserts_with_revision(admin_api, kpi, django_capture_on_commit_callbacks):
@@ -131,8 +131,11 @@ def test_push_batch_all_or_nothing(admin_api, kpi):
     w = weeks_back(3)
     before = sorted(DataPoint.objects.values_list("period_start", "value"))
     r = admin_api.post(f"/kpis/{kpi.pk}/points/batch", {"points": [
+        {"period": w[0].isoformat(), "value": 1}, {"period": w[1].isoformat(), "value": "abc"}]})
+    assert r.status_code == 422 and "points.1.value" in r.json()["errors"]
+    r = admin_api.post(f"/kpis/{kpi.pk}/points/batch", {"points": [
         {"period": w[0].isoformat(), "value": 1},
-        {"period": w[1].isoformat(), "value": "abc"},
+        {"period": w[1].isoformat(), "value": 1e300},
         {"period": "2999-01-01", "value": 2},
         {"period": w[0].isoformat(), "value": 3},
     ]})
@@ -223,10 +226,10 @@ def test_list_kpis_query_count_does_not_grow(org, admin_api, django_assert_num_q
         KpiFactory(organization=org, name=f"Q{i}")
     health.evaluate_all()
     admin_api.get("/kpis")  # the token's last_used_at is set on first use
-    # token (+org, user), membership, KPIs + health + team + owner
-    with django_assert_num_queries(3):
+    # token (+org, user), membership, the count, KPIs + health + team + owner
+    with django_assert_num_queries(4):
         r = admin_api.get("/kpis")
-    assert len(r.json()) == n
+    assert len(r.json()["items"]) == n
 
 
 # --- The API tokens page ---------------------------------------------------------------------
@@ -239,7 +242,7 @@ def page_url(name, **kw):
 def test_tokens_are_shown_once_and_stored_hashed(org, admin_user, leader, as_user):
     assert as_user(leader).get(page_url("list")).status_code == 403
     c = as_user(admin_user)
-    r = c.post(page_url("list"), {"name": "Warehouse"})
+    r = c.post(page_url("list"), {"name": "Warehouse", "scope": "read"})
     token = ApiToken.objects.get()
     html = r.content.decode()
     raw = html.split("<code>hw_")[1].split("</code>")[0]
