@@ -72,6 +72,7 @@ if env_bool("HEADWAY_BENCH"):
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "api.middleware.ApiJsonErrorsMiddleware",  # /api/: every 4xx/5xx is JSON
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
