@@ -89,6 +89,17 @@ class ObjectiveForm(forms.ModelForm):
         return {name: self.cleaned_data.get(name) for name in self.Meta.fields}
 
 
+# The fields each kind of key result asks for (the others are hidden by kr-kind.js).
+KIND_FIELDS = {
+    "unit": ("metric", "guardrail"),
+    "start_value": ("metric",),
+    "target_value": ("metric", "guardrail"),
+    "current_value": ("metric", "guardrail"),
+    "guard": ("guardrail",),
+    "done": ("milestone",),
+}
+
+
 class KeyResultForm(forms.ModelForm):
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
     owner = UserChoiceField(queryset=User.objects.none(), required=False)
@@ -120,6 +131,14 @@ class KeyResultForm(forms.ModelForm):
         self.fields["weight"].required = False
         self.fields["start_value"].required = False
         self.fields["target_value"].required = False
+        self.fields["guard"].choices = [("", "—")] + list(KeyResult.Guard.choices)
+        # static/js/kr-kind.js shows only the fields of the chosen kind (the server
+        # still checks each kind's fields in clean()).
+        for name, kinds in KIND_FIELDS.items():
+            if name in self.fields:
+                self.fields[name].widget.attrs["data-kr-kinds"] = " ".join(kinds)
+        self.fields["target_value"].widget.attrs["data-label-guardrail"] = "Threshold"
+        self.fields["kind"].widget.attrs["data-kr-kind"] = ""
         if not with_current or self.instance.pk:
             del self.fields["current_value"]
             del self.fields["done"]
@@ -137,15 +156,24 @@ class KeyResultForm(forms.ModelForm):
     def clean(self):
         data = super().clean()
         kind = data.get("kind")
-        if kind != KeyResult.Kind.MILESTONE:
+        if kind == KeyResult.Kind.GUARDRAIL:
+            # A guardrail holds a threshold on one side: the side is never guessed (a
+            # guess from start and target turned "at or above 85" into "at or below").
+            if not data.get("guard") and "guard" not in self.errors:
+                self.add_error("guard", "Choose the side that must hold: at or above, or "
+                                        "at or below the threshold.")
+            if data.get("target_value") is None and "target_value" not in self.errors:
+                self.add_error("target_value", "Enter the threshold.")
+            if data.get("start_value") is None:  # not asked for a guardrail
+                data["start_value"] = data.get("target_value")
+        elif kind != KeyResult.Kind.MILESTONE:
             for name in ("start_value", "target_value"):
                 if data.get(name) is None and name not in self.errors:
                     self.add_error(name, "Enter a number.")
         if kind == KeyResult.Kind.MILESTONE:
             data["start_value"], data["target_value"] = 0.0, 1.0
-        if kind == KeyResult.Kind.GUARDRAIL and not data.get("guard"):
-            data["guard"] = P.guardrail_operator(data.get("start_value"),
-                                                 data.get("target_value"))
+        if kind != KeyResult.Kind.GUARDRAIL:
+            data["guard"] = ""
         return data
 
     def service_data(self) -> dict:

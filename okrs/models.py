@@ -160,6 +160,10 @@ class KeyResult(models.Model):
             models.CheckConstraint(
                 condition=Q(final_score__isnull=True) | Q(final_score__gte=0, final_score__lte=1),
                 name="kr_final_score_range"),
+            # A guardrail holds one side of its threshold: the side is never left to a guess.
+            models.CheckConstraint(condition=~Q(kind="guardrail") | Q(guard__in=["at_least",
+                                                                                 "at_most"]),
+                                   name="kr_guardrail_has_side"),
         ]
 
     def __str__(self) -> str:

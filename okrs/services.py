@@ -84,9 +84,11 @@ def _clean_kr_data(data: dict[str, Any]) -> dict[str, Any]:
         if "current_value" in data:
             data["current_value"] = 1.0 if data.get("done") else 0.0
     elif kind == KeyResult.Kind.GUARDRAIL:
-        if not data.get("guard"):
-            data["guard"] = P.guardrail_operator(data.get("start_value"),
-                                                 data.get("target_value"))
+        # The side is asked, never guessed from start and target (issue 14); the
+        # database refuses a guardrail without one (kr_guardrail_has_side).
+        if data.get("guard") not in KeyResult.Guard.values:
+            raise ValidationError({"guard": "Choose the side that must hold: at or above, "
+                                            "or at or below the threshold."})
     else:
         data["guard"] = ""
     if data.get("weight") is None:

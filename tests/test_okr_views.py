@@ -440,6 +440,7 @@ def _build(org, cycle, n, user):
     krs = KeyResult.objects.bulk_create([
         KeyResult(organization=org, objective=o, title=f"KR{i}", owner=user,
                   kind=["metric", "milestone", "guardrail"][i % 3], start_value=0,
+                  guard="at_least" if i % 3 == 2 else "",
                   target_value=10, current_value=i % 11, status="on_track",
                   last_checkin_at=timezone.now() - dt.timedelta(days=i % 10))
         for o in [root, *objs] for i in range(3)])

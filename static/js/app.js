@@ -10,7 +10,9 @@
       if (!target || target.dataset.drawn === "1") return;
       try {
         var fig = JSON.parse(node.textContent);
-        var config = Object.assign({ displaylogo: false, responsive: true }, fig.config || {});
+        var config = Object.assign(
+          // No mode bar: on a phone it covered the chart's top (issue 14).
+          { displaylogo: false, displayModeBar: false, responsive: true }, fig.config || {});
         window.Plotly.newPlot(target, fig.data, fig.layout || {}, config);
         target.dataset.drawn = "1";
       } catch (err) {
