@@ -7,8 +7,7 @@ import math
 from django.core.exceptions import ValidationError
 from django.db import models
 
-# Values stored in Headway are business figures; anything beyond this is a typo or an attack.
-MAX_ABS_VALUE = 1e15
+from .numbers import MAX_ABS_VALUE  # business figures; beyond it is a typo or an attack
 
 
 def validate_finite(value) -> None:

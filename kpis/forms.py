@@ -7,6 +7,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from accounts.models import Membership, Team, User
+from core.fields import NumberField
 from core.forms import apply_errors
 from core.validators import validate_finite
 from core.widgets import DateInput
@@ -51,9 +52,9 @@ def _check_target(form: forms.Form, data: dict) -> None:
 class TargetForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput)
     target_rule = forms.ChoiceField(label="Target", choices=Kpi.TargetRule.choices)
-    target_value = forms.FloatField(label="Value (low end for between)", required=False,
+    target_value = NumberField(label="Value (low end for between)", required=False,
                                     validators=[validate_finite])
-    target_upper = forms.FloatField(label="High end (between only)", required=False,
+    target_upper = NumberField(label="High end (between only)", required=False,
                                     validators=[validate_finite])
     reason = forms.CharField(label="Why does the target change?", widget=forms.Textarea(
         attrs={"rows": 2}), max_length=1000)
@@ -140,10 +141,18 @@ def _range(lo, hi):
 class CsvForm(forms.Form):
     MAX_BYTES = 2 * 1024 * 1024
 
-    file = forms.FileField(label="CSV file", required=False,
-                           help_text="Columns: kpi, period, value, note (optional). "
-                                     "A header row is allowed.")
+    file = forms.FileField(label="CSV file", required=False)
     content = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, kpi: Kpi | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The columns said once, the same as the page's heading and kpis.imports.parse:
+        # one KPI's page takes period,value[,note]; the bulk page names the KPI first.
+        columns = "period, value" if kpi is not None else "kpi (its name), period, value"
+        self.fields["file"].help_text = (f"Columns: {columns} and an optional note. A "
+                                         "header row is allowed.")
+        # A file is needed, except when the preview's confirmation sends its content back.
+        self.fields["file"].required = not (self.data and self.data.get("content"))
 
     def clean(self):
         data = super().clean()

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 
+from core.text import problem as text_problem
+
 from . import services
 from .models import DataPoint, Kpi
 
@@ -88,6 +90,10 @@ def parse(text: str, *, organization, kpi: Kpi | None = None,
         cells = [c.strip() for c in cells]
         row = ParsedRow(line=line, cells=cells)
         rows.append(row)
+        bad = [(i, reason) for i, c in enumerate(cells, 1) if (reason := text_problem(c))]
+        if bad:  # a cell PostgreSQL cannot store: the row is refused, named, never imported
+            row.errors.extend(f"Column {i} {reason}" for i, reason in bad)
+            continue
         if len(cells) < width or len(cells) > width + 1:
             expected = "period,value[,note]" if kpi is not None else "kpi,period,value[,note]"
             row.errors.append(f"Expected {expected}; found {len(cells)} column(s).")

@@ -9,7 +9,6 @@ catches up, and the pages say the health is pending meanwhile).
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -20,7 +19,8 @@ from django.utils import timezone
 from accounts.audit import audit_record, diff, snapshot
 from config.celery import enqueue_on_commit
 from core.generations import bump_org
-from core.validators import MAX_ABS_VALUE
+from core.numbers import NumberError, parse_for_reader
+from core.text import check_text
 from core.versioning import locked_current, versioned_update
 
 from . import periods as P
@@ -35,21 +35,12 @@ MAX_NOTE = 500
 
 
 def clean_value(raw, field: str = "value") -> float:
-    """A finite, sane number from a form/CSV/API value (str, int, float, Decimal)."""
-    if raw is None or (isinstance(raw, str) and not raw.strip()):
-        raise ValidationError({field: "Enter a number."})
-    if isinstance(raw, bool):
-        raise ValidationError({field: "Enter a number."})
-    text = raw.strip().replace("\u2212", "-") if isinstance(raw, str) else raw
+    """A finite, sane number from a form/CSV/API value (str, int, float, Decimal), read by
+    the one rule for numbers people type (core.numbers)."""
     try:
-        number = float(text)
-    except (TypeError, ValueError):
-        raise ValidationError({field: f"“{raw}” is not a number."})
-    if math.isnan(number) or math.isinf(number):
-        raise ValidationError({field: "Enter a real number (not NaN or infinity)."})
-    if abs(number) >= MAX_ABS_VALUE:
-        raise ValidationError({field: "That number is too large."})
-    return number
+        return parse_for_reader(raw.strip() if isinstance(raw, str) else raw)
+    except NumberError as exc:
+        raise ValidationError({field: str(exc)}) from None
 
 
 def parse_period(raw, field: str = "period") -> dt.date:
@@ -91,7 +82,7 @@ def clean_period(kpi: Kpi, raw, *, today: dt.date | None = None, field: str = "p
 
 
 def clean_note(raw) -> str:
-    note = (raw or "").strip()
+    note = check_text((raw or "").strip(), "note")  # a CSV cell or API field: no NUL
     if len(note) > MAX_NOTE:
         raise ValidationError({"note": f"Keep the note under {MAX_NOTE} characters."})
     return note

@@ -23,6 +23,7 @@ from django.forms.forms import NON_FIELD_ERRORS
 from django.utils.html import format_html_join
 from django.utils.safestring import SafeString
 
+from core.numbers import NumberError, parse_for_reader
 from okrs.checkins.services import check_value
 from okrs.models import KeyResult, Status
 
@@ -78,16 +79,10 @@ class CheckInForm(forms.Form):
         raw = self.cleaned_data.get("value", "")
         if raw == "":
             raise ValidationError("Enter the new value.", code="required")
-        text = raw.replace("\u202f", "").replace(" ", "").replace("_", "")
-        # A decimal comma ("12,5") is accepted; a thousands comma ("1,250") too when unambiguous.
-        if "," in text and "." not in text and text.count(",") == 1 and len(text.split(",")[1]) != 3:
-            text = text.replace(",", ".")
-        else:
-            text = text.replace(",", "")
-        try:
-            number = float(text)
-        except ValueError:
-            raise ValidationError(f"“{raw}” is not a number.", code="invalid") from None
+        try:  # the one rule for typed numbers: "12,5" and "1,250" as meant; "1_000" refused
+            number = parse_for_reader(raw)
+        except NumberError as exc:
+            raise ValidationError(str(exc), code="invalid") from None
         return check_value(self.key_result, number)
 
 
