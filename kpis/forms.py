@@ -141,7 +141,8 @@ def _range(lo, hi):
 class CsvForm(forms.Form):
     MAX_BYTES = 2 * 1024 * 1024
 
-    file = forms.FileField(label="CSV file", required=False)
+    file = forms.FileField(label="CSV file", required=False,
+                           error_messages={"required": "Choose a CSV file."})
     content = forms.CharField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args, kpi: Kpi | None = None, **kwargs):

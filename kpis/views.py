@@ -370,7 +370,8 @@ def candidates(request: HttpRequest) -> HttpResponse:
 
 
 def _import(request, kpi: Kpi | None) -> HttpResponse:
-    form = CsvForm(request.POST, request.FILES) if request.method == "POST" else CsvForm()
+    form = (CsvForm(request.POST, request.FILES, kpi=kpi) if request.method == "POST"
+            else CsvForm(kpi=kpi))
     preview = None
     status = 200
     if request.method == "POST":
@@ -383,7 +384,7 @@ def _import(request, kpi: Kpi | None) -> HttpResponse:
                 return redirect(_detail_url(request, kpi) if kpi else org_url("kpis:list", request))
             if not preview.clean:
                 status = 400
-            form = CsvForm(initial={"content": text})
+            form = CsvForm(initial={"content": text}, kpi=kpi)
         else:
             status = 400
     return render(request, "kpis/import.html", {
