@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from . import limits as L
@@ -201,14 +201,9 @@ def evaluate(
         reasons.append((key, e["reason"]))
 
     keys = [k for k, _ in reasons]
-    if in_improvement:
-        candidate = IN_IMPROVEMENT
-    elif not reasons:
-        candidate = NOT_CANDIDATE
-    elif previous_candidate == DISMISSED and set(keys) <= set(dismissed_keys):
-        candidate = DISMISSED
-    else:
-        candidate = CANDIDATE
+    candidate = next_state(current=previous_candidate, reason_keys=keys,
+                           dismissed_keys=dismissed_keys, tracked=in_improvement, reached=False,
+                           ready_for_sustain=False)
 
     return Result(
         status=status,
@@ -229,6 +224,68 @@ def evaluate(
         on_target_streak=on_streak,
         off_target_streak=off_streak,
     )
+
+
+def next_state(*, current: str, reason_keys: Iterable[str], dismissed_keys: Iterable[str],
+               tracked: bool, reached: bool, ready_for_sustain: bool) -> str:
+    """The loop's rule, pure (the sweep applies it to every KPI it evaluates).
+
+    - In improvement: stays while a live objective's key result tracks the KPI, until that
+      key result has reached its target and the KPI is ready for sustain (on target for
+      its last periods, no unfavourable signal) → sustain. When nothing live tracks it any
+      more (objective cancelled, deleted, closed unfinished, its KR unlinked) it goes back
+      to the queue: a candidate if it still has a reason, else sustain.
+    - Otherwise: a live key result that tracks the KPI and has not reached its target puts
+      it in improvement (a KR linked by hand, a carried-over objective). Else a candidate
+      while it has a reason, unless it was dismissed and no new reason appeared; sustain
+      when it has none.
+    """
+    keys = set(reason_keys)
+    if current == IN_IMPROVEMENT:
+        if tracked and not (reached and ready_for_sustain):
+            return IN_IMPROVEMENT
+        if tracked:
+            return NOT_CANDIDATE
+        return CANDIDATE if keys else NOT_CANDIDATE
+    if tracked and not reached:
+        return IN_IMPROVEMENT
+    if not keys:
+        return NOT_CANDIDATE
+    if current == DISMISSED and keys <= set(dismissed_keys):
+        return DISMISSED
+    return CANDIDATE
+
+
+SHIFT_RUN = 8  # Wheeler's rule 2: this many successive points on one side is a shift
+
+
+def current_level(values: Sequence[float], center: float | None) -> float | None:
+    """The level the KPI runs at now: where an improvement starts from (okrs.promotion).
+
+    The rule: when the newest points form a sustained shift still going on — a run of
+    ``SHIFT_RUN`` (8) or more successive points on one side of the centre line, ending at
+    the newest point — the process has moved, and its level is the mean of the points of
+    that run (not the centre line of a baseline drawn before the shift). Otherwise the
+    latest value, which is also what the linked key result shows as its current value, so
+    the new key result starts at 0 % rather than already part-way or behind. A point on the
+    centre line breaks a run (as in ``kpis.xmr``). Limit periods will change the centre
+    passed in, not this rule.
+    """
+    if not values:
+        return None
+    latest = float(values[-1])
+    if center is None or latest == center:
+        return latest
+    above = latest > center
+    run = 0
+    for v in reversed(values):
+        if v == center or (v > center) != above:
+            break
+        run += 1
+    if run >= SHIFT_RUN:
+        tail = values[-run:]
+        return sum(tail) / len(tail)
+    return latest
 
 
 def ready_for_sustain(result: Result) -> bool:

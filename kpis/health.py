@@ -27,7 +27,7 @@ from django.utils import timezone
 from core.generations import bump_org
 
 from . import evaluation as E
-from . import improvement, limit_store
+from . import improvement, limit_store, loop
 from .models import STATUS_LABELS, EvaluationLock, HealthEvent, Kpi, KpiHealth
 
 logger = logging.getLogger(__name__)
@@ -44,9 +44,6 @@ HEALTH_FIELDS = [
     "capability", "candidate", "candidate_reason", "reason_keys", "dismissed_keys",
     "evaluated_at",
 ]
-
-CANDIDATE_LABELS = dict(KpiHealth.Candidate.choices)
-
 
 # What the evaluation reads of a KPI (the sweep loads nothing else).
 SPEC_FIELDS = ["id", "organization_id", "name", "unit", "decimals", "frequency", "intent",
@@ -141,7 +138,8 @@ class _Old:
         return self.values[COMPARED.index(name)]
 
 
-def _evaluate_chunk(kpi_ids: Sequence[int], today: dt.date, started: dt.datetime) -> ChunkOutcome:
+def _evaluate_chunk(kpi_ids: Sequence[int], today: dt.date, started: dt.datetime, *,
+                    actor=None, why: str = "") -> ChunkOutcome:
     """Evaluate one chunk in one transaction: 6 reads/writes whatever its size.
 
     Only rows that really changed are rewritten (one upsert); the others only get their
@@ -171,25 +169,22 @@ def _evaluate_chunk(kpi_ids: Sequence[int], today: dt.date, started: dt.datetime
         changed: list[KpiHealth] = []
         unchanged: list[int] = []
         events: list[HealthEvent] = []
-        sustain_ids: list[int] = []
+        intents: dict[str, list[int]] = defaultdict(list)
         for kpi in kpis:
             old = healths.get(kpi.pk)
-            result = E.evaluate(
-                spec_for(kpi, divisions.get(kpi.pk)),
-                points.get(kpi.pk, []),
-                today=today,
-                in_improvement=kpi.pk in improved,
-                previous_candidate=old.candidate if old else E.NOT_CANDIDATE,
-                dismissed_keys=old.dismissed_keys if old else (),
-            )
-            dismissed_keys = (
-                (old.dismissed_keys if old else []) if result.candidate == E.DISMISSED else []
-            )
+            old_candidate = old.candidate if old else loop.SUSTAIN
+            result = E.evaluate(spec_for(kpi, divisions.get(kpi.pk)), points.get(kpi.pk, []), today=today)
+            # The loop state: one rule (kpis.loop.next_state), whatever the evaluation says.
+            state = loop.next_state(
+                current=old_candidate, reason_keys=result.reason_keys,
+                dismissed_keys=old.dismissed_keys if old else (), tracked=kpi.pk in improved,
+                reached=improved.get(kpi.pk, False), ready_for_sustain=E.ready_for_sustain(result))
+            dismissed_keys = (old.dismissed_keys if old else []) if state == loop.DISMISSED else []
             new = (
                 result.status, result.is_stale, result.latest_value, result.latest_period,
                 result.points_count, result.center, result.lower_limit, result.upper_limit,
                 result.upper_range_limit, result.signals, result.has_unfavourable_signal,
-                result.capability, result.candidate, result.candidate_reason,
+                result.capability, state, result.candidate_reason,
                 result.reason_keys, dismissed_keys,
             )
             if old is not None and old.values == new:
@@ -199,7 +194,6 @@ def _evaluate_chunk(kpi_ids: Sequence[int], today: dt.date, started: dt.datetime
 
             old_status = old.status if old else KpiHealth.Status.NO_DATA
             old_stale = old.is_stale if old else False
-            old_candidate = old.candidate if old else KpiHealth.Candidate.NONE
             if result.status != old_status:
                 events.append(HealthEvent(
                     kpi=kpi, kind="status", old=old_status, new=result.status,
@@ -213,26 +207,14 @@ def _evaluate_chunk(kpi_ids: Sequence[int], today: dt.date, started: dt.datetime
                     message=("No value for the last period: the data is stale."
                              if result.is_stale else "Fresh data again."),
                 ))
-            if result.candidate != old_candidate:
+            if state != old_candidate:
+                loop.check(old_candidate, state)
                 events.append(HealthEvent(
-                    kpi=kpi, kind="candidate", old=old_candidate, new=result.candidate,
-                    message=f"{CANDIDATE_LABELS[old_candidate]} → "
-                            f"{CANDIDATE_LABELS[result.candidate]}"
-                            + (f": {result.candidate_reason}" if result.candidate_reason
-                               and result.candidate in (E.CANDIDATE, E.IN_IMPROVEMENT) else ""),
-                ))
-            if (
-                kpi.intent == Kpi.Intent.IMPROVE
-                and improved.get(kpi.pk, False)
-                and E.ready_for_sustain(result)
-            ):
-                sustain_ids.append(kpi.pk)
-                events.append(HealthEvent(
-                    kpi=kpi, kind="sustain", old=Kpi.Intent.IMPROVE, new=Kpi.Intent.SUSTAIN,
-                    message=f"The key result reached its target and the KPI has been on target "
-                            f"for its last {E.BACK_TO_SUSTAIN_PERIODS} periods with no "
-                            f"unfavourable signal: back to business as usual (sustain).",
-                ))
+                    kpi=kpi, kind="loop", old=old_candidate, new=state, actor=actor,
+                    message=loop.event_message(old_candidate, state,
+                                               reason=result.candidate_reason, why=why)))
+            if kpi.intent != loop.intent_for(state):
+                intents[loop.intent_for(state)].append(kpi.pk)
 
         if changed:
             KpiHealth.objects.bulk_create(
@@ -245,28 +227,28 @@ def _evaluate_chunk(kpi_ids: Sequence[int], today: dt.date, started: dt.datetime
             KpiHealth.objects.filter(kpi_id__in=unchanged).update(evaluated_at=started)
         if events:
             HealthEvent.objects.bulk_create(events)
-        if sustain_ids:
-            Kpi.objects.filter(pk__in=sustain_ids, intent=Kpi.Intent.IMPROVE).update(
-                intent=Kpi.Intent.SUSTAIN, updated_at=timezone.now()
-            )
-        if changed or events or sustain_ids:  # pages keep health figures per generation
+        for intent, intent_ids in intents.items():  # the mirror of the loop state
+            Kpi.objects.filter(pk__in=intent_ids).update(intent=intent, updated_at=timezone.now())
+        if changed or events:  # pages keep health figures per generation
             bump_org(*{kpi.organization_id for kpi in kpis})
         outcome.evaluated = len(kpis)
         outcome.changed = len(changed)
         outcome.events = len(events)
-        outcome.back_to_sustain = len(sustain_ids)
+        outcome.back_to_sustain = sum(1 for e in events if e.kind == "loop"
+                                      and e.old == loop.IN_IMPROVEMENT and e.new == loop.SUSTAIN)
     return outcome
 
 
 def evaluate_kpis(kpi_ids: Iterable[int], *, today: dt.date | None = None,
-                  chunk_size: int = CHUNK_SIZE) -> ChunkOutcome:
-    """Evaluate the given KPIs now (in chunks, one transaction each)."""
+                  chunk_size: int = CHUNK_SIZE, actor=None, why: str = "") -> ChunkOutcome:
+    """Evaluate the given KPIs now (in chunks, one transaction each). ``actor`` and ``why``
+    go into the loop events (kpis.loop.improvement_changed: who did what in okrs)."""
     ids = sorted(set(kpi_ids))
     started = timezone.now()
     today = today or timezone.localdate()
     total = ChunkOutcome()
     for i in range(0, len(ids), chunk_size):
-        total.add(_evaluate_chunk(ids[i : i + chunk_size], today, started))
+        total.add(_evaluate_chunk(ids[i : i + chunk_size], today, started, actor=actor, why=why))
     return total
 
 

@@ -176,9 +176,10 @@ class KpiHealth(models.Model):
         MISSED = "missed", "Consistently missed"
 
     class Candidate(models.TextChoices):
-        NONE = "none", "Not a candidate"
+        # The KPI's loop state (kpis.loop: its one rule, its one writer, its labels).
+        NONE = "none", "Sustain"
         CANDIDATE = "candidate", "Improvement candidate"
-        DISMISSED = "dismissed", "Dismissed"
+        DISMISSED = "dismissed", "Dismissed candidate"
         IN_IMPROVEMENT = "in_improvement", "In improvement"
 
     kpi = models.OneToOneField(Kpi, on_delete=models.CASCADE, related_name="health",
@@ -211,6 +212,16 @@ class KpiHealth(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kpi_id}: {self.status}"
+
+    @property
+    def loop_state(self) -> str:
+        return self.candidate
+
+    @property
+    def loop_label(self) -> str:
+        from .loop import label
+
+        return label(self.candidate)
 
 
 # What a KPI's status reads as on every page: the health statuses, and the two states the

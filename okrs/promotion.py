@@ -2,8 +2,9 @@
 
 ``okrs`` may import ``kpis`` (never the reverse). Promotion creates a *draft* objective in
 the current cycle, aligned to the KPI's team, with one metric key result linked to the KPI:
-start = the current level (the centre line when there is one, else the latest value),
-target = the KPI's target. The KPI's intent becomes ``improve``.
+start = the KPI's current level (``kpis.loop.kpi_current_level``: after a sustained shift
+the mean of the shifted run, else the latest value), target = the KPI's target. The KPI's
+loop state becomes "in improvement" (``kpis.loop.transition``).
 
 A key result linked to a KPI takes its value from the KPI's data: the receiver below keeps
 ``current_value`` equal to the KPI's latest point whenever points change.
@@ -21,21 +22,18 @@ from accounts.audit import audit_record
 from core.generations import bump_org
 from goals.models import Cycle
 from goals.selectors import current_cycle
+from kpis import loop
 from kpis import rules as R
-from kpis import services as kpi_services
-from kpis.models import DataPoint, HealthEvent, Kpi, KpiHealth
+from kpis.models import DataPoint, Kpi, KpiHealth
 from kpis.signals import points_changed
 from okrs.improvement import LIVE_STATES, improving_key_results
 from okrs.models import KeyResult, Objective
 
 
 def start_and_target(kpi: Kpi, health: KpiHealth | None) -> tuple[float, float]:
-    level = None
-    if health is not None:
-        level = health.center if health.center is not None else health.latest_value
-    if level is None:
-        latest = kpi.points.order_by("-period_start").values_list("value", flat=True).first()
-        level = latest
+    level = loop.kpi_current_level(kpi, health)
+    if level is None and health is not None:
+        level = health.latest_value
     if level is None:
         raise ValidationError("This KPI has no data yet: there is no level to start from.")
     rule = kpi.target_rule
@@ -94,15 +92,8 @@ def kpi_promote(*, kpi: Kpi, actor, cycle: Cycle | None = None) -> tuple[Objecti
     )
     audit_record(organization=kpi.organization, actor=actor, action="created", obj=objective,
                  note=f"Promoted from KPI {kpi.name}")
-    old_candidate = health.candidate
-    KpiHealth.objects.filter(pk=health.pk).update(candidate=KpiHealth.Candidate.IN_IMPROVEMENT)
-    HealthEvent.objects.create(
-        kpi=kpi, kind="promoted", old=old_candidate, new=KpiHealth.Candidate.IN_IMPROVEMENT,
-        actor=actor, message=f"Promoted into the draft objective “{objective.title}” "
-                             f"({cycle.name}).",
-    )
-    kpi_services.kpi_set_intent(kpi=kpi, intent=Kpi.Intent.IMPROVE, actor=actor,
-                                message="Being improved by an OKR.")
+    loop.transition(kpi=kpi, to=loop.IN_IMPROVEMENT, actor=actor,
+                    why=f"promoted into the draft objective “{objective.title}” ({cycle.name})")
     return objective, kr
 
 

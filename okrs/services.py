@@ -98,6 +98,20 @@ def _clean_kr_data(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
+def _kpi_ids(**filters) -> list[int]:
+    """The KPIs that these objectives' key results track (what the loop must hear of)."""
+    return list(KeyResult.objects.filter(kpi__isnull=False, **filters)
+                .values_list("kpi_id", flat=True).distinct())
+
+
+def _tell_kpis(kpi_ids: Iterable[int | None], actor: User | None, why: str) -> None:
+    """What improves these KPIs changed: kpis decides their loop state again now
+    (kpis.loop.improvement_changed, the interface kpis defines)."""
+    from kpis.loop import improvement_changed
+
+    improvement_changed(kpi_ids=kpi_ids, actor=actor, why=why)
+
+
 def _audit(obj, actor, action, changes=None, note=""):
     audit_record(organization=obj.organization, actor=actor, action=action, obj=obj,
                  changes=changes, note=note)
@@ -139,7 +153,12 @@ def objective_update(*, objective: Objective, actor: User, version: int,
                            parent=data["parent"])
     before = snapshot(fresh, OBJECTIVE_FIELDS)
     versioned_update(fresh, version=version, **data, updated_at=timezone.now())
-    _audit(fresh, actor, "updated", diff(before, fresh))
+    changes = diff(before, fresh)
+    _audit(fresh, actor, "updated", changes)
+    if changes and ("state" in changes or "cycle" in changes):
+        _tell_kpis(_kpi_ids(objective=fresh), actor,
+                   f"the objective “{fresh.title}” is now {fresh.get_state_display().lower()}"
+                   f" ({fresh.cycle.name})")
     return fresh
 
 
@@ -163,7 +182,9 @@ def objective_delete(*, objective: Objective, actor: User) -> None:
         raise ValidationError(f"“{objective.title}” cannot be deleted because {reason}. "
                               "Close it with a closing status (e.g. cancelled) instead.")
     _audit(objective, actor, "deleted")
+    kpi_ids = _kpi_ids(objective=objective)
     objective.delete()
+    _tell_kpis(kpi_ids, actor, f"the objective “{objective.title}” was deleted")
 
 
 def _copy_key_results(source: Objective, target: Objective, *, carry: bool) -> None:
@@ -229,6 +250,8 @@ def key_result_create(*, objective: Objective, actor: User,
     kr = KeyResult.objects.create(organization=objective.organization, objective=objective,
                                   order=(last if last is not None else -1) + 1, **data)
     _audit(kr, actor, "created")
+    if kr.kpi_id:
+        _tell_kpis([kr.kpi_id], actor, f"the key result “{kr.title}” now tracks it")
     return kr
 
 
@@ -249,8 +272,13 @@ def key_result_update(*, key_result: KeyResult, actor: User, version: int,
         if latest is not None:
             data["current_value"] = latest
     before = snapshot(fresh, KR_FIELDS)
+    old_kpi_id = fresh.kpi_id
     versioned_update(fresh, version=version, **data, updated_at=timezone.now())
-    _audit(fresh, actor, "updated", diff(before, fresh))
+    changes = diff(before, fresh)
+    _audit(fresh, actor, "updated", changes)
+    if changes and (old_kpi_id or fresh.kpi_id):
+        _tell_kpis([old_kpi_id, fresh.kpi_id], actor,
+                   f"the key result “{fresh.title}” was edited")
     return fresh
 
 
@@ -264,7 +292,9 @@ def key_result_delete(*, key_result: KeyResult, actor: User) -> None:
         raise ValidationError(f"“{key_result.title}” has initiatives; move or delete them "
                               "first.")
     _audit(key_result, actor, "deleted")
+    kpi_id = key_result.kpi_id
     key_result.delete()
+    _tell_kpis([kpi_id], actor, f"the key result “{key_result.title}” was deleted")
 
 
 @transaction.atomic
@@ -331,6 +361,11 @@ def cycle_close(*, cycle: Cycle, actor: User, version: int,
                      closed_by=actor)
     audit_record(organization=fresh.organization, actor=actor, action="closed", obj=fresh,
                  note=f"{len(objectives)} objectives closed")
+    for o in objectives:  # an improvement closed unfinished sends its KPI back to the queue
+        kpi_ids = {kr.kpi_id for kr in krs_by_obj.get(o.id, []) if kr.kpi_id}
+        if kpi_ids:
+            _tell_kpis(kpi_ids, actor, f"the objective “{o.title}” was closed "
+                       f"({o.get_closing_status_display().lower()}) with {fresh.name}")
     return fresh
 
 
@@ -386,4 +421,6 @@ def objectives_carry_over(*, source: Cycle, target: Cycle, actor: User,
         copy.save(update_fields=["parent"])
     for copy in copies.values():
         _audit(copy, actor, "created", note=f"Carried over from {source.name}")
+        _tell_kpis(_kpi_ids(objective=copy), actor,
+                   f"the objective “{copy.title}” was carried over into {target.name}")
     return list(copies.values())

@@ -68,7 +68,7 @@ def test_evaluate_all_writes_health_and_events(kpis):
     assert nps_h.candidate == KpiHealth.Candidate.NONE
     assert KpiHealth.objects.get(kpi=empty).status == KpiHealth.Status.NO_DATA
     kinds = sorted(HealthEvent.objects.filter(kpi=reply).values_list("kind", flat=True))
-    assert kinds == ["candidate", "status"]
+    assert kinds == ["loop", "status"]
 
 
 def test_running_twice_gives_same_rows_and_no_new_events(kpis):

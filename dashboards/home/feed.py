@@ -34,7 +34,7 @@ class FeedItem:
 FEED_EACH = 8
 FEED_DAYS = 35
 FEED_LENGTH = 12
-FEED_EVENT_KINDS = ("status", "candidate", "promoted", "sustain", "dismissed")
+FEED_EVENT_KINDS = ("status", "loop", "candidate", "promoted", "sustain", "dismissed")
 
 
 # What the feed reads of a person (User.display_name): only these columns are loaded.
@@ -99,6 +99,14 @@ EVENT_WORDS = {
 
 def _event_text(ev: HealthEvent) -> str:
     name = ev.kpi.name
+    if ev.kind == "loop":  # kpis.loop: one event per change of the loop state
+        if ev.new == "in_improvement":
+            return f"“{name}” is now in improvement"
+        if ev.new == "dismissed":
+            return f"dismissed “{name}” as an improvement candidate"
+        if ev.new == "none":
+            return (f"“{name}” is back to business as usual" if ev.old == "in_improvement"
+                    else f"“{name}” is back in sustain")
     if ev.kind == "promoted":
         return f"promoted “{name}” into an improvement OKR"
     if ev.kind == "sustain":
