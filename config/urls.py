@@ -9,6 +9,7 @@ from django.urls import include, path, re_path
 from accounts import views as account_views
 from accounts.sso.scim_views import scim_endpoint
 from api.main import api
+from sources import views as source_views
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -24,6 +25,8 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
+    # A webhook source's secret URL: no session, no CSRF; the token names the source.
+    path("hooks/sources/<str:token>/", source_views.webhook, name="source_webhook"),
     # SCIM 2.0 provisioning: the organisation comes from the bearer token (accounts/sso).
     re_path(r"^scim/v2/?(?P<path>.*)$", scim_endpoint, name="scim"),
     path("", include("accounts.urls")),
@@ -33,6 +36,7 @@ urlpatterns = [
     path(ORG, include("okrs.checkins.urls")),
     path(ORG, include("initiatives.urls")),
     path(ORG, include("kpis.urls")),
+    path(ORG, include("sources.urls")),
     path(ORG, include("api.urls")),
 ]
 

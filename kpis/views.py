@@ -24,7 +24,7 @@ from core import charts as core_charts
 from core.forms import apply_errors, save_versioned
 from core.http import safe_next
 
-from . import charts, imports, selectors, services
+from . import chart_model, charts, feeds, imports, selectors, services
 from .access import (
     can_add_data,
     get_kpi_for_data_entry,
@@ -68,8 +68,10 @@ def kpi_list(request: HttpRequest) -> HttpResponse:
     query.pop("page", None)
     # One reverse() for the page, not one {% url %} per row: URL resolving was a visible
     # share of the board's time (bench/FINDINGS.md).
+    failing = feeds.failing([row.kpi.pk for row in rows])  # one query: sources that fail
     head, _, tail = org_url("kpis:detail", request, pk=_PK_SLOT).rpartition(str(_PK_SLOT))
     for row in rows:
+        row.source_failing = failing.get(row.kpi.pk)
         row.url = f"{head}{row.kpi.pk}{tail}"
         # Inline SVG markup (sparkline_svg escapes the label; the template outputs it with
         # |safe, like figure JSON): no figure JSON, no plotly.js on the board.
@@ -180,6 +182,8 @@ def _detail_context(request, kpi: Kpi, **forms) -> dict:
     return ctx
 
 
+        # How a data source feeds it, and whether it fails (kpis.feeds; one query).
+        "feed": feeds.status(kpi, admin=has_role(request, Role.ADMIN)),
 @org_view(Role.VIEWER)
 def kpi_detail(request: HttpRequest, pk: int) -> HttpResponse:
     kpi = get_kpi_for_member(request, pk)

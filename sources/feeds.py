@@ -13,7 +13,7 @@ from .models import DataSource, Feed
 
 def webhook_url(source: DataSource) -> str:
     token = secrets.decrypt(source.webhook_token_encrypted)
-    return settings.SITE_URL + reverse("sources:webhook", kwargs={"token": token})
+    return settings.SITE_URL + reverse("source_webhook", kwargs={"token": token})
 
 
 def curl_line(source: DataSource, feed_count: int = 1) -> str:
