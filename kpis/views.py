@@ -24,7 +24,7 @@ from core import charts as core_charts
 from core.forms import apply_errors, save_versioned
 from core.http import safe_next
 
-from . import chart_model, charts, feeds, imports, selectors, services
+from . import charts, feeds, imports, selectors, services
 from .access import (
     can_add_data,
     get_kpi_for_data_entry,
