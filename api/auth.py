@@ -11,7 +11,6 @@ from ninja.security import HttpBearer
 
 from accounts.models import ApiToken, Membership
 
-
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 

@@ -41,7 +41,7 @@ _MESSAGES = {
 def documented(ok: dict, *codes: int, public: bool = False) -> dict:
     """``response=`` for an operation: its success schemas plus ErrorOut for each error."""
     extra = () if public else _ALWAYS
-    return {**ok, **{c: ErrorOut for c in sorted({*extra, *codes})}}
+    return {**ok, **dict.fromkeys(sorted({*extra, *codes}), ErrorOut)}
 
 
 def message_for(status: int) -> str:

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
-
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from django.core.exceptions import ValidationError
 from django.db.models import Q

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from ninja import NinjaAPI
 
-from . import kpis, okrs
+from . import checkins, kpis, okrs, sources
 from .auth import TokenAuth
 from .docs import PlainDocs
 from .errors import add_error_handlers
@@ -27,3 +27,5 @@ api = NinjaAPI(
 add_error_handlers(api)
 api.add_router("", kpis.router)
 api.add_router("", okrs.router)
+api.add_router("", checkins.router)
+api.add_router("", sources.router)

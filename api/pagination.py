@@ -9,7 +9,8 @@ nothing changes. Two queries per page: the count and the slice.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from django.db.models import QuerySet
 from django.http import HttpRequest

@@ -354,12 +354,15 @@ def make_world() -> dict:
     KeyResultFactory(objective=objective, owner=member, target_value=5.0)
     initiative = InitiativeFactory(key_result=kr, owner=member)
     tokens = {}
-    for who, user, organization in ((Role.VIEWER, users[Role.VIEWER], org),
-                                    (Role.MEMBER, member, org),
-                                    ("outsider", outsider, globex)):
+    for who, user, organization, scope in (
+            (Role.VIEWER, users[Role.VIEWER], org, ApiToken.Scope.READ_WRITE),
+            (Role.MEMBER, member, org, ApiToken.Scope.READ_WRITE),
+            (Role.LEADER, users[Role.LEADER], org, ApiToken.Scope.READ_WRITE),
+            ("read_only", users[Role.OWNER], org, ApiToken.Scope.READ),  # the owner's, read-only
+            ("outsider", outsider, globex, ApiToken.Scope.READ_WRITE)):
         raw, prefix, hashed = ApiToken.new_token()
         token = ApiToken.objects.create(organization=organization, user=user, name="t",
-                                        prefix=prefix, token_hash=hashed)
+                                        prefix=prefix, token_hash=hashed, scope=scope)
         tokens[who] = (raw, token)
     raw_inv, inv_hash = Invitation.new_token()
     Invitation.objects.create(organization=org, email="new@example.com", role=Role.MEMBER,
@@ -371,6 +374,7 @@ def make_world() -> dict:
         "kr": kr.pk, "kpi": kpi.pk, "initiative": initiative.pk,
         "token": tokens[Role.VIEWER][1].pk, "api_token": tokens[Role.VIEWER][0],
         "foreign_token": tokens["outsider"][0], "member_token": tokens[Role.MEMBER][0],
+        "leader_token": tokens[Role.LEADER][0], "read_only_token": tokens["read_only"][0],
         "viewer_ms": memberships[Role.VIEWER].pk, "invitation": raw_inv,
         "memberships": memberships,
     }

@@ -121,10 +121,15 @@ def test_public_urls(world, clients):
 
 def _send(c: Client, method: str, path: str, token: str | None = None, body=None):
     headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"} if token else {}
-    if method == "post":
-        return c.post(path, data=json.dumps(body or {}), content_type="application/json",
-                      **headers)
+    if method != "get":
+        return getattr(c, method)(path, data=json.dumps(body or {}),
+                                  content_type="application/json", **headers)
     return c.get(path, **headers)
+
+
+def _fill(body: dict, world) -> dict:
+    return {k: world[v[1:]] if isinstance(v, str) and v.startswith("@") else v
+            for k, v in body.items()}
 
 
 def test_api_urls(world, clients):
@@ -165,6 +170,19 @@ def test_api_urls(world, clients):
             if entry.foreign:
                 run.expect(f"globex token {m} {path}", 404, _send, Client(), method, path,
                            tokens["globex"], body)
+        for w in entry.writes:  # other writes (issue 21): read-only tokens and roles too
+            m, wbody = w.method.upper(), _fill(w.body, world)
+            run.expect(f"no token {m} {path}", 401, _send, Client(), w.method, path, None,
+                       wbody)
+            run.expect(f"read-only token {m} {path}", 403, _send, Client(), w.method, path,
+                       world["read_only_token"], wbody)
+            run.expect(f"viewer token {m} {path}", 403, _send, Client(), w.method, path,
+                       tokens["viewer"], wbody)
+            if entry.foreign:
+                run.expect(f"globex token {m} {path}", 404, _send, Client(), w.method, path,
+                           tokens["globex"], wbody)
+            run.expect(f"{w.who} token {m} {path}", w.code, _send, Client(), w.method, path,
+                       world[f"{w.who}_token"], wbody)
     run.done()
 
 

@@ -63,6 +63,20 @@ class Api:
     post: int | None = None
     public: bool = False
     foreign: bool = True
+    writes: tuple[Write, ...] = ()
+
+
+@dataclass
+class Write:
+    """A write operation of an API route other than the KPI pushes (`post`): no token →
+    401, a read-only token → 403, the viewer's token → 403, `who`'s token ("member" owns
+    the world's KR and KPI, "leader" edits OKRs) → `code`, another organisation's → 404.
+    `body` values "@name" are filled from the world."""
+
+    method: str
+    who: str
+    code: int | set[int]
+    body: dict = field(default_factory=dict)
 
 
 GET_ONLY = None  # post=None: POST is not tried by the minimum role (GET-only page)
@@ -85,7 +99,23 @@ TABLE: dict[str, object] = {
     "api/v1/kpis/<kpi_id>/points": Api(args={"kpi_id": "kpi"}, post=200),
     "api/v1/kpis/<kpi_id>/points/batch": Api(args={"kpi_id": "kpi"}, get=None, post=200),
     "api/v1/cycles": Api(foreign=False),
+    "api/v1/cycles/<cycle_id>": Api(args={"cycle_id": "cycle"}),
     "api/v1/cycles/<cycle_id>/objectives": Api(args={"cycle_id": "cycle"}),
+    "api/v1/objectives": Api(foreign=False, writes=(
+        Write("post", "leader", 201, {"title": "Via API", "cycle_id": "@cycle"}),)),
+    "api/v1/objectives/<objective_id>": Api(args={"objective_id": "objective"}, writes=(
+        Write("patch", "leader", 200, {"version": 1}),
+        Write("delete", "leader", 400),  # refused: the world's objective has initiatives
+    )),
+    "api/v1/objectives/<objective_id>/key-results": Api(
+        args={"objective_id": "objective"}, get=None,
+        writes=(Write("post", "leader", 201, {"title": "Via API"}),)),
+    "api/v1/key-results/<kr_id>": Api(args={"kr_id": "kr"}, writes=(
+        Write("patch", "leader", 200, {"version": 1}),
+        Write("delete", "leader", 400),  # refused: it has an initiative
+    )),
+    "api/v1/key-results/<kr_id>/check-ins": Api(args={"kr_id": "kr"}, writes=(
+        Write("post", "member", 201, {"value": 3, "status": "on_track"}),)),
     # --- accounts ---------------------------------------------------------------------------
     "o/<slug:org_slug>/switch/": Org(Role.VIEWER, get=302, post=GET_ONLY),
     "o/<slug:org_slug>/settings/": Org(Role.VIEWER, post_role=Role.ADMIN),
