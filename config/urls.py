@@ -4,7 +4,7 @@ from django.apps import apps
 from django.contrib import admin
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
-from django.urls import include, path, re_path
+from django.urls import include, path
 
 from accounts import views as account_views
 from accounts.sso.scim_views import scim_endpoint
@@ -28,7 +28,8 @@ urlpatterns = [
     # A webhook source's secret URL: no session, no CSRF; the token names the source.
     path("hooks/sources/<str:token>/", source_views.webhook, name="source_webhook"),
     # SCIM 2.0 provisioning: the organisation comes from the bearer token (accounts/sso).
-    re_path(r"^scim/v2/?(?P<path>.*)$", scim_endpoint, name="scim"),
+    path("scim/v2/", scim_endpoint, name="scim_root"),
+    path("scim/v2/<path:path>", scim_endpoint, name="scim"),
     path("", include("accounts.urls")),
     path(ORG, include("dashboards.urls")),
     path(ORG, include("goals.urls")),

@@ -85,15 +85,25 @@ TABLE: dict[str, object] = {
     # --- Outside the organisations ---------------------------------------------------------
     "": Public(anon=LOGIN, user=302),
     "healthz": Public(anon=200, user=200),
+    "hooks/sources/<str:token>/": Public(anon=405, user=405, args={"token": "=no-such-token"}),
     "accounts/login/": Public(anon=200, user=302),
     "accounts/logout/": Public(anon=302, user=302),
     "accounts/signup/": Public(anon=200, user=302),
     "accounts/new-organisation/": Public(anon=LOGIN, user=200),
     "accounts/invitation/<str:token>/": Public(anon=200, user=200, args={"token": "invitation"}),
+    "accounts/sso/": Public(anon=200, user=200),
+    "accounts/sso/callback/": Public(anon=400, user=400),  # no pending sign-in: refused page
+    # SCIM: the bearer token names the organisation; cookies never count (401 without one).
+    "scim/v2/": Public(anon=401, user=401),
+    "scim/v2/<path:path>": Public(anon=401, user=401, args={"path": "=Users"}),
     # --- API --------------------------------------------------------------------------------
     "api/v1/": Api(public=True, get=404, foreign=False),  # no root resource
     "api/v1/openapi.json": Api(public=True, foreign=False),
     "api/v1/docs": Api(public=True, foreign=False),
+    "api/v1/sources": Api(get=403, foreign=False),  # admins' tokens only (tests/sources)
+    "api/v1/sources/<source_id>/runs": Api(args={"source_id": "source"}, get=403),
+    "api/v1/sources/<source_id>/run": Api(args={"source_id": "source"}, get=None,
+                                          writes=(Write("post", "leader", 403),)),
     "api/v1/kpis": Api(foreign=False),
     "api/v1/kpis/<kpi_id>": Api(args={"kpi_id": "kpi"}),
     "api/v1/kpis/<kpi_id>/points": Api(args={"kpi_id": "kpi"}, post=200),
@@ -124,6 +134,9 @@ TABLE: dict[str, object] = {
                                                              get=405),
     "o/<slug:org_slug>/settings/members/<int:pk>/remove/": Org(Role.ADMIN, {"pk": "viewer_ms"},
                                                                get=405),
+    "o/<slug:org_slug>/settings/sso/": Org(Role.ADMIN),
+    "o/<slug:org_slug>/settings/sso/tokens/<int:pk>/revoke/": Org(Role.ADMIN, {"pk": "=999999"},
+                                                                  get=405, post={404}),
     "o/<slug:org_slug>/teams/": Org(Role.VIEWER),
     "o/<slug:org_slug>/teams/new/": Org(Role.ADMIN),
     "o/<slug:org_slug>/teams/<slug:slug>/edit/": Org(Role.ADMIN, {"slug": "team_slug"}),
@@ -191,12 +204,35 @@ TABLE: dict[str, object] = {
     "o/<slug:org_slug>/kpis/<int:pk>/dismiss/": Org(Role.LEADER, {"pk": "kpi"}, get=405),
     "o/<slug:org_slug>/kpis/<int:pk>/import/": Org(Role.MEMBER, {"pk": "kpi"},
                                                    overrides={Role.LEADER: 403}),
+    # --- sources (admins only) ----------------------------------------------------------------
+    "o/<slug:org_slug>/sources/": Org(Role.ADMIN, post=GET_ONLY),
+    "o/<slug:org_slug>/sources/new/": Org(Role.ADMIN),
+    "o/<slug:org_slug>/sources/<int:pk>/": Org(Role.ADMIN, {"pk": "source"}, post=GET_ONLY),
+    "o/<slug:org_slug>/sources/<int:pk>/edit/": Org(Role.ADMIN, {"pk": "source"}),
+    "o/<slug:org_slug>/sources/<int:pk>/run/": Org(Role.ADMIN, {"pk": "source"}, get=405),
+    "o/<slug:org_slug>/sources/<int:pk>/delete/": Org(Role.ADMIN, {"pk": "source"}, get=405),
+    "o/<slug:org_slug>/sources/<int:pk>/feeds/": Org(Role.ADMIN, {"pk": "source"}, get=405),
+    "o/<slug:org_slug>/sources/<int:pk>/feeds/<int:feed_pk>/remove/": Org(
+        Role.ADMIN, {"pk": "source", "feed_pk": "feed"}, get=405),
+    # Issue 20: the chart's limit periods, locks, exclusions and method (leaders and admins),
+    # its data as CSV and the legend of the verdicts (everyone).
+    "o/<slug:org_slug>/kpis/legend/": Org(Role.VIEWER, post=GET_ONLY),
+    "o/<slug:org_slug>/kpis/<int:pk>/chart.csv": Org(Role.VIEWER, {"pk": "kpi"}, post=GET_ONLY),
+    "o/<slug:org_slug>/kpis/<int:pk>/limits/periods/": Org(Role.LEADER, {"pk": "kpi"}, get=405),
+    "o/<slug:org_slug>/kpis/<int:pk>/limits/periods/decline/": Org(Role.LEADER, {"pk": "kpi"}, get=405),
+    "o/<slug:org_slug>/kpis/<int:pk>/limits/periods/remove/": Org(Role.LEADER, {"pk": "kpi"}, get=405),
+    "o/<slug:org_slug>/kpis/<int:pk>/limits/periods/lock/": Org(Role.LEADER, {"pk": "kpi"}, get=405),
+    "o/<slug:org_slug>/kpis/<int:pk>/limits/periods/unlock/": Org(Role.LEADER, {"pk": "kpi"}, get=405),
+    "o/<slug:org_slug>/kpis/<int:pk>/limits/exclude/": Org(Role.LEADER, {"pk": "kpi"}, get=405),
+    "o/<slug:org_slug>/kpis/<int:pk>/limits/include/": Org(Role.LEADER, {"pk": "kpi"}, get=405),
+    "o/<slug:org_slug>/kpis/<int:pk>/limits/method/": Org(Role.LEADER, {"pk": "kpi"}, get=405),
 }
 
 # The admin's routes are generated per registered model; rules by regular expression.
-# Only staff enter the admin; organisation members are not staff, so every admin page
-# sends them (and anonymous visitors) to the admin login. Scoping of staff per
-# organisation is tested in the admin's own tests.
+# Admins and owners of an organisation enter the admin (core.admin_scoping.site, staff or
+# not); `user` is what everybody else gets (a viewer, member or leader): every admin page
+# sends them (and anonymous visitors) to the admin login. What an admin or owner sees
+# there, scoped to their organisations, is tested in the admin's own tests.
 ADMIN_RULES: list[tuple[str, Public]] = [
     (r"^admin/login/$", Public(anon=200, user=200)),
     (r"^admin/logout/$", Public(anon=302, user=302)),  # GET: back to the admin index
