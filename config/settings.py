@@ -184,11 +184,18 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_QUEUE", "headway")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "max_retries": 1}
+# A write never waits on a broker that is down (config.celery.enqueue_on_commit): short
+# timeouts, no publish retry. An unacknowledged task (its worker killed) is redelivered
+# after visibility_timeout (Redis's default is an hour); a sweep killed half-way is also
+# resumed by the minutely evaluate_pending (kpis.sweep), whichever comes first.
+CELERY_BROKER_CONNECTION_TIMEOUT = 1
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 0.5, "socket_timeout": 2,
+                                   "max_retries": 0, "visibility_timeout": 300}
 CELERY_TIMEZONE = "UTC"
 # The static beat schedule. Tasks are added by the apps that own them.
 CELERY_BEAT_SCHEDULE: dict = {
     "evaluate-all-kpis": {"task": "kpis.tasks.evaluate_all", "schedule": 15 * 60},
+    "evaluate-pending-kpis": {"task": "kpis.tasks.evaluate_pending", "schedule": 60},
     "send-checkin-reminders": {"task": "okrs.tasks.send_checkin_reminders", "schedule": 15 * 60},
 }
 

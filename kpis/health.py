@@ -15,7 +15,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
-import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -28,15 +27,11 @@ from core.generations import bump_org
 
 from . import evaluation as E
 from . import improvement, limit_store, loop
-from .models import STATUS_LABELS, EvaluationLock, HealthEvent, Kpi, KpiHealth
+from .models import STATUS_LABELS, HealthEvent, Kpi, KpiHealth
 
 logger = logging.getLogger(__name__)
 
 CHUNK_SIZE = int(os.environ.get("HEADWAY_KPI_CHUNK_SIZE", "500") or 500)
-LOCK_NAME = "evaluate_all"
-# Extended after every chunk (a chunk takes a small fraction of it), so a sweep whose
-# worker was killed blocks the next one for at most this long.
-LOCK_TTL = dt.timedelta(seconds=90)
 
 HEALTH_FIELDS = [
     "status", "is_stale", "latest_value", "latest_period", "points_count", "center",
@@ -256,61 +251,47 @@ def evaluate_kpi(kpi: Kpi | int, *, today: dt.date | None = None) -> ChunkOutcom
     return evaluate_kpis([kpi.pk if isinstance(kpi, Kpi) else kpi], today=today)
 
 
-# --- The scheduled sweep: one at a time --------------------------------------------------
-
-
-def claim_lock(owner: str, *, now: dt.datetime | None = None, ttl: dt.timedelta = LOCK_TTL) -> bool:
-    """Claim the sweep lock with one atomic UPDATE; False if another run holds it."""
-    now = now or timezone.now()
-    EvaluationLock.objects.get_or_create(name=LOCK_NAME)
-    claimed = EvaluationLock.objects.filter(
-        Q(locked_until__isnull=True) | Q(locked_until__lt=now) | Q(owner=owner),
-        name=LOCK_NAME,
-    ).update(owner=owner, locked_until=now + ttl)
-    return claimed == 1
-
-
-def release_lock(owner: str, *, count: int | None = None) -> None:
-    fields = {"locked_until": None, "owner": "", "finished_at": timezone.now()}
-    if count is not None:
-        fields["last_count"] = count
-    EvaluationLock.objects.filter(name=LOCK_NAME, owner=owner).update(**fields)
+# --- The scheduled sweep: one at a time, resumable (kpis.sweep) -----------------------------
 
 
 def evaluate_all(*, today: dt.date | None = None, chunk_size: int = CHUNK_SIZE,
-                 organization_id: int | None = None, force: bool = False) -> ChunkOutcome | None:
-    """Evaluate every active KPI, chunk by chunk. Returns None when another run holds the lock.
+                 organization_id: int | None = None, force: bool = False,
+                 resume_only: bool = False) -> ChunkOutcome | None:
+    """Evaluate every active KPI, chunk by chunk (one transaction each, primary-key order).
 
-    Chunks are read in primary-key order; each is its own transaction, so a run killed
-    half-way leaves the finished chunks written and the rest as they were: the next run
-    (or the redelivered task) redoes them and records no duplicate events.
+    The scheduled run goes through kpis.sweep: one at a time (None when another live run
+    holds the claim), and a run killed half-way is resumed after its last committed chunk
+    by the next one, so each KPI is evaluated once. ``force`` (or one organisation: the
+    management command, the demo) runs now, without the claim.
     """
-    owner = uuid.uuid4().hex
-    if not force and not claim_lock(owner):
-        logger.info("evaluate_all: another run holds the lock; skipping")
-        return None
+    if not force and organization_id is None:
+        from . import sweep
+
+        return sweep.run(resume_only=resume_only, today=today, chunk_size=chunk_size)
     total = ChunkOutcome()
-    try:
-        started = timezone.now()
-        today = today or timezone.localdate()
-        qs = Kpi.objects.filter(active=True)
-        if organization_id is not None:
-            qs = qs.filter(organization_id=organization_id)
-        last_pk = 0
-        while True:
-            ids = list(
-                qs.filter(pk__gt=last_pk).order_by("pk").values_list("pk", flat=True)[:chunk_size]
-            )
-            if not ids:
-                break
-            total.add(_evaluate_chunk(ids, today, started))
-            last_pk = ids[-1]
-            if not force:
-                claim_lock(owner)  # extend
-    finally:
-        if not force:
-            release_lock(owner, count=total.evaluated)
+    today = today or timezone.localdate()
+    qs = Kpi.objects.filter(active=True)
+    if organization_id is not None:
+        qs = qs.filter(organization_id=organization_id)
+    last_pk = 0
+    while ids := list(qs.filter(pk__gt=last_pk).order_by("pk")
+                      .values_list("pk", flat=True)[:chunk_size]):
+        total.add(_evaluate_chunk(ids, today, timezone.now()))
+        last_pk = ids[-1]
     return total
+
+
+def pending_ids(limit: int = 5000) -> list[int]:
+    """KPIs whose health does not reflect their latest change (see is_pending): their
+    evaluation was never queued (broker down) or never ran. One indexed query."""
+    from django.db.models import F
+
+    return list(
+        Kpi.objects.filter(active=True, data_changed_at__isnull=False)
+        .filter(Q(health__isnull=True) | Q(health__evaluated_at__isnull=True)
+                | Q(health__evaluated_at__lt=F("data_changed_at")))
+        .order_by("pk").values_list("pk", flat=True)[:limit]
+    )
 
 
 def is_pending(kpi: Kpi, health: KpiHealth | None) -> bool:

@@ -258,6 +258,12 @@ class EvaluationLock(models.Model):
     locked_until = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     last_count = models.PositiveIntegerField(default=0)
+    # The run in progress (kpis.sweep): when it started and the last KPI id whose chunk is
+    # committed, advanced in the chunk's own transaction, so a killed run's successor
+    # resumes after it and evaluates nothing twice. Null when no run is unfinished.
+    run_started = models.DateTimeField(null=True, blank=True)
+    cursor = models.BigIntegerField(default=0)
+    run_count = models.PositiveIntegerField(default=0)
 
     def __str__(self) -> str:
         return self.name

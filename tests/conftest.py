@@ -83,7 +83,9 @@ def _fresh_figure_store():
 @pytest.fixture(autouse=True)
 def _eager_celery(request):
     """Tasks run in-process in tests, unless the test asks for the real worker."""
-    from config.celery import app
+    from config.celery import app, mark_broker
+
+    mark_broker(up=True)  # a fault test's "broker down" must not outlive it
 
     if request.node.get_closest_marker("worker"):
         yield

@@ -129,15 +129,17 @@ def test_interrupted_run_loses_nothing_and_duplicates_nothing(kpis, monkeypatch)
 
 
 def test_one_sweep_at_a_time(kpis):
-    assert health.claim_lock("someone-else")
+    from kpis import sweep
+
+    assert sweep._claim("someone-else", resume_only=False, now=timezone.now())
     assert health.evaluate_all() is None
     assert not KpiHealth.objects.exists()
     # An expired claim (a worker killed without releasing) does not block forever.
-    EvaluationLock.objects.filter(name=health.LOCK_NAME).update(
+    EvaluationLock.objects.filter(name=sweep.LOCK_NAME).update(
         locked_until=timezone.now() - dt.timedelta(seconds=1)
     )
     assert health.evaluate_all().evaluated == 3
-    lock = EvaluationLock.objects.get(name=health.LOCK_NAME)
+    lock = EvaluationLock.objects.get(name=sweep.LOCK_NAME)
     assert lock.locked_until is None and lock.last_count == 3
 
 
