@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from django.http import HttpResponse
 from django.utils import timezone
 
+from kpis.loop import label as loop_label
 from okrs.selectors import status_label
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -152,18 +153,18 @@ def review_rows(data) -> Iterator[list]:
 
 # --- Operations -------------------------------------------------------------------------------
 
-KPI_HEADER = ["Team", "KPI", "Intent", "Frequency", "Unit", "Target", "Latest period",
-              "Latest value", "Status", "Stale", "Unfavourable signal", "Candidate", "Owner"]
+KPI_HEADER = ["Team", "KPI", "Frequency", "Unit", "Target", "Latest period",
+              "Latest value", "Status", "Stale", "Unfavourable signal", "Loop state", "Owner"]
 
 
 def kpi_csv_rows(rows) -> Iterator[list]:
     """dashboards.kpi_rows.KpiRow rows, one line each."""
     for r in rows:
         h = r.health
-        yield [r.kpi.team.name if r.kpi.team else "", r.kpi.name, r.kpi.get_intent_display(),
+        yield [r.kpi.team.name if r.kpi.team else "", r.kpi.name,
                r.kpi.get_frequency_display(), r.kpi.unit, r.target_text, r.latest_period,
                r.latest_value, r.status_label, r.is_stale, r.has_signal,
-               h.get_candidate_display() if h else "", _owner(r.kpi)]
+               h.loop_label if h else loop_label(None), _owner(r.kpi)]
 
 
 # --- A team's page ----------------------------------------------------------------------------
