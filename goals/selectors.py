@@ -36,16 +36,25 @@ def open_cycle_on(cycles: list[Cycle], today: dt.date) -> Cycle | None:
 
 
 def pick_current_cycle(cycles: list[Cycle], today: dt.date) -> Cycle | None:
-    """The cycle to show by default, from an already loaded list (no query).
+    """The cycle every page shows by default, from an already loaded list (no query).
 
-    The open cycle containing today (see open_cycle_on); else the open cycle starting
-    soonest after today; else the most recent cycle.
+    The one rule (issue 14, defect 8):
+
+    1. the shortest cycle containing today, open or closed (a quarter before its year): a
+       quarter closed early is still this quarter until its last day, so the dashboard,
+       the review, the strategy map and the OKR list keep showing it (its frozen scores),
+       rather than jumping to the year with nothing in it;
+    2. else (today lies outside every cycle) the open cycle starting soonest after today;
+    3. else the most recently ended cycle.
+
+    Writes that need an open cycle ask for one (``current_cycle(open_only=True)``).
     """
     if not cycles:
         return None
-    containing = open_cycle_on(cycles, today)
-    if containing is not None:
-        return containing
+    containing = [c for c in cycles if c.start <= today <= c.end]
+    if containing:
+        return min(containing, key=lambda c: ((c.end - c.start).days, -c.start.toordinal(),
+                                              c.state != Cycle.State.OPEN))
     upcoming = [c for c in cycles if c.state == Cycle.State.OPEN and c.start > today]
     if upcoming:
         return min(upcoming, key=lambda c: c.start)

@@ -317,7 +317,10 @@ def cycle_close(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, f"{cycle.name} is closed. Scores are frozen.")
             return redirect(org_url("okrs:carry_over", request, pk=cycle.pk))
-    return render(request, "okrs/cycle_close.html", {"cycle": cycle, "cp": cp, "form": form})
+    today = goal_selectors.org_today(request.org)
+    early = today < cycle.end  # closing before the last day: say so (issue 14, defect 8)
+    return render(request, "okrs/cycle_close.html", {"cycle": cycle, "cp": cp, "form": form,
+                                                     "early": early, "today": today})
 
 
 @org_view(Role.LEADER)
