@@ -28,8 +28,9 @@ class ErrorOut(Schema):
     retry_after: int | None = None  # 429 only (also the Retry-After header)
 
 
-# Every authenticated operation can answer these: no/bad token, rate limit, bad query.
-_ALWAYS = (401, 422, 429)
+# Every authenticated operation can answer these: unstorable input (NUL, refused by
+# core.middleware before the view), no/bad token, bad parameters, the rate limit.
+_ALWAYS = (400, 401, 422, 429)
 _MESSAGES = {
     400: "Refused.", 401: "Send a valid token: Authorization: Bearer <token>.",
     403: "Not allowed.", 404: "Not found.", 405: "Method not allowed.", 409: "Conflict.",
@@ -99,3 +100,27 @@ def add_error_handlers(api: NinjaAPI) -> None:
     @api.exception_handler(RequestDataTooBig)
     def _too_big(request, exc):
         return respond(request, 413, message_for(413))
+
+
+def complete_error_responses(schema: dict) -> dict:
+    """What every operation can answer whether or not its router listed it (an operation
+    added without ``documented`` still tells the truth): the codes of ``_ALWAYS``, 404
+    with a path parameter, 403 and 413 with a body or a write."""
+    ref = {"content": {"application/json": {"schema": {"$ref":
+                                                        "#/components/schemas/ErrorOut"}}}}
+    if "ErrorOut" not in schema.setdefault("components", {}).setdefault("schemas", {}):
+        schema["components"]["schemas"]["ErrorOut"] = ErrorOut.model_json_schema()
+    for path, methods in schema.get("paths", {}).items():
+        for method, op in methods.items():
+            codes = set(_ALWAYS)
+            if "{" in path:
+                codes.add(404)
+            if method != "get":
+                codes.add(403)
+            if "requestBody" in op:
+                codes.add(413)
+            responses = op.setdefault("responses", {})
+            for code in sorted(codes):
+                if code not in responses and str(code) not in responses:
+                    responses[code] = {"description": message_for(code), **ref}
+    return schema

@@ -14,9 +14,16 @@ from ninja import NinjaAPI
 from . import checkins, kpis, okrs, sources
 from .auth import TokenAuth
 from .docs import PlainDocs
-from .errors import add_error_handlers
+from .errors import add_error_handlers, complete_error_responses
 
-api = NinjaAPI(
+
+class HeadwayAPI(NinjaAPI):
+    def get_openapi_schema(self, *, path_prefix=None, path_params=None):
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        return complete_error_responses(schema)
+
+
+api = HeadwayAPI(
     title="Headway API",
     version="1.0",
     description=__doc__,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 
+from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 
@@ -23,11 +24,23 @@ def json_error(status: int, detail: str | None = None) -> HttpResponse:
                         content_type="application/json")
 
 
+def _declared_too_big(request: HttpRequest) -> bool:
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return False
+    return limit is not None and length > limit
+
+
 class ApiJsonErrorsMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path.startswith(PREFIX) and _declared_too_big(request):
+            # Before any middleware reads the body (Django would answer a bare 400 then).
+            return json_error(413)
         response = self.get_response(request)
         if not request.path.startswith(PREFIX) or response.status_code < 400:
             return response

@@ -201,11 +201,11 @@ def test_cycle_objectives_and_krs(org, admin_api):
     KeyResultFactory(objective=o, title="Revenue", start_value=0, target_value=100,
                      current_value=50)
     foreign_cycle = CycleFactory(organization=OrganizationFactory(slug="yy"))
-    cycles = admin_api.get("/cycles").json()
+    cycles = admin_api.get("/cycles").json()["items"]
     assert [c["id"] for c in cycles] == [cycle.pk]
     r = admin_api.get(f"/cycles/{cycle.pk}/objectives")
     assert r.status_code == 200
-    (obj,) = r.json()
+    (obj,) = r.json()["items"]
     assert obj["title"] == "Grow" and obj["key_results"][0]["progress"] == 0.5
     assert admin_api.get(f"/cycles/{foreign_cycle.pk}/objectives").status_code == 404
 
