@@ -94,3 +94,29 @@ class Cycle(models.Model):
 
     def contains(self, day: dt.date) -> bool:
         return self.start <= day <= self.end
+
+
+class PillarFigure(models.Model):
+    """A pillar's running aggregate for one cycle, kept by okrs.figures in the transaction of
+    every write that moves an objective supporting it: the pillar's progress is
+    progress_sum / objective_count (0 with none), the goal's the mean of its pillars'."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    pillar = models.ForeignKey(StrategicPillar, on_delete=models.CASCADE, related_name="figures")
+    cycle = models.ForeignKey(Cycle, on_delete=models.CASCADE, related_name="pillar_figures")
+    progress_sum = models.FloatField(default=0)
+    objective_count = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["pillar", "cycle"], name="pillar_figure_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.pillar_id} in {self.cycle_id}: {self.progress_sum}/{self.objective_count}"
+
+    @property
+    def progress(self) -> float:
+        if self.objective_count <= 0:
+            return 0.0
+        return max(0.0, min(1.0, self.progress_sum / self.objective_count))

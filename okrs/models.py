@@ -88,6 +88,21 @@ class Objective(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
+    # Stored figures, kept by okrs.figures in the transaction of every write that moves
+    # them (never edited by hand). progress: what pages show (a closed cycle's score);
+    # rollup: what the parent's "children" part reads; pillar_ids: the pillars it supports
+    # (its own and its ancestors'); figure_cycle and figure_pillars: the pillar figures
+    # that hold its contribution (none while a draft); status_summary: per status, the
+    # count and newest check-in (or creation) of its KRs, from which the status is derived
+    # at read time, when the clock has moved (okrs.figures.objective_status).
+    progress = models.FloatField(default=0)
+    rollup = models.FloatField(default=0)
+    pillar_ids = models.JSONField(default=list, blank=True)
+    figure_cycle = models.ForeignKey(Cycle, null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="+")
+    figure_pillars = models.JSONField(default=list, blank=True)
+    kr_count = models.PositiveIntegerField(default=0)
+    status_summary = models.JSONField(default=dict, blank=True)
 
     objects = ObjectiveQuerySet.as_manager()
 
@@ -146,6 +161,8 @@ class KeyResult(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
+    # Stored by okrs.figures: the progress pages show (the frozen score once closed).
+    progress = models.FloatField(default=0)
 
     objects = KeyResultQuerySet.as_manager()
 

@@ -26,6 +26,7 @@ from kpis import loop
 from kpis import rules as R
 from kpis.models import DataPoint, Kpi, KpiHealth
 from kpis.signals import points_changed
+from okrs import figures
 from okrs.improvement import LIVE_STATES, improving_key_results
 from okrs.models import KeyResult, Objective
 
@@ -106,13 +107,13 @@ def sync_linked_key_results(sender, kpi_ids, **kwargs) -> int:
         .values("value")[:1]
     )
     kpi_ids = list(kpi_ids)
-    count = (
-        KeyResult.objects.alive()
-        .filter(kpi_id__in=kpi_ids, objective__state__in=LIVE_STATES)
-        .exclude(kind=KeyResult.Kind.MILESTONE)
-        .update(current_value=Subquery(latest), updated_at=timezone.now())
-    )
+    linked = (KeyResult.objects.alive()
+              .filter(kpi_id__in=kpi_ids, objective__state__in=LIVE_STATES)
+              .exclude(kind=KeyResult.Kind.MILESTONE))
+    objective_ids = set(linked.values_list("objective_id", flat=True))
+    count = linked.update(current_value=Subquery(latest), updated_at=timezone.now())
     if count:  # an UPDATE sends no post_save: the cycle-progress store must hear of it
         bump_org(*Kpi.objects.filter(pk__in=kpi_ids)
                  .values_list("organization_id", flat=True).distinct())
+        figures.refresh(objective_ids)  # the linked KRs' objectives, parents and pillars
     return count

@@ -1,8 +1,10 @@
 """Reads for OKRs: a whole cycle's progress in a fixed number of queries.
 
 `cycle_progress` loads the cycle's objectives (one query) and their key results (one
-query) and computes every progress, status and roll-up in Python with
-`okrs.progress`. Nothing here issues a query per objective.
+query) with the figures okrs.figures stored on write, and derives only what moves with
+the clock (expected progress, overdue statuses). `compute_cycle` is the full recompute
+with `okrs.progress` (what okrs.figures.rebuild writes and the property test compares
+the stored figures with). Nothing here issues a query per objective.
 """
 
 from __future__ import annotations
@@ -15,8 +17,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Organization, Team, User
-from core import generations
-from goals.models import Cycle
+from goals.models import Cycle, PillarFigure
+from okrs import figures
 from okrs import progress as P
 from okrs.models import STATUS_LABELS, CheckIn, KeyResult, Objective, status_label
 
@@ -44,6 +46,7 @@ class ObjectiveRow:
     expected: float
     krs: list[KRRow] = field(default_factory=list)
     pillar_ids: set[int] = field(default_factory=set)
+    rollup: float = 0.0  # what the parent's "children" part reads (progress is shown)
 
     @property
     def pct(self) -> int:
@@ -72,16 +75,35 @@ class CycleProgress:
     expected: float
     rows: list[ObjectiveRow]  # the cycle's own objectives, in display order
     by_id: dict[int, ObjectiveRow]  # also objectives of sub-cycles (quarters of a year)
+    stored: bool = False  # read from the stored figures (else computed: compute_cycle)
+    _figures: dict[int, PillarFigure] | None = None
 
     @property
     def expected_pct(self) -> int:
         return round(self.expected * 100)
 
+    def _pillar_figures(self) -> dict[int, PillarFigure]:
+        if self._figures is None:  # one query of a row per pillar
+            self._figures = {f.pillar_id: f for f in PillarFigure.objects.filter(cycle=self.cycle)}
+        return self._figures
+
     def pillar_progress(self, pillar_ids) -> dict[int, float]:
+        if self.stored:
+            found = self._pillar_figures()
+            return {pid: found[pid].progress if pid in found else 0.0 for pid in pillar_ids}
         return P.pillar_progress(pillar_ids, self._nodes(), self._progress())
 
     def pillar_counts(self, pillar_ids) -> dict[int, int]:
+        if self.stored:
+            found = self._pillar_figures()
+            return {pid: found[pid].objective_count if pid in found else 0
+                    for pid in pillar_ids}
         return P.pillar_objective_counts(pillar_ids, self._nodes())
+
+    def counted_pillars(self, objective_id: int) -> set[int]:
+        """The pillars whose figure in this cycle an objective counts for (computed)."""
+        nodes = {n.id: n for n in self._nodes()}
+        return P.supported_pillars(objective_id, nodes) if objective_id in nodes else set()
 
     def _nodes(self) -> list[P.ObjectiveNode]:
         # Roll-ups count the cycle's own objectives that are not drafts.
@@ -130,50 +152,57 @@ def cycle_objectives_qs(organization: Organization, cycle: Cycle):
     )
 
 
-# The dashboard, the strategy map, the goal page, the OKR list and the objective page all
-# need the whole cycle's progress, and computing it grows with the cycle's objectives and
-# key results (on a large organisation, most of each page). It changes only when OKR data
-# changes, so each web process keeps it (core.generations.remembered), keyed by the
-# organisation's time zone, the cycle (id, name, dates, state), the organisation's
-# generation — bumped by every write that changes objectives, key results, check-ins,
-# cycles, pillars, goals, teams, people or linked KPIs: model signals in okrs.signals,
-# explicit calls where a service writes with QuerySet.update or bulk_update — and a
-# 15-minute time bucket.
+def _krs_of_cycle(organization: Organization, cycle: Cycle):
+    return (
+        KeyResult.objects.alive()
+        .filter(organization=organization)
+        .filter(Q(objective__cycle=cycle) | Q(objective__cycle__parent=cycle))
+        .filter(objective__deleted_at__isnull=True)
+        .select_related("owner", "kpi")
+        .order_by("order", "id")
+    )
 
 
 def cycle_progress(*, organization: Organization, cycle: Cycle,
                    now: dt.datetime | None = None) -> CycleProgress:
-    """Progress, status and expected progress of every objective of a cycle.
+    """Progress, status and expected progress of every objective of a cycle, from the
+    figures stored on write (two queries; pillar figures: one more when asked). Only what
+    moves with the clock is derived here, at `now` (default: the current time)."""
+    now = now or timezone.now()
+    today = timezone.localtime(now, organization.tz).date()
+    objectives = list(cycle_objectives_qs(organization, cycle))
+    krs_by_obj: dict[int, list] = {o.id: [] for o in objectives}
+    if objectives:
+        for kr in _krs_of_cycle(organization, cycle):
+            krs_by_obj.setdefault(kr.objective_id, []).append(kr)
+    rows: dict[int, ObjectiveRow] = {}
+    for o in objectives:
+        closed = figures.is_closed(o)
+        kr_rows = [KRRow(kr=k, progress=k.progress,
+                         status=P.effective_status(k.status or None, k.last_checkin_at, now,
+                                                   since=k.created_at, closed=closed))
+                   for k in krs_by_obj.get(o.id, [])]
+        rows[o.id] = ObjectiveRow(
+            objective=o, progress=o.progress, rollup=o.rollup,
+            status=figures.objective_status(o.status_summary or {}, now, closed=closed),
+            expected=P.expected_progress(o.cycle.start, o.cycle.end, today), krs=kr_rows,
+            pillar_ids=set(o.pillar_ids or ()))
+    own = [rows[o.id] for o in objectives if o.cycle_id == cycle.id]
+    return CycleProgress(cycle=cycle, today=today,
+                         expected=P.expected_progress(cycle.start, cycle.end, today),
+                         rows=own, by_id=rows, stored=True)
 
-    Without `now` (every page): the result from this process's store, computed (two
-    queries) when the organisation's data or the time bucket changed — see above. Rows
-    are shared: read them, never modify them. With `now` (tests, a fixed moment):
-    computed, not stored.
-    """
-    if now is not None:
-        return _compute(organization=organization, cycle=cycle, now=now)
-    key = ("cycle_progress", organization.time_zone, cycle.pk, cycle.name, cycle.start,
-           cycle.end, cycle.state, cycle.parent_id)
-    return generations.remembered(organization.pk, key, lambda: _compute(
-        organization=organization, cycle=cycle, now=timezone.now()))
 
-
-def _compute(*, organization: Organization, cycle: Cycle, now: dt.datetime) -> CycleProgress:
-    """Two queries: objectives, then key results."""
+def compute_cycle(*, organization: Organization, cycle: Cycle,
+                  now: dt.datetime) -> CycleProgress:
+    """The full recompute with okrs.progress (two queries: objectives, then key results):
+    what the stored figures must equal (okrs.figures.rebuild, the property test)."""
     today = timezone.localtime(now, organization.tz).date()
     objectives = list(cycle_objectives_qs(organization, cycle))
     ids = [o.id for o in objectives]
     krs_by_obj: dict[int, list] = {i: [] for i in ids}
     if ids:
-        krs = (
-            KeyResult.objects.alive()
-            .filter(organization=organization)
-            .filter(Q(objective__cycle=cycle) | Q(objective__cycle__parent=cycle))
-            .filter(objective__deleted_at__isnull=True)
-            .select_related("owner", "kpi")
-            .order_by("order", "id")
-        )
-        for kr in krs:
+        for kr in _krs_of_cycle(organization, cycle):
             krs_by_obj.setdefault(kr.objective_id, []).append(kr)
 
     rows: dict[int, ObjectiveRow] = {}
@@ -200,6 +229,7 @@ def _compute(*, organization: Organization, cycle: Cycle, now: dt.datetime) -> C
             row.progress = P.clamp(o.score)
         else:
             row.progress = values.get(oid, 0.0)
+        row.rollup = values.get(oid, 0.0)
         row.pillar_ids = P.supported_pillars(oid, by_node)
     own = [rows[o.id] for o in objectives if o.cycle_id == cycle.id]
     return CycleProgress(cycle=cycle, today=today,

@@ -21,6 +21,7 @@ from core.generations import bump_org
 from core.versioning import locked_current, versioned_update
 from goals.models import Cycle
 from kpis.models import DataPoint
+from okrs import figures
 from okrs import progress as P
 from okrs.models import CheckIn, KeyResult, Objective
 from okrs.selectors import descendant_ids, kr_input
@@ -152,7 +153,9 @@ def objective_update(*, objective: Objective, actor: User, version: int,
         validate_alignment(organization=organization, objective_id=fresh.id,
                            parent=data["parent"])
     before = snapshot(fresh, OBJECTIVE_FIELDS)
+    old_parent_id = fresh.parent_id
     versioned_update(fresh, version=version, **data, updated_at=timezone.now())
+    figures.refresh([fresh.id, old_parent_id])  # an UPDATE: no post_save
     changes = diff(before, fresh)
     _audit(fresh, actor, "updated", changes)
     if changes and ("state" in changes or "cycle" in changes):
@@ -203,6 +206,7 @@ def _copy_key_results(source: Objective, target: Objective, *, carry: bool) -> N
             owner=kr.owner, kpi=kr.kpi, order=kr.order))
     KeyResult.objects.bulk_create(rows)
     bump_org(target.organization_id)  # bulk_create sends no post_save
+    figures.refresh([target.id])
 
 
 @transaction.atomic
@@ -274,6 +278,7 @@ def key_result_update(*, key_result: KeyResult, actor: User, version: int,
     before = snapshot(fresh, KR_FIELDS)
     old_kpi_id = fresh.kpi_id
     versioned_update(fresh, version=version, **data, updated_at=timezone.now())
+    figures.refresh([fresh.objective_id])  # an UPDATE: no post_save
     changes = diff(before, fresh)
     _audit(fresh, actor, "updated", changes)
     if changes and (old_kpi_id or fresh.kpi_id):
@@ -359,6 +364,7 @@ def cycle_close(*, cycle: Cycle, actor: User, version: int,
     now = timezone.now()
     versioned_update(fresh, version=version, state=Cycle.State.CLOSED, closed_at=now,
                      closed_by=actor)
+    figures.refresh_cycles(fresh.organization, [fresh])  # every score froze
     audit_record(organization=fresh.organization, actor=actor, action="closed", obj=fresh,
                  note=f"{len(objectives)} objectives closed")
     for o in objectives:  # an improvement closed unfinished sends its KPI back to the queue

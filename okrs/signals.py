@@ -48,3 +48,72 @@ def _user_changed(sender, instance, update_fields=None, created=False, **kwargs)
         return
     bump_org(*Membership.objects.filter(user=instance)
              .values_list("organization_id", flat=True))
+
+
+# ---------------------------------------------------------------- stored figures
+# Saves and deletes of objectives and key results refresh the stored figures (okrs.figures)
+# in the same transaction, whoever writes them (services, the admin, tests' factories).
+# Writes through QuerySet.update()/bulk_update() send no signals: the services that write
+# that way (check-ins, versioned edits, KPI points on linked KRs, cycle close) call
+# okrs.figures.refresh themselves.
+
+import threading  # noqa: E402
+
+from django.db.models.signals import pre_delete  # noqa: E402
+
+from okrs import figures  # noqa: E402
+
+_FIGURE_ONLY = set(figures.FIGURE_FIELDS) | {"figure_cycle_id"}
+# Objectives being deleted in this thread: their KRs' deletes (which come first) must not
+# put them back into the pillar figures.
+_deleting = threading.local()
+
+
+def _being_deleted() -> set[int]:
+    if not hasattr(_deleting, "ids"):
+        _deleting.ids = set()
+    return _deleting.ids
+
+
+@receiver(post_save, sender=Objective, dispatch_uid="okrs.figures.objective.save")
+def _objective_saved(sender, instance, update_fields=None, raw=False, **kwargs) -> None:
+    if raw or (update_fields and set(update_fields) <= _FIGURE_ONLY | {"order"}):
+        return
+    figures.refresh([instance.pk])
+
+
+@receiver(pre_delete, sender=Objective, dispatch_uid="okrs.figures.objective.pre_delete")
+def _objective_deleting(sender, instance, **kwargs) -> None:
+    _being_deleted().add(instance.pk)
+    figures.forget(instance)
+    # Its aligned objectives lose their parent (SET_NULL, an UPDATE): refresh them after.
+    instance._figure_children = list(Objective.objects.filter(parent_id=instance.pk)
+                                     .values_list("id", flat=True))
+
+
+@receiver(post_delete, sender=Objective, dispatch_uid="okrs.figures.objective.delete")
+def _objective_deleted(sender, instance, **kwargs) -> None:
+    _being_deleted().discard(instance.pk)
+    figures.refresh([instance.parent_id, *getattr(instance, "_figure_children", [])])
+
+
+@receiver(post_save, sender=KeyResult, dispatch_uid="okrs.figures.kr.save")
+def _key_result_saved(sender, instance, update_fields=None, raw=False, **kwargs) -> None:
+    if raw or (update_fields and set(update_fields) <= {"progress", "order"}):
+        return
+    figures.refresh([instance.objective_id])
+
+
+@receiver(post_delete, sender=KeyResult, dispatch_uid="okrs.figures.kr.delete")
+def _key_result_deleted(sender, instance, **kwargs) -> None:
+    if instance.objective_id not in _being_deleted():
+        figures.refresh([instance.objective_id])
+
+
+@receiver(post_delete, sender=StrategicPillar, dispatch_uid="okrs.figures.pillar.delete")
+def _pillar_deleted(sender, instance, **kwargs) -> None:
+    """Objectives lose the pillar (SET_NULL, an UPDATE): those that showed it refresh."""
+    affected = [oid for oid, pillars in Objective.objects.filter(
+        organization_id=instance.organization_id).exclude(pillar_ids=[])
+        .values_list("id", "pillar_ids") if instance.pk in (pillars or ())]
+    figures.refresh(affected)

@@ -340,8 +340,9 @@ def test_a_saved_row_is_built_from_the_kr_already_read(org, kr, member, as_user)
     assert f'name="kr{kr.pk}-value" value="250"' in html  # the next check-in starts from it
     reads = [sql for sql in queries.sql
              if sql.startswith("SELECT") and 'FROM "okrs_keyresult"' in sql]
-    # The view's read (annotated as a row) and the service's row lock: no re-read to render.
-    assert len(reads) == 2
+    # The view's read (annotated as a row), the service's row lock and the roll-up's read
+    # of the objective's KRs (okrs.figures): no re-read to render.
+    assert len(reads) == 3
 
 
 # --------------------------------------------------------------------------

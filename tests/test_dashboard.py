@@ -30,7 +30,7 @@ from tests.factories import (
 # (organization, name) index, in one UNION ALL), those KPIs, their points (3);
 # candidates (1); completion aggregate + teams (2); feed: check-ins, health events,
 # audit (3); nav memberships (1).
-PINNED_HOME = 19
+PINNED_HOME = 20  # 19 + the stored pillar figures (goals.PillarFigure, one row a pillar)
 
 
 # --- Empty states ----------------------------------------------------------------------

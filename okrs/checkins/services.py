@@ -31,6 +31,7 @@ from django.utils import timezone
 
 from accounts.models import Membership, Organization, Role
 from core.generations import bump_org
+from okrs import figures
 from core.validators import validate_finite
 from kpis.models import DataPoint
 from okrs.models import CheckIn, KeyResult, Objective, Status
@@ -181,6 +182,7 @@ def checkin_create(
         status=status, last_checkin_at=checkin.created_at, updated_at=timezone.now(),
         **kr_update)
     bump_org(kr.organization_id)  # the KR moved through an UPDATE
+    figures.refresh([kr.objective_id])  # its objective, parents and pillars, now
     for field, new in {"status": status, "last_checkin_at": checkin.created_at,
                        **kr_update}.items():
         setattr(key_result, field, new)
