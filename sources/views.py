@@ -126,6 +126,9 @@ def source_run_now(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def source_delete(request: HttpRequest, pk: int) -> HttpResponse:
     source = get_source_for_admin(request, pk)
+    if request.POST.get("confirm") != "yes":
+        messages.error(request, "Confirm the deletion with the Delete button on the source's page.")
+        return redirect(org_url("sources:detail", request, pk=source.pk))
     services.source_delete(source=source, actor=request.user)
     messages.success(request, f"Data source {source.name} deleted; the points it recorded stay.")
     return redirect(org_url("sources:list", request))

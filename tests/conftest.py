@@ -366,6 +366,11 @@ def make_world() -> dict:
         token = ApiToken.objects.create(organization=organization, user=user, name="t",
                                         prefix=prefix, token_hash=hashed, scope=scope)
         tokens[who] = (raw, token)
+    from sources.models import DataSource, Feed  # a data source feeding the KPI (sources/)
+
+    source = DataSource.objects.create(organization=org, name="Warehouse", kind="sql",
+                                       query="select 1, 2")
+    feed = Feed.objects.create(source=source, kpi=kpi)
     raw_inv, inv_hash = Invitation.new_token()
     Invitation.objects.create(organization=org, email="new@example.com", role=Role.MEMBER,
                               token_hash=inv_hash, invited_by=users[Role.OWNER],
@@ -378,7 +383,7 @@ def make_world() -> dict:
         "foreign_token": tokens["outsider"][0], "member_token": tokens[Role.MEMBER][0],
         "leader_token": tokens[Role.LEADER][0], "read_only_token": tokens["read_only"][0],
         "viewer_ms": memberships[Role.VIEWER].pk, "invitation": raw_inv,
-        "memberships": memberships,
+        "memberships": memberships, "source": source.pk, "feed": feed.pk,
     }
 
 
