@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from ninja import NinjaAPI
 
-from . import candidates, checkins, kpis, okrs, people, sources
+from . import checkins, kpis, okrs, sources
 from .auth import TokenAuth
 from .docs import PlainDocs
 from .errors import add_error_handlers, complete_error_responses
