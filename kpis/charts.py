@@ -27,7 +27,26 @@ COLOURS = {
     2: "#d97706",  # run of eight
     3: "#2563eb",  # three of four near a limit
     "plain": "#334155",
+    "good": "#15803d",  # a favourable signal
+    "bad": "#dc2626",  # an unfavourable one
 }
+
+
+def _gapped(xs, segments, value_of):
+    """One trace's x and y for a line drawn per limit period, broken (None) between
+    periods so it steps where a new period starts."""
+    out_x: list = []
+    out_y: list = []
+    for seg in segments:
+        y = value_of(seg)
+        if y is None or seg.end <= seg.start:
+            continue
+        if out_x:
+            out_x.append(xs[seg.start])
+            out_y.append(None)
+        out_x += [xs[seg.start], xs[seg.end - 1]]
+        out_y += [y, y]
+    return out_x, out_y
 
 
 def rules_by_index(analysis: Analysis) -> dict[int, set[int]]:
@@ -61,12 +80,20 @@ def xmr_data(
     target_upper: float | None = None,
     unit: str = "",
     height: int = 380,
+    excluded: Sequence[int] = (),
+    notes: Sequence[str] = (),
+    favourable: dict[int, bool | None] | None = None,
 ) -> dict:
     """The XmR chart as the JSON plotly.js reads: ``{"data": [...], "layout": {...}}``.
 
     A plain dict (``core.charts.to_json`` writes it), not a ``plotly.graph_objects``
     figure, which validates every property: work the page does not need. Callers adjust
     it as a dict (the strategic review makes it compact).
+
+    With limit periods (``analysis.segments``) the centre line and the limits step at each
+    period's start. ``excluded`` points (left out of the limits) are drawn hollow;
+    ``notes`` (one per point, "" for none) show on hover; ``favourable`` (point index:
+    True, False or None) colours signal points good or bad instead of by rule.
     """
     xs = [p.isoformat() for p in periods]
     values = list(values)
@@ -81,24 +108,63 @@ def xmr_data(
     for i in range(len(values)):
         here = rules.get(i)
         groups.setdefault(min(here) if here else None, []).append(i)
-    names = {None: "Value", 1: "Outside the limits", 2: "Run of 8", 3: "3 of 4 near a limit"}
-    hovertemplate = "%{x}: %{y}" + (f" {unit}" if unit else "") + "<extra></extra>"
-    for rule in (None, 1, 2, 3):
-        idx = groups.get(rule)
+    names = {None: "Value", 1: "Outside the usual range", 2: "Run of 8 or more on one side",
+             3: "3 of 4 near the edge of the usual range"}
+    suffix = f" {unit}" if unit else ""
+    text = [n or "" for n in notes] if notes else None
+    hovertemplate = "%{x|%d %b %Y}: %{y}" + suffix + ("%{text}" if text else "") + "<extra></extra>"
+    out = set(excluded)
+    if favourable is not None:
+        # Honest colours: what the signal means for the target, not which rule fired.
+        groups = {}
+        for i in range(len(values)):
+            key = ("plain" if i not in rules else
+                   "good" if favourable.get(i) is True else
+                   "bad" if favourable.get(i) is False else "signal")
+            groups.setdefault(key, []).append(i)
+        order = [("plain", "Value", COLOURS["plain"]), ("good", "Favourable signal", COLOURS["good"]),
+                 ("bad", "Unfavourable signal", COLOURS["bad"]),
+                 ("signal", "Signal", COLOURS[2])]
+    else:
+        order = [(r, names[r], COLOURS[r] if r else COLOURS["plain"]) for r in (None, 1, 2, 3)]
+    for key, name, colour in order:
+        idx = groups.get(key)
         if not idx:
             continue
-        traces.append({
+        big = key not in (None, "plain")
+        trace = {
             "type": "scatter",
             "x": [xs[i] for i in idx],
             "y": [values[i] for i in idx],
             "mode": "markers",
-            "name": names[rule],
-            "marker": {"color": COLOURS[rule] if rule else COLOURS["plain"],
-                       "size": 9 if rule else 7},
+            "name": name,
+            "marker": {"color": colour, "size": 9 if big else 7,
+                       "symbol": ["circle-open" if i in out else "circle" for i in idx],
+                       "line": {"color": colour, "width": 2}},
             "hovertemplate": hovertemplate,
-        })
+        }
+        if text:
+            trace["text"] = [(" · " + text[i]) if text[i] else "" for i in idx]
+        traces.append(trace)
 
-    if analysis.has_limits:
+    segments = analysis.segments
+    if segments and any(seg.has_limits for seg in segments):
+        for label, colour, dash, width, attr in (
+            ("Centre line", COLOURS["center"], "solid", 1.5, "center"),
+            ("Usual range (upper)", COLOURS["limit"], "dash", 1.5, "upper_limit"),
+            ("Usual range (lower)", COLOURS["limit"], "dash", 1.5, "lower_limit"),
+        ):
+            gx, gy = _gapped(xs, segments, lambda seg, a=attr: getattr(seg, a))
+            traces.append({"type": "scatter", "x": gx, "y": gy, "mode": "lines", "name": label,
+                           "line": {"color": colour, "dash": dash, "width": width},
+                           "hoverinfo": "name+y", "connectgaps": False})
+        for attr in ("upper_halfway", "lower_halfway"):
+            gx, gy = _gapped(xs, segments, lambda seg, a=attr: getattr(seg, a))
+            traces.append({"type": "scatter", "x": gx, "y": gy, "mode": "lines",
+                           "name": "Halfway", "line": {"color": COLOURS["halfway"],
+                                                        "dash": "dot", "width": 1},
+                           "hoverinfo": "skip", "showlegend": attr == "upper_halfway"})
+    elif analysis.has_limits:
         lim_x = xs[analysis.baseline_start :]
         _hline(traces, lim_x, analysis.center, "Centre line", COLOURS["center"])
         _hline(traces, lim_x, analysis.upper_limit, "Upper limit", COLOURS["limit"],
@@ -114,7 +180,7 @@ def xmr_data(
     low, high = R.bounds(target_rule, target_value, target_upper)
     for y, label in ((low, "Target"), (high, "Target")):
         if y is not None:
-            _hline(traces, xs, y, label, COLOURS["target"], dash="longdash", width=2)
+            _hline(traces, xs, y, label, COLOURS["target"], dash="longdashdot", width=2.5)
     if low is not None and high is not None:
         traces[-1]["showlegend"] = False
 
@@ -147,7 +213,15 @@ def mr_data(periods: Sequence[dt.date], analysis: Analysis, height: int = 200) -
         "marker": {"color": colours[1:], "size": 6},
         "line": {"color": COLOURS["value"], "width": 1},
     }]
-    if analysis.has_limits:
+    if analysis.segments and any(seg.has_limits for seg in analysis.segments):
+        for label, colour, dash, attr in (("Average mR", COLOURS["center"], "solid", "moving_range"),
+                                          ("Upper range limit", COLOURS["limit"], "dash",
+                                           "upper_range_limit")):
+            gx, gy = _gapped(xs, analysis.segments, lambda seg, a=attr: getattr(seg, a))
+            traces.append({"type": "scatter", "x": gx, "y": gy, "mode": "lines", "name": label,
+                           "line": {"color": colour, "dash": dash, "width": 1.5},
+                           "hoverinfo": "name+y"})
+    elif analysis.has_limits:
         lim_x = xs[max(1, analysis.baseline_start) :]
         _hline(traces, lim_x, analysis.average_moving_range, "Average mR", COLOURS["center"])
         _hline(traces, lim_x, analysis.upper_range_limit, "Upper range limit",

@@ -55,6 +55,18 @@ def divisions_by_kpi(kpi_ids: Iterable[int]) -> dict[int, L.Divisions]:
     }
 
 
+def divisions_from(periods: Iterable[LimitPeriod], excluded: Iterable[ExcludedPoint]) -> L.Divisions:
+    """One KPI's divisions from its rows already loaded (the KPI page shows them too)."""
+    periods = list(periods)
+    active = [p for p in periods if p.status == LimitPeriod.Status.ACTIVE]
+    return L.Divisions(
+        starts=tuple(sorted(p.start for p in active)),
+        locked=tuple(sorted((p.start, p.locked_center, p.locked_moving_range)
+                            for p in active if p.is_locked)),
+        excluded=frozenset(e.period_start for e in excluded),
+        declined=frozenset(p.start for p in periods if p.status == LimitPeriod.Status.DECLINED))
+
+
 def divisions_of(kpi: Kpi) -> L.Divisions:
     return divisions_by_kpi([kpi.pk]).get(kpi.pk, L.NONE)
 

@@ -24,7 +24,7 @@ from core import charts as core_charts
 from core.forms import apply_errors, save_versioned
 from core.http import safe_next
 
-from . import charts, feeds, imports, selectors, services
+from . import chart_model, charts, feeds, imports, selectors, services
 from .access import (
     can_add_data,
     get_kpi_for_data_entry,
@@ -33,7 +33,6 @@ from .access import (
 from .forms import CsvForm, DismissForm, KpiForm, RebaseForm, TargetForm, ValueForm
 from .health import is_pending
 from .models import STATUS_LABELS, Kpi, KpiHealth
-from .xmr import analyse
 
 
 def _detail_url(request, kpi) -> str:
@@ -68,11 +67,11 @@ def kpi_list(request: HttpRequest) -> HttpResponse:
     query.pop("page", None)
     # One reverse() for the page, not one {% url %} per row: URL resolving was a visible
     # share of the board's time (bench/FINDINGS.md).
-    failing = feeds.failing([row.kpi.pk for row in rows])  # one query: sources that fail
     head, _, tail = org_url("kpis:detail", request, pk=_PK_SLOT).rpartition(str(_PK_SLOT))
+    failing = feeds.failing([row.kpi.pk for row in rows])  # one query: sources that fail
     for row in rows:
-        row.source_failing = failing.get(row.kpi.pk)
         row.url = f"{head}{row.kpi.pk}{tail}"
+        row.source_failing = failing.get(row.kpi.pk)
         # Inline SVG markup (sparkline_svg escapes the label; the template outputs it with
         # |safe, like figure JSON): no figure JSON, no plotly.js on the board.
         row.spark_svg = core_charts.sparkline_svg(
@@ -126,14 +125,15 @@ def _detail_context(request, kpi: Kpi, **forms) -> dict:
     d = selectors.kpi_detail(kpi)
     periods = [p.period_start for p in d.points]
     values = [p.value for p in d.points]
-    start = 0
-    if kpi.rebase_date:
-        start = next((i for i, p in enumerate(periods) if p >= kpi.rebase_date), len(periods))
-    analysis = analyse(values, baseline_size=kpi.baseline_size or None, baseline_start=start)
+    # The analysis with the KPI's limit periods and exclusions, as the sweep judged it.
+    chart = chart_model.build(kpi, d.points)
+    analysis = chart.analysis
     # Both charts as plain plotly.js JSON (not plotly.graph_objects: see kpis.charts).
     figure = charts.xmr_data(periods, values, analysis, target_rule=kpi.target_rule,
                              target_value=kpi.target_value, target_upper=kpi.target_upper,
-                             unit=kpi.unit) if values else None
+                             unit=kpi.unit, excluded=chart.excluded_idx,
+                             notes=[p.note for p in d.points],
+                             favourable=chart.favourable) if values else None
     mr = charts.mr_data(periods, analysis) if len(values) > 1 else None
     rules_at = charts.rules_by_index(analysis)
     # The table's cells as text, formatted here: a KPI has a hundred points and more, and
@@ -141,11 +141,14 @@ def _detail_context(request, kpi: Kpi, **forms) -> dict:
     number = _number_format()
     decimals = kpi.decimals
     rows = []
+    excluded = set(chart.excluded_idx)
     for i, point in enumerate(d.points):
         moving_range = analysis.moving_ranges[i]
         source = point.get_source_display()
         rows.append({
             "period": point.period_start.isoformat(),
+            "day": chart_model.day(point.period_start),
+            "excluded": i in excluded,
             "value": number(point.value, decimals),
             "mr": "" if moving_range is None else number(moving_range, decimals),
             "rules": sorted(rules_at.get(i, ())),
@@ -162,6 +165,7 @@ def _detail_context(request, kpi: Kpi, **forms) -> dict:
         "health": d.health,
         "pending": is_pending(kpi, d.health),
         "analysis": analysis,
+        "chart": chart,
         "figure_json": core_charts.to_json(figure) if figure else "",
         "mr_json": core_charts.to_json(mr) if mr else "",
         "rows": rows,
@@ -178,12 +182,12 @@ def _detail_context(request, kpi: Kpi, **forms) -> dict:
             "version": version, "rebase_date": kpi.rebase_date}),
         "dismiss_form": forms.get("dismiss_form") or DismissForm(),
         "signals": [s for s in (d.health.signals if d.health else []) if s.get("current")],
+        # How a data source feeds it, and whether it fails (kpis.feeds; one query).
+        "feed": feeds.status(kpi, admin=has_role(request, Role.ADMIN)),
     }
     return ctx
 
 
-        # How a data source feeds it, and whether it fails (kpis.feeds; one query).
-        "feed": feeds.status(kpi, admin=has_role(request, Role.ADMIN)),
 @org_view(Role.VIEWER)
 def kpi_detail(request: HttpRequest, pk: int) -> HttpResponse:
     kpi = get_kpi_for_member(request, pk)

@@ -27,16 +27,19 @@ def _figure(**kw):
 def test_xmr_data_traces_legend_and_layout():
     analysis, fig = _figure()
     names = [t["name"] for t in fig["data"]]
-    assert names == ["Value", "Value", "Outside the limits", "Run of 8", "Centre line",
+    assert names == ["Value", "Value", "Outside the usual range", "Run of 8 or more on one side",
+                     "Centre line",
                      "Upper limit", "Lower limit", "Halfway", "Halfway (lower)", "Target",
                      "Target"]
     line, plain, outside, run = fig["data"][:4]
     assert line["showlegend"] is False and line["mode"] == "lines"
     assert line["x"][0] == "2026-01-05" and line["y"] == VALUES
-    assert outside["marker"] == {"color": charts.COLOURS[1], "size": 9}
+    assert outside["marker"] == {"color": charts.COLOURS[1], "size": 9,
+                                 "symbol": ["circle"] * len(outside["x"]),
+                                 "line": {"color": charts.COLOURS[1], "width": 2}}
     assert run["marker"]["color"] == charts.COLOURS[2]
     assert 35 in outside["y"] and plain["marker"]["size"] == 7
-    assert plain["hovertemplate"] == "%{x}: %{y} min<extra></extra>"
+    assert plain["hovertemplate"] == "%{x|%d %b %Y}: %{y} min<extra></extra>"
     centre = fig["data"][4]
     assert centre["y"] == [analysis.center] * 2 and centre["x"] == ["2026-01-05", "2026-06-15"]
     # The second halfway line and the second target line stay out of the legend.

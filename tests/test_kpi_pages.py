@@ -234,8 +234,8 @@ def test_detail_query_count_is_fixed(org, viewer, as_user, django_assert_num_que
     c = as_user(viewer)
     # session, user, membership, switcher, kpi (+health/team/owner), points (+author),
     # revisions of the KPI's points (+author), target changes, events, linked KRs, the
-    # audit trail (accounts.audit)
-    with django_assert_num_queries(11):
+    # audit trail (accounts.audit), limit periods, excluded points (kpis.chart_model)
+    with django_assert_num_queries(13):
         assert c.get(url("detail", pk=kpi.pk)).status_code == 200
 
 
