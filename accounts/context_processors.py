@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.urls import reverse
 
 from accounts.models import Membership
+from accounts.tenancy import ADMIN_ROLES
 
 NAV = [
     ("Dashboard", "dashboards:home"),
@@ -40,4 +41,10 @@ def navigation(request) -> dict:
         .select_related("organization")
         .order_by("organization__name")
     )
-    return {"nav_items": items, "other_memberships": other_orgs}
+    # The "Admin site" link by the admin's own rule (core.admin_scoping.rules.can_enter:
+    # an active admin/owner membership, or a superuser), read from the membership this
+    # page already loaded (a suspended one never reaches a page).
+    membership = getattr(request, "membership", None)
+    admin_site = request.user.is_superuser or (
+        membership is not None and membership.role in ADMIN_ROLES)
+    return {"nav_items": items, "other_memberships": other_orgs, "admin_site": admin_site}

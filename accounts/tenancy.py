@@ -13,7 +13,8 @@ ADMIN_ROLES = (Role.ADMIN, Role.OWNER)
 
 
 def admin_roles(user) -> dict[int, str]:
-    return dict(Membership.objects.filter(user=user, role__in=ADMIN_ROLES)
+    return dict(Membership.objects.filter(user=user, role__in=ADMIN_ROLES,
+                                          suspended_at__isnull=True)
                 .values_list("organization_id", "role"))
 
 

@@ -439,15 +439,30 @@ def test_rows_of_two_administered_orgs_cannot_be_mixed(admin_client, world):
 # --- Who may enter -----------------------------------------------------------------------------
 
 
-def test_a_member_who_is_not_staff_cannot_enter(world, client):
+@pytest.mark.parametrize("role", [Role.OWNER, Role.ADMIN])
+def test_an_owner_or_admin_who_is_not_staff_enters(world, client, role):
+    """One rule (issue 14): a new organisation's owner is not staff and enters all the
+    same, scoped to the organisation, like the demo's owner."""
     user = UserFactory(is_staff=False)
-    MembershipFactory(user=user, organization=world["a"]["org"], role=Role.OWNER)
+    MembershipFactory(user=user, organization=world["a"]["org"], role=role)
     client.force_login(user)
-    for path in (reverse("admin:index"), admin_url(Kpi, "changelist"),
-                 admin_url(Kpi, "change", world["a"][Kpi].pk)):
-        response = client.get(path)
-        assert response.status_code == 302
-        assert reverse("admin:login") in response["Location"]
+    index = client.get(reverse("admin:index"))
+    assert index.status_code == 200
+    assert index.context["app_list"]
+    assert client.get(admin_url(Kpi, "change", world["a"][Kpi].pk)).status_code == 200
+    assert client.get(admin_url(Kpi, "change", world["b"][Kpi].pk)).status_code == 404
+
+
+def test_a_suspended_owner_cannot_enter(world, client):
+    from django.utils import timezone
+
+    user = UserFactory(is_staff=True)
+    MembershipFactory(user=user, organization=world["a"]["org"], role=Role.OWNER,
+                      suspended_at=timezone.now())
+    client.force_login(user)
+    response = client.get(reverse("admin:index"))
+    assert response.status_code == 302
+    assert reverse("admin:login") in response["Location"]
 
 
 @pytest.mark.parametrize("role", [Role.VIEWER, Role.MEMBER, Role.LEADER])
@@ -455,24 +470,24 @@ def test_staff_below_admin_sees_no_data(world, client, role):
     user = UserFactory(is_staff=True)
     MembershipFactory(user=user, organization=world["a"]["org"], role=role)
     client.force_login(user)
-    index = client.get(reverse("admin:index"))
-    assert index.status_code == 200
-    assert not index.context["app_list"]
+    # Staff or not, below admin is not let in: every admin page is the login page.
+    paths = [reverse("admin:index"), reverse("admin:autocomplete") + "?app_label=kpis"
+             "&model_name=kpi&field_name=team&term="]
     for model in ALL_MODELS:  # every registered model, including ones added later
-        assert client.get(admin_url(model, "changelist")).status_code == 403, label(model)
         a_row = world["a"].get(model) or world["a"]["user"]
-        assert client.get(admin_url(model, "change", a_row.pk)).status_code in (403, 404), \
-            label(model)
-        assert client.get(admin_url(model, "add")).status_code == 403, label(model)
-    response = client.get(reverse("admin:autocomplete"), {
-        "app_label": "kpis", "model_name": "kpi", "field_name": "team", "term": ""})
-    assert response.status_code == 403
+        paths += [admin_url(model, "changelist"), admin_url(model, "change", a_row.pk),
+                  admin_url(model, "add")]
+    for path in paths:
+        response = client.get(path)
+        assert response.status_code == 302, path
+        assert reverse("admin:login") in response["Location"], path
 
 
 def test_staff_without_any_membership_sees_nothing(world, client):
     client.force_login(UserFactory(is_staff=True))
-    assert not client.get(reverse("admin:index")).context["app_list"]
-    assert client.get(admin_url(Kpi, "changelist")).status_code == 403
+    for path in (reverse("admin:index"), admin_url(Kpi, "changelist")):
+        response = client.get(path)
+        assert response.status_code == 302 and reverse("admin:login") in response["Location"]
 
 
 @pytest.mark.parametrize("model", sorted(NOT_TENANT, key=label), ids=label)

@@ -3,14 +3,15 @@
 The admin must not become the hole in the wall. Rules:
 
 - A **superuser** sees and edits everything (Django's usual behaviour).
-- A **staff** user who is ``admin`` or ``owner`` of one or more organisations sees only
+- A user who is ``admin`` or ``owner`` of one or more organisations (an active
+  membership; ``is_staff`` is not needed, see ``site``) sees only
   those organisations' rows: in changelists, change views (a foreign row is a 404,
   exactly like a missing one), foreign-key and many-to-many choices, autocompletes,
   list filters and actions. Access comes from the membership role, not from Django's
   model permissions, so such a user needs no per-model permission.
-- Anybody else (a staff user who is only a viewer/member/leader, a staff user with no
-  membership at all) sees nothing: no module, no changelist, no autocomplete (403).
-  A user who is not staff cannot enter the admin at all (Django's site check).
+- Anybody else (a viewer/member/leader, a user with no membership at all, staff or not)
+  cannot enter the admin (``site.HeadwayAdminSite.has_permission``: the login page) and
+  sees nothing: no module, no changelist, no autocomplete.
 
 Use :class:`OrgScopedAdmin` (``ModelAdmin``) and :class:`OrgScopedInline`
 (``TabularInline``/``StackedInline`` via :class:`OrgScopedInlineMixin`) and set

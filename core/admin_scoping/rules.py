@@ -65,11 +65,12 @@ def is_superadmin(request: HttpRequest) -> bool:
 
 def admin_org_roles(request: HttpRequest) -> dict[int, str]:
     """``{organization_id: role}`` for the organisations the user administers (cached per
-    request). Empty for anybody who is not an active staff user with an admin/owner role."""
+    request): the active admin/owner memberships of an active user. ``is_staff`` plays no
+    part: a new organisation's owner is not staff and administers it all the same."""
     cached = getattr(request, _CACHE_ATTR, None)
     if cached is None:
         user = request.user
-        if not (user.is_authenticated and user.is_active and user.is_staff):
+        if not (user.is_authenticated and user.is_active):
             cached = {}
         else:
             cached = tenancy().admin_roles(user)
