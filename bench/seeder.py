@@ -112,6 +112,10 @@ class Seeder:
         self.seed_checkins()
         self.seed_initiatives()
         self.seed_points()
+        from okrs.figures import rebuild
+
+        rebuild(org)  # bulk writes send no signals: the stored figures, once, from scratch
+        self.step("stored figures rebuilt")
         return org
 
     # --- goal, pillars, cycles ----------------------------------------------------------

@@ -109,6 +109,9 @@ def seed(ctx) -> None:
         latest[ci.key_result_id] = ci
     for kr_id, ci in latest.items():
         KeyResult.objects.filter(pk=kr_id).update(status=ci.status, last_checkin_at=ci.created_at)
+    from okrs.figures import rebuild
+
+    rebuild(org)  # the bulk writes above send no signals: the stored figures, from scratch
     ctx.extra.update(objectives=objectives, krs=krs)
     _closed_previous_quarter(ctx)
 
