@@ -15,9 +15,10 @@ from goals import demo as goals_demo
 from initiatives import demo as initiatives_demo
 from kpis import demo as kpis_demo
 from okrs import demo as okrs_demo
+from sources import demo as sources_demo
 
 # Each module has seed(ctx: accounts.demo.DemoContext) -> None. Order matters.
-PARTS = [goals_demo, kpis_demo, okrs_demo, initiatives_demo]
+PARTS = [goals_demo, kpis_demo, sources_demo, okrs_demo, initiatives_demo]
 
 
 class Command(BaseCommand):
