@@ -21,6 +21,7 @@ from okrs.models import CheckIn
 from okrs.models import Status as KrStatus
 
 from .errors import documented
+from .idempotency import KEY_HEADER, run_once
 from .pagination import PageIn, page_of, paginate
 from .schemas import Text, id_path
 
@@ -70,7 +71,11 @@ def list_check_ins(request, paging: Query[PageIn], kr_id: int = id_path()):
 @router.post("/key-results/{kr_id}/check-ins",
              response=documented({201: CheckInOut}, 400, 403, 404, 409, 413),
              summary="Check in on a key result", operation_id="create_check_in")
-def create_check_in(request, payload: CheckInIn, kr_id: int = id_path()):
+def create_check_in(request, payload: CheckInIn, kr_id: int = id_path(), idempotency_key: str | None = KEY_HEADER):
+    return run_once(request, idempotency_key, lambda: _create_check_in(request, payload, kr_id))
+
+
+def _create_check_in(request, payload: CheckInIn, kr_id: int):
     kr = get_key_result_for_member(request, kr_id)
     if not can_check_in(user=request.user, membership=request.membership, kr=kr):
         raise PermissionDenied("Only the key result's owner, its team or a leader may check in.")

@@ -19,6 +19,7 @@ from kpis.health import is_pending
 from kpis.models import DataPoint, Kpi, KpiHealth
 
 from .errors import documented
+from .idempotency import KEY_HEADER, run_once
 from .pagination import PageIn, page_of, paginate
 from .schemas import IsoDate, Slug, Text, id_path
 
@@ -231,13 +232,15 @@ def _push(request, kpi: Kpi, points: list[PointIn]) -> dict:
 
 @router.post("/kpis/{kpi_id}/points", response=documented({200: PushOut}, 400, 403, 404, 413),
              summary="Push one point (upsert by period)", operation_id="config_api_push_point")
-def push_point(request, payload: PointIn, kpi_id: int = id_path()):
-    return _push(request, _get_kpi(request, kpi_id), [payload])
+def push_point(request, payload: PointIn, kpi_id: int = id_path(), idempotency_key: str | None = KEY_HEADER):
+    return run_once(request, idempotency_key,
+                    lambda: _push(request, _get_kpi(request, kpi_id), [payload]))
 
 
 @router.post("/kpis/{kpi_id}/points/batch",
              response=documented({200: PushOut}, 400, 403, 404, 413),
              summary="Push many points, all or nothing (upsert by period)",
              operation_id="config_api_push_points")
-def push_points(request, payload: PointsIn, kpi_id: int = id_path()):
-    return _push(request, _get_kpi(request, kpi_id), payload.points)
+def push_points(request, payload: PointsIn, kpi_id: int = id_path(), idempotency_key: str | None = KEY_HEADER):
+    return run_once(request, idempotency_key,
+                    lambda: _push(request, _get_kpi(request, kpi_id), payload.points))

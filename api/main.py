@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from ninja import NinjaAPI
 
-from . import checkins, kpis, okrs, sources
+from . import candidates, checkins, kpis, okrs, people, sources
 from .auth import TokenAuth
 from .docs import PlainDocs
 from .errors import add_error_handlers, complete_error_responses
@@ -35,4 +35,6 @@ add_error_handlers(api)
 api.add_router("", kpis.router)
 api.add_router("", okrs.router)
 api.add_router("", checkins.router)
+api.add_router("", people.router)
+api.add_router("", candidates.router)
 api.add_router("", sources.router)

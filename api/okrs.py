@@ -24,6 +24,7 @@ from okrs.models import KeyResult, Objective
 from okrs.selectors import cycle_progress
 
 from .errors import documented
+from .idempotency import KEY_HEADER, run_once
 from .pagination import PageIn, page_of, paginate
 from .schemas import MAX_ID, Slug, Text, id_path
 
@@ -286,7 +287,11 @@ def _objective_refs(request):
 
 @router.post("/objectives", response=documented({201: ObjectiveOut}, 400, 403, 413),
              summary="Create an objective (leaders)", operation_id="create_objective")
-def create_objective(request, payload: ObjectiveIn):
+def create_objective(request, payload: ObjectiveIn, idempotency_key: str | None = KEY_HEADER):
+    return run_once(request, idempotency_key, lambda: _create_objective(request, payload))
+
+
+def _create_objective(request, payload: ObjectiveIn):
     _require_leader(request)
     refs = _resolve(request, payload, {
         "cycle_id": ("cycle", Cycle.objects.filter(organization=request.org)),
@@ -353,7 +358,13 @@ def get_key_result(request, kr_id: int = id_path()):
              response=documented({201: KeyResultOut}, 400, 403, 404, 413),
              summary="Add a key result to an objective (leaders)",
              operation_id="create_key_result")
-def create_key_result(request, payload: KeyResultIn, objective_id: int = id_path()):
+def create_key_result(request, payload: KeyResultIn, objective_id: int = id_path(),
+                      idempotency_key: str | None = KEY_HEADER):
+    return run_once(request, idempotency_key,
+                    lambda: _create_key_result(request, payload, objective_id))
+
+
+def _create_key_result(request, payload: KeyResultIn, objective_id: int):
     objective = get_objective_for_member(request, objective_id)
     _require_leader(request)
     data = {k: getattr(payload, k) for k in ("title", "kind", "unit", "start_value",

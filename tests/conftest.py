@@ -382,6 +382,7 @@ def make_world() -> dict:
         "token": tokens[Role.VIEWER][1].pk, "api_token": tokens[Role.VIEWER][0],
         "foreign_token": tokens["outsider"][0], "member_token": tokens[Role.MEMBER][0],
         "leader_token": tokens[Role.LEADER][0], "read_only_token": tokens["read_only"][0],
+        "team": team.pk,
         "viewer_ms": memberships[Role.VIEWER].pk, "invitation": raw_inv,
         "memberships": memberships, "source": source.pk, "feed": feed.pk,
     }

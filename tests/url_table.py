@@ -126,6 +126,17 @@ TABLE: dict[str, object] = {
     )),
     "api/v1/key-results/<kr_id>/check-ins": Api(args={"kr_id": "kr"}, writes=(
         Write("post", "member", 201, {"value": 3, "status": "on_track"}),)),
+    "api/v1/teams": Api(foreign=False),
+    "api/v1/teams/<team_id>": Api(args={"team_id": "team"}),
+    "api/v1/members": Api(foreign=False),
+    "api/v1/improvement-candidates": Api(foreign=False),
+    # the world's KPI is no candidate: the leader's answer is refused (400), after the
+    # role and tenancy checks
+    "api/v1/improvement-candidates/<kpi_id>/promote": Api(
+        args={"kpi_id": "kpi"}, get=None, writes=(Write("post", "leader", {201, 400}),)),
+    "api/v1/improvement-candidates/<kpi_id>/dismiss": Api(
+        args={"kpi_id": "kpi"}, get=None,
+        writes=(Write("post", "leader", 400, {"note": "Seasonal"}),)),
     # --- accounts ---------------------------------------------------------------------------
     "o/<slug:org_slug>/switch/": Org(Role.VIEWER, get=302, post=GET_ONLY),
     "o/<slug:org_slug>/settings/": Org(Role.VIEWER, post_role=Role.ADMIN),
