@@ -91,7 +91,7 @@ def test_one_event_per_real_change(kpis, django_capture_on_commit_callbacks):
     new = HealthEvent.objects.filter(kpi=nps).order_by("id")[before:]
     assert [(e.kind, e.old, e.new) for e in new] == [
         ("status", "on_target", "off_target"),
-        ("candidate", "none", "candidate"),  # 60 is also below the lower limit
+        ("loop", "none", "candidate"),  # 60 is also below the lower limit
     ]
 
 
