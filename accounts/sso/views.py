@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
@@ -79,6 +80,14 @@ def sso_start(request: HttpRequest) -> HttpResponse:
             flows[flow.state] = {"nonce": flow.nonce, "verifier": flow.verifier,
                                  "org": flow.org_slug, "next": flow.next_url}
             request.session[SESSION_FLOWS] = dict(list(flows.items())[-MAX_FLOWS:])
+            if request.method == "POST":
+                # The page's CSP (form-action 'self') covers the redirects that follow a
+                # form submission, so a 302 to the provider would be blocked by the
+                # browser: a page that moves on by itself (meta refresh, a link without it).
+                response = render(request, "accounts/sso_continue.html",
+                                  {"url": url, "organization": config.organization})
+                add_never_cache_headers(response)  # the URL carries this sign-in's state
+                return response
             return redirect(url)
     return render(request, "accounts/sso_start.html", {"form": form})
 
