@@ -1,6 +1,7 @@
 """Demo: Acme's KPIs with a year of data, telling the story the health engine reads.
 
-- Average support reply time: drifted from ~34 to ~52 min against "at most 30" → candidate.
+- Average support reply time: ~35 min, then a shift to ~49 min for half a year, against
+  "at most 30" → candidate, and a suggested new limit period at the shift.
 - NPS: stable around 72 against "at least 70" → healthy.
 - Customer complaints: ~20 a month against "at most 10" → consistently missed.
 - Weekly system downtime: ~7 % against "at most 3 %" → already in improvement (okrs.demo
@@ -66,8 +67,11 @@ def seed(ctx) -> None:
                  target_rule=Kpi.TargetRule.AT_MOST, target_value=30,
                  description="Mean time to the first human reply on a support ticket.")
     weeks = weeks_back(52)
-    _points(reply, weeks, [34 + 18 * (i / 51) ** 1.5 + rng.gauss(0, 2.2) for i in range(52)],
-            u["mark"])
+    # Half a year around 35 min, then a shift (a new ticketing tool) to about 49 min that
+    # has lasted since: the limits of the first 20 weeks (about 29–41) no longer describe
+    # the process, and Headway suggests a new limit period at the shift's first week.
+    _points(reply, weeks, [35 + rng.gauss(0, 2.0) for _ in range(26)]
+            + [49.5 + rng.gauss(0, 1.5) for _ in range(26)], u["mark"])
 
     nps = make("nps", name="Net Promoter Score", unit="pts", decimals=0, owner=u["priya"],
                team=t["Product"], frequency=Kpi.Frequency.MONTHLY,
