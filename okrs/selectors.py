@@ -17,6 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Organization, Team, User
+from core import generations
 from goals.models import Cycle, PillarFigure
 from okrs import figures
 from okrs import progress as P
@@ -163,12 +164,30 @@ def _krs_of_cycle(organization: Organization, cycle: Cycle):
     )
 
 
+# Reading a whole cycle's rows (objectives and key results as model instances) still grows
+# with the cycle, so each web process keeps the last result (core.generations.remembered),
+# keyed by the organisation's generation (bumped by every write: okrs.signals and the
+# services' explicit bumps) and a 15-minute time bucket. What changed with issue 16 is
+# that a miss now only reads stored figures; nothing is rolled up on the read.
+
+
 def cycle_progress(*, organization: Organization, cycle: Cycle,
                    now: dt.datetime | None = None) -> CycleProgress:
     """Progress, status and expected progress of every objective of a cycle, from the
     figures stored on write (two queries; pillar figures: one more when asked). Only what
-    moves with the clock is derived here, at `now` (default: the current time)."""
-    now = now or timezone.now()
+    moves with the clock is derived here. Without `now` (every page): this process's
+    kept result while the organisation's data and the time bucket are unchanged — rows
+    are shared: read them, never modify them. With `now`: read at that moment, not kept."""
+    if now is not None:
+        return _stored_cycle(organization=organization, cycle=cycle, now=now)
+    key = ("cycle_progress", organization.time_zone, cycle.pk, cycle.name, cycle.start,
+           cycle.end, cycle.state, cycle.parent_id)
+    return generations.remembered(organization.pk, key, lambda: _stored_cycle(
+        organization=organization, cycle=cycle, now=timezone.now()))
+
+
+def _stored_cycle(*, organization: Organization, cycle: Cycle,
+                  now: dt.datetime) -> CycleProgress:
     today = timezone.localtime(now, organization.tz).date()
     objectives = list(cycle_objectives_qs(organization, cycle))
     krs_by_obj: dict[int, list] = {o.id: [] for o in objectives}
