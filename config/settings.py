@@ -279,6 +279,10 @@ HEADWAY_SOURCE_ALLOWED_HOSTS = env_list("HEADWAY_SOURCE_ALLOWED_HOSTS")
 HEADWAY_SOURCE_SQLITE_DIRS = env_list("HEADWAY_SOURCE_SQLITE_DIRS") or [
     str(BASE_DIR / "warehouses")]
 
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # A refused request (403) is an answer, not a fault: django.request logs it as one
+    # line, without the traceback it would otherwise print for every PermissionDenied.
+    "filters": {"forbidden_without_traceback": {"()": "core.logging.ForbiddenWithoutTraceback"}},
+    "handlers": {"console": {"class": "logging.StreamHandler",
+                             "filters": ["forbidden_without_traceback"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
