@@ -51,6 +51,7 @@ RATE_LIMITS: dict[str, tuple[int, int]] = {
     "api_write": (60, 60),            # API writes per token per minute
     "sso_start": (30, 300),           # SSO sign-ins started per address per 5 minutes
     "sso_callback": (30, 300),        # SSO callbacks per address per 5 minutes
+    "sso_failure": (10, 900),         # refused SSO callbacks per address, then locked out
     "sso_settings": (60, 3600),       # SSO settings saves / tests / tokens per admin per hour
     "scim": (600, 60),                # SCIM requests per organisation per minute
     "scim_auth": (20, 300),           # SCIM requests with a bad token per address
@@ -65,6 +66,7 @@ MESSAGES = {
     "api_write": "Too many API writes for this token.",
     "sso_start": "Too many single sign-on attempts from your network.",
     "sso_callback": "Too many single sign-on attempts from your network.",
+    "sso_failure": "Too many refused single sign-on attempts from your network.",
     "sso_settings": "Too many changes to the single sign-on settings.",
     "scim": "Too many SCIM requests for this organisation.",
     "scim_auth": "Too many SCIM requests with a wrong token.",

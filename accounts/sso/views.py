@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import json
 import logging
+import math
+import time
 
 from django.contrib import messages
 from django.contrib.auth import login
+from django.core.cache import cache
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -22,7 +25,15 @@ from accounts.models import Role
 from accounts.sso import oidc, services
 from accounts.sso.forms import ScimTokenForm, SsoConfigForm, SsoStartForm
 from accounts.sso.models import IdentityLogEntry, ScimToken, SsoConfig
-from core.ratelimit import rate_limit
+from core.ratelimit import (
+    RateLimited,
+    client_ip,
+    hit,
+    limit_for,
+    rate_limit,
+    too_many_requests,
+)
+from core.ratelimit import enabled as ratelimit_enabled
 
 logger = logging.getLogger(__name__)
 SESSION_FLOWS = "sso_flows"
@@ -46,16 +57,49 @@ def _redirect_uri(request: HttpRequest) -> str:
     return request.build_absolute_uri(reverse("accounts:sso_callback"))
 
 
+# The log-in lockout for SSO. django-axes locks (username, address) pairs, but a refused
+# callback has no username we can trust (its token failed the checks), and feeding axes
+# an unverified e-mail would let anyone lock a named account. So refused callbacks count
+# per address ("sso_failure"): past the limit, that address gets 429 at the SSO start and
+# callback until the window ends. Password log-ins stay under axes.
+LOCK_KEY = "sso_lock:{ip}"
+
+
+def _failure_key(request: HttpRequest) -> str:
+    return f"ip:{client_ip(request)}"
+
+
+def _locked_out(request: HttpRequest) -> HttpResponse | None:
+    until = cache.get(LOCK_KEY.format(ip=client_ip(request)))
+    if until is None or until <= time.time():
+        return None
+    limit, window = limit_for("sso_failure")
+    return too_many_requests(request, RateLimited(
+        scope="sso_failure", retry_after=max(1, math.ceil(until - time.time())), limit=limit,
+        window=window))
+
+
 def refused(request: HttpRequest, reason: str, *, config: SsoConfig | None = None,
-            status: int = 400) -> HttpResponse:
+            status: int = 400, failure: bool = False) -> HttpResponse:
+    """The refusal page; `failure` counts it against the caller's address."""
     if config is not None:
         services.identity_log(organization=config.organization, kind="login", ok=False,
                               summary=reason)
+    if failure and ratelimit_enabled():
+        # Like axes: the Nth failure locks (this one still shows why it was refused).
+        limit, window = limit_for("sso_failure")
+        retry = hit("sso_failure", _failure_key(request), limit=limit - 1, window=window)
+        if retry is not None:
+            cache.set(LOCK_KEY.format(ip=client_ip(request)), time.time() + retry,
+                      timeout=retry)
+            logger.warning("SSO lockout for %s after refused callbacks", client_ip(request))
     return render(request, "accounts/sso_refused.html", {"reason": reason}, status=status)
 
 
 @rate_limit("sso_start", key="ip", methods=("GET", "POST"))
 def sso_start(request: HttpRequest) -> HttpResponse:
+    if (locked := _locked_out(request)) is not None:
+        return locked
     data = request.POST if request.method == "POST" else (request.GET if "who" in request.GET
                                                           else None)
     form = SsoStartForm(data)
@@ -94,13 +138,15 @@ def sso_start(request: HttpRequest) -> HttpResponse:
 
 @rate_limit("sso_callback", key="ip", methods=("GET",))
 def sso_callback(request: HttpRequest) -> HttpResponse:
+    if (locked := _locked_out(request)) is not None:
+        return locked
     state = request.GET.get("state", "")
     flows = request.session.get(SESSION_FLOWS, {})
     pending = flows.pop(state, None) if state else None
     request.session[SESSION_FLOWS] = flows  # a state is used once: a replayed callback fails
     if pending is None:
         return refused(request, "This sign-in link is not valid any more (it was already used, "
-                                "or started in another browser). Start again.")
+                                "or started in another browser). Start again.", failure=True)
     config = SsoConfig.objects.select_related("organization").filter(
         organization__slug=pending["org"], enabled=True).first()
     if config is None:
@@ -112,7 +158,7 @@ def sso_callback(request: HttpRequest) -> HttpResponse:
     code = request.GET.get("code", "")
     if not code:
         return refused(request, "The identity provider sent no authorization code.",
-                       config=config)
+                       config=config, failure=True)
     flow = oidc.Flow(state=state, nonce=pending["nonce"], verifier=pending["verifier"],
                      org_slug=pending["org"], next_url=pending.get("next", ""))
     try:
@@ -123,7 +169,7 @@ def sso_callback(request: HttpRequest) -> HttpResponse:
         user, membership, created = services.sso_sign_in(config=config, claims=claims,
                                                          current_user=current)
     except (oidc.OidcError, services.SignInRefused) as exc:
-        return refused(request, str(exc), config=config)
+        return refused(request, str(exc), config=config, failure=True)
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     request.session["sso_org"] = config.organization.slug
     request.session["sso_id_token"] = tokens["id_token"]
