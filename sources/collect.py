@@ -4,7 +4,6 @@ Used by a run (sources.services.source_run) and by "Test" on the form (``preview
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 from dataclasses import dataclass, field
 
@@ -126,6 +125,3 @@ def preview(source: DataSource, feeds, *, today: dt.date | None = None) -> Previ
                 out.would_replace += 1
     return out
 
-
-def basic_header(user: str, password: str) -> str:
-    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()

@@ -214,11 +214,9 @@ def _begin_read_only(conn, backend: str, timeout: float, started: float) -> None
             return 1 if time.monotonic() > deadline else 0
 
         raw.set_progress_handler(cut, 10_000)
-    else:
-        try:
-            conn.execution_options(postgresql_readonly=True)
-        except Exception:  # noqa: S110 - the rollback at the end stays the guard
-            pass
+    # Other dialects: no portable read-only switch; the transaction is rolled back at the
+    # end and the README asks for a database user that can only read.
+
 
 
 def _plain(exc, backend: str, timeout: float, started: float) -> str:

@@ -20,13 +20,7 @@ from kpis.models import DataPoint, DataPointRevision, HealthEvent, Kpi
 from sources import services
 from sources.models import DataSource, Feed, SourceRun
 from tests.factories import KpiFactory, MembershipFactory, OrganizationFactory, UserFactory
-from tests.sources.warehouses import (  # noqa: F401
-    http_site,
-    pg_warehouse,
-    sqlite_warehouse,
-    stream_forever,
-    weeks,
-)
+from tests.sources.warehouses import stream_forever, weeks
 
 
 def make_source(org, kpi=None, **fields):

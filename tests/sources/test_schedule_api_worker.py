@@ -22,7 +22,6 @@ from sources.schedule import next_run
 from tests.conftest import wait_for
 from tests.factories import KpiFactory, MembershipFactory, OrganizationFactory, UserFactory
 from tests.sources.test_runs import make_source
-from tests.sources.warehouses import sqlite_warehouse  # noqa: F401
 
 LONDON = zoneinfo.ZoneInfo("Europe/London")
 

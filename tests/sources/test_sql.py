@@ -8,7 +8,6 @@ import sqlite3
 import pytest
 
 from sources.sql import SqlError, run_query, single_statement
-from tests.sources.warehouses import mariadb_warehouse, pg_warehouse, sqlite_warehouse  # noqa: F401
 
 
 def test_single_statement_rules():

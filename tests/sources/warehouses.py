@@ -13,8 +13,8 @@ import uuid
 
 import pytest
 
-PG = dict(host="127.0.0.1", port=5432, user="postgres")
-MY = dict(host="127.0.0.1", port=3306, user="root", password="")
+PG = {"host": "127.0.0.1", "port": 5432, "user": "postgres"}
+MY = {"host": "127.0.0.1", "port": 3306, "user": "root", "password": ""}
 
 
 def weeks(n: int, *, end: dt.date | None = None) -> list[dt.date]:
