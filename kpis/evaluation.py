@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from . import limits as L
 from . import periods as P
 from . import rules as R
+from . import words as W
 
 OFF_TARGET_PERIODS = 2  # off target this many periods in a row makes a candidate
 CURRENT_WINDOW = 3  # a signal is current when it involves one of the newest N points
@@ -148,7 +149,8 @@ def evaluate(
             jump=jump,
         )
         first = min(s.indices)
-        reason = R.reason_signal(
+        reason = W.signal(
+            frequency=spec.frequency,
             rule=s.rule,
             chart=s.chart,
             side=s.side,
@@ -183,7 +185,7 @@ def evaluate(
         )
     if cap == R.CONSISTENTLY_MISSED:
         reasons.append(
-            ("missed", R.reason_capability(a.lower_limit, a.upper_limit, rule, low, high, **fmt))
+            ("missed", W.capability(a.lower_limit, a.upper_limit, rule, low, high, **fmt))
         )
     seen = set()
     # The most telling signal first: a run (with its start), a point beyond, then 3-of-4.

@@ -134,7 +134,7 @@ def test_unfavourable_run_is_candidate_favourable_is_not():
     assert r.status == R.ON_TARGET
     assert r.has_unfavourable_signal
     assert r.candidate == CANDIDATE
-    assert "Run of 8 below the centre line since" in r.candidate_reason
+    assert "8 weeks in a row below the usual level, since" in r.candidate_reason
     # The same run above the centre is good news.
     r = evaluate(spec, weekly(base + [43] * 8), today=D(2026, 9, 1))
     assert not r.has_unfavourable_signal
