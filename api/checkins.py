@@ -23,16 +23,15 @@ from okrs.models import Status as KrStatus
 from .errors import documented
 from .idempotency import KEY_HEADER, run_once
 from .pagination import PageIn, page_of, paginate
-from .schemas import Text, id_path
+from .schemas import Number, Text, id_path
 
 router = Router()
 
 
 class CheckInIn(Schema):
     status: Literal[*KrStatus.values] = Field(..., description="on_track, at_risk, off_track...")
-    value: float | int | None = Field(None, ge=-1e15, le=1e15,
-                                      description="The KR's new value (metric and guardrail "
-                                                  "KRs; a KPI-linked KR takes its KPI's)")
+    value: Number | None = Field(None, description="The KR's new value (metric and guardrail "
+                                         "KRs; a KPI-linked KR takes its KPI's)")
     done: bool | None = Field(None, description="Milestones: done or not")
     confidence: int | None = Field(None, ge=0, le=10, description="0 to 10")
     comment: Text(5000) = ""
@@ -82,7 +81,7 @@ def _create_check_in(request, payload: CheckInIn, kr_id: int):
     try:
         checkin = checkin_create(
             key_result=kr, author=request.user, status=payload.status,
-            value=None if payload.value is None else float(payload.value), done=payload.done,
+            value=payload.value, done=payload.done,
             comment=payload.comment, confidence=payload.confidence)
     except CheckInRefused as exc:
         raise HttpError(409, str(exc)) from None

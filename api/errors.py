@@ -105,7 +105,7 @@ def add_error_handlers(api: NinjaAPI) -> None:
 def complete_error_responses(schema: dict) -> dict:
     """What every operation can answer whether or not its router listed it (an operation
     added without ``documented`` still tells the truth): the codes of ``_ALWAYS``, 404
-    with a path parameter, 403 and 413 with a body or a write."""
+    with a path parameter, 403 and 413 with a body or a write, 409 with an Idempotency-Key."""
     ref = {"content": {"application/json": {"schema": {"$ref":
                                                         "#/components/schemas/ErrorOut"}}}}
     if "ErrorOut" not in schema.setdefault("components", {}).setdefault("schemas", {}):
@@ -119,6 +119,8 @@ def complete_error_responses(schema: dict) -> dict:
                 codes.add(403)
             if "requestBody" in op:
                 codes.add(413)
+            if any(p.get("name") == "Idempotency-Key" for p in op.get("parameters", [])):
+                codes.add(409)  # the key was used for a different request
             responses = op.setdefault("responses", {})
             for code in sorted(codes):
                 if code not in responses and str(code) not in responses:

@@ -3,7 +3,8 @@
 The key's row is inserted in the same transaction as the write: a request that fails
 (4xx) rolls both back, so a retry runs again; two concurrent requests with one key meet
 at the unique constraint, and the second replays the first's answer once it commits.
-The same key with a different request is a 422 (a script's bug, not a retry).
+The same key with a different request is a 409: it conflicts with what the key already
+stands for (a script's bug, not a retry).
 """
 
 from __future__ import annotations
@@ -62,5 +63,5 @@ def run_once(request, key: str | None, write: Callable[[], object]):
         if done is None:
             raise
     if done.fingerprint != fingerprint:
-        raise HttpError(422, "This Idempotency-Key was used for a different request.")
+        raise HttpError(409, "This Idempotency-Key was used for a different request.")
     return Status(done.status, done.body)

@@ -26,7 +26,7 @@ from okrs.selectors import cycle_progress
 from .errors import documented
 from .idempotency import KEY_HEADER, run_once
 from .pagination import PageIn, page_of, paginate
-from .schemas import MAX_ID, Slug, Text, id_path
+from .schemas import MAX_ID, Number, Slug, Text, Weight, id_path
 
 router = Router()
 
@@ -110,17 +110,14 @@ class ObjectivePatch(Schema):
     parent_id: OptionalId = Field(None, **_ID)
 
 
-_Number = float | int
-
-
 class KeyResultIn(Schema):
     title: Text(200, min_length=1, pattern=r"\S")
     kind: Literal[*KeyResult.Kind.values] = KeyResult.Kind.METRIC
     unit: Text(30) = ""
-    start_value: _Number = Field(0, ge=-1e15, le=1e15)
-    target_value: _Number = Field(100, ge=-1e15, le=1e15)
+    start_value: Number = 0
+    target_value: Number = 100
     guard: Literal["", *KeyResult.Guard.values] = ""
-    weight: _Number = Field(1, ge=0, le=1000)
+    weight: Weight = 1
     owner_id: OptionalId = Field(None, **_ID)
     kpi_id: OptionalId = Field(None, **_ID)
 
@@ -129,9 +126,9 @@ class KeyResultPatch(Schema):
     version: int = Field(..., ge=1, le=2**31 - 1, description="The version you read (409 if stale)")
     title: Text(200, min_length=1, pattern=r"\S") | None = None
     unit: Text(30) | None = None
-    start_value: _Number | None = Field(None, ge=-1e15, le=1e15)
-    target_value: _Number | None = Field(None, ge=-1e15, le=1e15)
-    weight: _Number | None = Field(None, ge=0, le=1000)
+    start_value: Number | None = None
+    target_value: Number | None = None
+    weight: Weight | None = None
     owner_id: OptionalId = Field(None, **_ID)
 
 
@@ -369,7 +366,6 @@ def _create_key_result(request, payload: KeyResultIn, objective_id: int):
     _require_leader(request)
     data = {k: getattr(payload, k) for k in ("title", "kind", "unit", "start_value",
                                               "target_value", "guard", "weight")}
-    data = {k: float(v) if isinstance(v, int) and k != "kind" else v for k, v in data.items()}
     data.update(_resolve(request, payload, _kr_refs(request)))
     kr = services.key_result_create(objective=objective, actor=request.user, data=data)
     return Status(201, _kr_read(request, kr.pk))

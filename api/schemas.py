@@ -12,7 +12,16 @@ import re
 from typing import Annotated
 
 from ninja import Path
-from pydantic import AfterValidator, BeforeValidator, StringConstraints, WithJsonSchema
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Field,
+    Strict,
+    StringConstraints,
+    WithJsonSchema,
+)
+
+from core.numbers import MAX_ABS_VALUE
 
 MAX_ID = 2**63 - 1  # BigAutoField
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -47,3 +56,10 @@ def id_path(description: str = "The object's id"):
 
 
 Slug = Text(100, pattern=r"^[-a-zA-Z0-9_]*$")
+
+
+# A JSON number (an integer is one too; text, booleans, NaN and infinity are not), below
+# the size every stored figure is held to (core.numbers.MAX_ABS_VALUE, refused from it).
+Number = Annotated[float, Strict(),
+                   Field(gt=-MAX_ABS_VALUE, lt=MAX_ABS_VALUE, allow_inf_nan=False)]
+Weight = Annotated[float, Strict(), Field(ge=0, le=1000, allow_inf_nan=False)]

@@ -173,3 +173,12 @@ def test_error_bodies_are_one_shape(admin_api):
     for r in (admin_api.get("/nope"), Client().get("/api/v1/kpis"),
               admin_api.get("/kpis", size=0)):
         assert set(json.loads(r.content)) <= {"detail", "errors", "retry_after"}
+
+
+def test_docs_page_has_a_curl_example_per_operation():
+    html = Client().get("/api/v1/docs").content.decode()
+    schema = Client().get("/api/v1/openapi.json").json()
+    ops = [(m, p) for p, ms in schema["paths"].items() for m in ms]
+    assert html.count("<pre><code>curl") == len(ops) >= 25
+    assert "Idempotency-Key" in html and "next" in html
+    assert "cdn" not in html.lower() and "<script" not in html

@@ -81,7 +81,7 @@ def test_idempotency_key_replays_the_first_answer(org, leader):
     assert CheckIn.objects.count() == 1 and IdempotentRequest.objects.count() == 1
     # the same key for another request is a script's bug
     r = api.send("post", f"/key-results/{kr.pk}/check-ins", {**body, "value": 13})
-    assert r.status_code == 422 and CheckIn.objects.count() == 1
+    assert r.status_code == 409 and CheckIn.objects.count() == 1
     # a new key writes again; another token's same key is its own
     api.headers["HTTP_IDEMPOTENCY_KEY"] = "nightly-2026-12-02"
     assert api.send("post", f"/key-results/{kr.pk}/check-ins", body).status_code == 201

@@ -161,12 +161,13 @@ def test_list_objectives_with_filters(org, leader_api, cycle, objective):
 
 @pytest.mark.parametrize("n", [2, 12])
 def test_list_objectives_query_count_is_constant(org, leader_api, cycle,
-                                                 django_assert_num_queries, n):
+                                                 django_assert_max_num_queries, n):
     for _ in range(n):
         o = ObjectiveFactory(organization=org, cycle=cycle)
         KeyResultFactory(objective=o)
         KeyResultFactory(objective=o)
     leader_api.get("/objectives")
-    with django_assert_num_queries(6):  # token, membership, count, page, cycle's figures (2)
+    # token, membership, count, page, the cycle's stored figures (2; 0 when cached)
+    with django_assert_max_num_queries(6):
         r = leader_api.get("/objectives", size=10)
     assert len(r.json()["items"]) == min(n, 10)
