@@ -29,7 +29,7 @@ from accounts.forms import (
     SignupForm,
     TeamForm,
 )
-from accounts.models import Invitation, Membership, Role, Team, User
+from accounts.models import Invitation, Membership, Role, SsoConfig, Team, User
 from core.forms import apply_errors
 from core.ratelimit import rate_limit
 
@@ -120,7 +120,7 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
     except services.InvitationError as exc:
         return render(request, "accounts/invitation_invalid.html", {"reason": str(exc)},
                       status=410)
-    if getattr(getattr(inv.organization, "sso_config", None), "enforce", False):
+    if SsoConfig.enforced_for(inv.organization):
         return render(request, "accounts/invitation_invalid.html", {
             "reason": f"{inv.organization.name} requires single sign-on: sign in with your "
                       "organisation instead of this link."}, status=410)
@@ -175,9 +175,16 @@ def members(request: HttpRequest) -> HttpResponse:
     pending = Invitation.objects.filter(organization=org, accepted_at__isnull=True,
                                         revoked_at__isnull=True).select_related("invited_by")
     is_admin = has_role(request, Role.ADMIN)
-    form = InviteForm(request.POST or None) if is_admin else None
+    # With SSO enforced people join through the identity provider, never by link.
+    sso_enforced = SsoConfig.enforced_for(org)
+    form = InviteForm(request.POST or None) if is_admin and not sso_enforced else None
     if request.method == "POST":
         require_role(request, Role.ADMIN)
+        if sso_enforced:
+            messages.error(request, f"{org.name} enforces single sign-on: people join by "
+                                    "signing in through your identity provider, not by "
+                                    "invitation.")
+            return redirect("accounts:members", org_slug=org.slug)
         if form.is_valid():
             try:
                 services.invitation_create(organization=org, email=form.cleaned_data["email"],
@@ -193,7 +200,7 @@ def members(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/members.html", {
         "memberships": memberships, "pending": pending if is_admin else [], "form": form,
         "is_admin": is_admin, "is_owner": request.membership.role == Role.OWNER,
-        "roles": Role.choices,
+        "roles": Role.choices, "sso_enforced": sso_enforced,
     })
 
 

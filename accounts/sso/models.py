@@ -50,6 +50,12 @@ class SsoConfig(models.Model):
         return [d.strip().lower() for d in self.domains.replace(",", "\n").splitlines()
                 if d.strip()]
 
+    @classmethod
+    def enforced_for(cls, organization) -> bool:
+        """Whether the organisation's members must sign in through its provider (then no
+        password log-in for non-owners and no invitation links)."""
+        return cls.objects.filter(organization=organization, enabled=True, enforce=True).exists()
+
     def vouches_for(self, email: str) -> bool:
         domain = email.rsplit("@", 1)[-1].lower() if "@" in email else ""
         return bool(domain) and domain in self.domain_list

@@ -145,3 +145,23 @@ def test_enforced_sso_refuses_a_members_password_on_the_page(open_page, idp):
     # Not logged in: the organisation's pages still send them to the log-in page.
     w.goto("/o/globex/")
     assert w.path().startswith("/accounts/login/")
+
+
+def test_members_page_under_enforced_sso(open_page):
+    from django.utils import timezone
+
+    org = OrganizationFactory(name="Globex", slug="globex")
+    admin = UserFactory(name="Ada Admin", email="ada@globex.test")
+    MembershipFactory(user=admin, organization=org, role=Role.ADMIN)
+    gone = UserFactory(name="Sam Suspended", email="sam@globex.test")
+    MembershipFactory(user=gone, organization=org, role=Role.MEMBER, suspended_at=timezone.now())
+    SsoConfig.objects.create(organization=org, issuer="https://idp.globex.test",
+                             client_id="headway", domains="globex.test", enforce=True)
+    w = open_page()
+    w.enter_as(admin)
+    w.goto("/o/globex/settings/members/")
+    sam = w.page.locator("tr", has_text="Sam Suspended")
+    assert sam.locator(".member-suspended").inner_text() == "Suspended"
+    assert w.page.locator("tr", has_text="Ada Admin").locator(".member-suspended").count() == 0
+    assert "invitations are off" in w.page.inner_text(".invite-refused")
+    assert w.page.locator("button", has_text="Send invitation").count() == 0
