@@ -127,10 +127,10 @@ def evaluate_naive(org, ev: Eval, limit: int | None) -> None:
 def evaluate_through_worker(org, ev: Eval, worker: subprocess.Popen, timeout: float) -> None:
     from django.utils import timezone
 
-    from kpis import health, tasks
+    from kpis import sweep, tasks
     from kpis.models import EvaluationLock, Kpi, KpiHealth
 
-    EvaluationLock.objects.filter(name=health.LOCK_NAME).update(locked_until=None, owner="")
+    EvaluationLock.objects.filter(name=sweep.LOCK_NAME).update(locked_until=None, owner="")
     ev.worker_rss_start_mb = sum(peak_rss_mb(p)[1] for p in process_tree(worker.pid))
     n = Kpi.objects.filter(organization=org, active=True).count()
     sent = timezone.now()
@@ -138,7 +138,7 @@ def evaluate_through_worker(org, ev: Eval, worker: subprocess.Popen, timeout: fl
     tasks.evaluate_all.apply_async(queue=QUEUE)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        lock = EvaluationLock.objects.filter(name=health.LOCK_NAME, finished_at__gt=sent).first()
+        lock = EvaluationLock.objects.filter(name=sweep.LOCK_NAME, finished_at__gt=sent).first()
         if lock is not None:
             break
         if worker.poll() is not None:
