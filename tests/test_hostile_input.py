@@ -17,13 +17,14 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from accounts.models import ApiToken
+from accounts.models import ApiToken, Role
 from core.numbers import NumberError, parse_number
 from core.text import problem
 from kpis.models import DataPoint
 from kpis.periods import period_start
 from tests.conftest import url
 from tests.factories import KpiFactory
+from tests.html_forms import page_forms
 
 pytestmark = pytest.mark.django_db
 
@@ -170,3 +171,117 @@ def test_api_json_numbers_stay_numbers(api, kpi):
     body = json.dumps({"period": last_week().isoformat(), "value": 1000})
     assert api.post(f"/kpis/{kpi.pk}/points", body).status_code == 200
     assert DataPoint.objects.get(kpi=kpi).value == 1000.0
+
+
+# --- The Hypothesis suite: hostile text and numbers everywhere --------------------------------
+
+from hypothesis import HealthCheck, given  # noqa: E402
+from hypothesis import settings as hsettings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+HOSTILE_TEXT = st.one_of(
+    st.sampled_from([NUL, SURROGATE, "a\x00b", "\udfff", "x" * 100_000, "\u202eevil\u202c",
+                     "\u200f\u200e", "\x07\x1b[31m", "٣", "１２", "1_000", "NaN", "-inf",
+                     "1e309", str(10**400), "23,5", "1 234,5", "'; DROP TABLE x; --", "<b>",
+                     "", " ", "0", "-0", "2026-02-30", "9999-12-31", "%00", "../../etc"]),
+    st.text(max_size=40),
+)
+HOSTILE_NUMBER = st.one_of(
+    st.sampled_from([float("nan"), float("inf"), -float("inf"), 1e308, 10**400, -(10**30), 0]),
+    st.floats(allow_nan=True, allow_infinity=True), st.integers(), HOSTILE_TEXT)
+QUERY_KEYS = ["q", "cycle", "team", "status", "intent", "page", "sort", "period", "since",
+              "until", "next", "owner", "kpi", "key_result"]
+SLOW = hsettings(max_examples=40, deadline=None, derandomize=True,
+                 suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                        HealthCheck.too_slow])
+
+
+@pytest.fixture
+def hostile_world():
+    from tests.conftest import client_for, make_world
+    from tests.url_table import ORG_ROUTES, TABLE, build
+
+    world = make_world()
+    owner = client_for(world["users"][Role.OWNER])
+    paths = [build(r, TABLE[r].args, world, "") for r in ORG_ROUTES]
+    forms = {}
+    for path in paths:
+        response = owner.get(path)
+        if response.status_code == 200 and "html" in response.get("Content-Type", ""):
+            for form in page_forms(response.content.decode()):
+                if form.method == "post" and form.typable():
+                    forms.setdefault(form.action or path, form)
+    return {"owner": owner, "paths": paths, "forms": sorted(forms.items()), "world": world}
+
+
+def _encoded(params: dict) -> str:
+    """A query string as a client would send these values: UTF-8 bytes, percent-encoded
+    (a lone surrogate goes as its raw bytes, which no valid UTF-8 decoder accepts)."""
+    from urllib.parse import quote
+
+    pairs = []
+    for key, value in params.items():
+        for v in value if isinstance(value, list) else [value]:
+            pairs.append(quote(key) + "=" + quote(str(v).encode("utf-8", "surrogatepass")))
+    return "&".join(pairs)
+
+
+def _never_5xx(response, what):
+    assert response.status_code < 500, f"{what} → {response.status_code}"
+
+
+@SLOW
+@given(data=st.data())
+def test_every_org_page_answers_hostile_query_parameters_without_a_500(hostile_world, data):
+    path = data.draw(st.sampled_from(hostile_world["paths"]))
+    params = {k: data.draw(HOSTILE_TEXT) for k in data.draw(
+        st.lists(st.sampled_from(QUERY_KEYS), min_size=1, max_size=3, unique=True))}
+    sep = "&" if "?" in path else "?"
+    _never_5xx(hostile_world["owner"].get(path + sep + _encoded(params)),
+               f"GET {path} {params!r:.200}")
+
+
+@SLOW
+@given(data=st.data())
+def test_every_form_field_refuses_hostile_input_without_a_500(hostile_world, data):
+    assert len(hostile_world["forms"]) >= 10, [a for a, _ in hostile_world["forms"]]
+    action, form = data.draw(st.sampled_from(hostile_world["forms"]))
+    fields = data.draw(st.lists(st.sampled_from(form.typable()), min_size=1, max_size=3,
+                                unique=True))
+    values = form.values()
+    for name in fields:
+        values[name] = data.draw(HOSTILE_TEXT)
+    response = hostile_world["owner"].post(action, _encoded(values),
+                                           content_type="application/x-www-form-urlencoded")
+    _never_5xx(response, f"POST {action} {fields} {[values[f] for f in fields]!r:.200}")
+
+
+@SLOW
+@given(period=HOSTILE_TEXT, value=HOSTILE_NUMBER, note=HOSTILE_TEXT)
+def test_api_point_fields_hostile_never_5xx_and_stored_as_accepted(api, kpi, period, value,
+                                                                    note):
+    try:
+        body = json.dumps({"period": period, "value": value, "note": note})
+    except ValueError:
+        body = '{"period": "x", "value": 1e999}'
+    response = api.post(f"/kpis/{kpi.pk}/points", body)
+    _never_5xx(response, f"POST point {body[:120]!r}")
+    if response.status_code == 200:
+        stored = DataPoint.objects.get(kpi=kpi, period_start=response.json()["results"][0]["period"])
+        assert stored.value == parse_number(value)  # what was accepted, nothing else
+        assert stored.note == note.strip()
+
+
+@SLOW
+@given(cells=st.lists(HOSTILE_TEXT, min_size=1, max_size=4))
+def test_csv_cells_hostile_preview_names_the_row_and_a_clean_one_imports_as_shown(org, kpi,
+                                                                                  cells):
+    from kpis import imports
+
+    text = ",".join('"' + c.replace('"', '""') + '"' for c in [kpi.name, *cells]) + "\n"
+    preview = imports.parse(text, organization=org)
+    if preview.clean:
+        row = preview.rows[0]
+        assert problem(row.note) is None and row.value == parse_number(cells[1].strip())
+        imports.run(preview, author=None)
+        assert DataPoint.objects.get(kpi=kpi, period_start=row.period).value == row.value
