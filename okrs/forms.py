@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 
-from accounts.models import Organization, Team, User
+from accounts.models import Organization, Role, Team, User
 from core.validators import validate_finite
 from core.widgets import NumberInput
 from goals.models import Cycle, StrategicPillar
@@ -20,8 +21,14 @@ from okrs.selectors import descendant_ids, kr_input
 from okrs.services import validate_alignment
 
 
-def _people(organization: Organization):
-    return User.objects.filter(memberships__organization=organization).order_by("name", "email")
+def _people(organization: Organization, keep_id: int | None = None):
+    """Who may own an objective or key result: members and up (a viewer only reads, so is
+    not offered), and the current owner whatever their role, so an untouched save keeps
+    them."""
+    may_own = Q(memberships__organization=organization) & ~Q(memberships__role=Role.VIEWER)
+    if keep_id is not None:
+        may_own |= Q(pk=keep_id, memberships__organization=organization)
+    return User.objects.filter(may_own).distinct().order_by("name", "email")
 
 
 class UserChoiceField(forms.ModelChoiceField):
@@ -54,7 +61,7 @@ class ObjectiveForm(forms.ModelForm):
         instance = self.instance if self.instance.pk else None
         self.fields["cycle"].queryset = Cycle.objects.filter(
             organization=organization, state=Cycle.State.OPEN).order_by("-start")
-        self.fields["owner"].queryset = _people(organization)
+        self.fields["owner"].queryset = _people(organization, self.instance.owner_id)
         self.fields["team"].queryset = Team.objects.filter(organization=organization)
         self.fields["team"].empty_label = "Company level"
         self.fields["pillar"].queryset = StrategicPillar.objects.filter(
@@ -122,7 +129,7 @@ class KeyResultForm(forms.ModelForm):
                  **kwargs):
         super().__init__(*args, **kwargs)
         self.organization = organization
-        self.fields["owner"].queryset = _people(organization)
+        self.fields["owner"].queryset = _people(organization, self.instance.owner_id)
         self.fields["kpi"].queryset = Kpi.objects.filter(organization=organization)
         self.fields["guard"].required = False
         for name in ("start_value", "target_value", "current_value", "weight"):
@@ -187,8 +194,11 @@ KeyResultFormSet = forms.formset_factory(KeyResultForm, extra=3,
 
 class CarryOverForm(forms.Form):
     target = forms.ModelChoiceField(queryset=Cycle.objects.none(), label="Carry into")
-    objectives = forms.MultipleChoiceField(widget=forms.CheckboxSelectMultiple,
-                                           label="Objectives to carry over")
+    objectives = forms.MultipleChoiceField(
+        widget=forms.CheckboxSelectMultiple, label="Objectives to carry over",
+        help_text="None is ticked for you: an unfinished objective is often better dropped "
+                  "or rewritten than copied as it is.",
+        error_messages={"required": "Tick at least one objective to carry over."})
 
     def __init__(self, *args, organization: Organization, source: Cycle, candidates, **kw):
         super().__init__(*args, **kw)
@@ -200,7 +210,6 @@ class CarryOverForm(forms.Form):
         if later:
             self.fields["target"].initial = later[0].pk
         self.fields["objectives"].choices = [(str(o.pk), o.title) for o in candidates]
-        self.fields["objectives"].initial = [str(o.pk) for o in candidates]
 
 
 CLOSING_CHOICES = [c for c in Objective.ClosingStatus.choices if c[0]]
