@@ -233,7 +233,9 @@ CONTENT_SECURITY_POLICY = {
         "default-src": [SELF],
         "script-src": [SELF, NONCE],
         "style-src": [SELF, "'unsafe-inline'"],  # Plotly sets inline styles on its SVG
-        "img-src": [SELF, "data:"],
+        # blob: for the chart downloads: plotly.js draws the figure's SVG through a blob
+        # URL it creates itself into a canvas (static/js/chart-download.js).
+        "img-src": [SELF, "data:", "blob:"],
         "font-src": [SELF, "data:"],
         "connect-src": [SELF],
         "object-src": ["'none'"],
