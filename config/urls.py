@@ -4,7 +4,9 @@ from django.apps import apps
 from django.contrib import admin
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from accounts import views as account_views
 from accounts.sso.scim_views import scim_endpoint
@@ -23,6 +25,10 @@ ORG = "o/<slug:org_slug>/"
 urlpatterns = [
     path("", account_views.home, name="home"),
     path("healthz", healthz, name="healthz"),
+    # Browsers ask for /favicon.ico on pages without an icon link (the admin, a JSON
+    # answer): the same icon as the layout's, not a 404 in the log.
+    path("favicon.ico", RedirectView.as_view(url=static("img/favicon.svg"), permanent=True),
+         name="favicon"),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     # A webhook source's secret URL: no session, no CSRF; the token names the source.

@@ -31,3 +31,10 @@ def test_a_403_is_one_log_line_without_a_traceback(as_user, viewer, org, capsys)
     assert "Forbidden" in err
     assert "Traceback" not in err
     logging.getLogger("django.request").handlers.clear()
+
+
+def test_the_favicon_answers(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301
+    assert response["Location"].endswith("img/favicon.svg")
+    assert client.get(response["Location"]).status_code == 200

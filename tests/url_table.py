@@ -85,6 +85,7 @@ TABLE: dict[str, object] = {
     # --- Outside the organisations ---------------------------------------------------------
     "": Public(anon=LOGIN, user=302),
     "healthz": Public(anon=200, user=200),
+    "favicon.ico": Public(anon=301, user=301),
     "hooks/sources/<str:token>/": Public(anon=405, user=405, args={"token": "=no-such-token"}),
     "accounts/login/": Public(anon=200, user=302),
     "accounts/logout/": Public(anon=302, user=302),
