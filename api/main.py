@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from ninja import NinjaAPI
 
-from . import candidates, checkins, kpis, okrs, people, sources
+from . import candidates, checkins, kpi_definitions, kpis, okrs, people, sources
 from .auth import TokenAuth
 from .docs import PlainDocs
 from .errors import add_error_handlers, complete_error_responses
@@ -32,6 +32,7 @@ api = HeadwayAPI(
     docs=PlainDocs(),
 )
 add_error_handlers(api)
+assert kpi_definitions.router is kpis.router  # its operations share the reads' paths
 api.add_router("", kpis.router)
 api.add_router("", okrs.router)
 api.add_router("", checkins.router)

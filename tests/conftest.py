@@ -360,6 +360,7 @@ def make_world() -> dict:
             (Role.VIEWER, users[Role.VIEWER], org, ApiToken.Scope.READ_WRITE),
             (Role.MEMBER, member, org, ApiToken.Scope.READ_WRITE),
             (Role.LEADER, users[Role.LEADER], org, ApiToken.Scope.READ_WRITE),
+            (Role.ADMIN, users[Role.ADMIN], org, ApiToken.Scope.READ_WRITE),
             ("read_only", users[Role.OWNER], org, ApiToken.Scope.READ),  # the owner's, read-only
             ("outsider", outsider, globex, ApiToken.Scope.READ_WRITE)):
         raw, prefix, hashed = ApiToken.new_token()
@@ -382,7 +383,7 @@ def make_world() -> dict:
         "token": tokens[Role.VIEWER][1].pk, "api_token": tokens[Role.VIEWER][0],
         "foreign_token": tokens["outsider"][0], "member_token": tokens[Role.MEMBER][0],
         "leader_token": tokens[Role.LEADER][0], "read_only_token": tokens["read_only"][0],
-        "team": team.pk,
+        "team": team.pk, "admin_token": tokens[Role.ADMIN][0],
         "viewer_ms": memberships[Role.VIEWER].pk, "invitation": raw_inv,
         "memberships": memberships, "source": source.pk, "feed": feed.pk,
     }

@@ -114,3 +114,23 @@ def test_bad_idempotency_key_is_422(org, admin_user):
 def test_viewer_reads_teams_but_member_role_is_not_needed(org, member_of):
     api = JApi(make_token(org, member_of(Role.VIEWER)))
     assert api.get("/teams").status_code == 200
+
+
+def test_admin_defines_and_changes_a_kpi(org, admin_user, leader):
+    api = JApi(make_token(org, admin_user))
+    r = api.send("post", "/kpis", {"name": "Lead time", "unit": "d", "frequency": "weekly",
+                                   "target_rule": "at_most", "target_value": 3})
+    assert r.status_code == 201, r.content
+    kpi = r.json()
+    assert kpi["target"].startswith("at most") and kpi["version"] == 1
+    assert api.send("post", "/kpis", {"name": "lead time"}).status_code == 400  # unique
+    r = api.send("post", "/kpis", {"name": "X", "target_rule": "at_least"})
+    assert r.status_code == 400 and "target_value" in r.json()["errors"]
+    r = api.send("patch", f"/kpis/{kpi['id']}", {"version": 1, "unit": "days"})
+    assert r.status_code == 200 and r.json()["unit"] == "days" and r.json()["version"] == 2
+    r = api.send("patch", f"/kpis/{kpi['id']}", {"version": 1, "unit": "h"})
+    assert r.status_code == 409
+    assert api.get(f"/kpis/{kpi['id']}/definition").json()["unit"] == "days"
+    leader_api = JApi(make_token(org, leader))
+    assert leader_api.send("post", "/kpis", {"name": "Nope"}).status_code == 403
+    assert AuditEntry.objects.filter(object_type="kpis.kpi").count() == 2

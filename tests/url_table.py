@@ -105,8 +105,11 @@ TABLE: dict[str, object] = {
     "api/v1/sources/<source_id>/runs": Api(args={"source_id": "source"}, get=403),
     "api/v1/sources/<source_id>/run": Api(args={"source_id": "source"}, get=None,
                                           writes=(Write("post", "leader", 403),)),
-    "api/v1/kpis": Api(foreign=False),
-    "api/v1/kpis/<kpi_id>": Api(args={"kpi_id": "kpi"}),
+    "api/v1/kpis": Api(foreign=False, writes=(
+        Write("post", "admin", 201, {"name": "Via API"}),)),
+    "api/v1/kpis/<kpi_id>": Api(args={"kpi_id": "kpi"}, writes=(
+        Write("patch", "admin", 200, {"version": 1}),)),
+    "api/v1/kpis/<kpi_id>/definition": Api(args={"kpi_id": "kpi"}),
     "api/v1/kpis/<kpi_id>/points": Api(args={"kpi_id": "kpi"}, post=200),
     "api/v1/kpis/<kpi_id>/points/batch": Api(args={"kpi_id": "kpi"}, get=None, post=200),
     "api/v1/cycles": Api(foreign=False),
