@@ -55,3 +55,32 @@ def test_invitations_are_off_while_sso_is_enforced(acme):
     config.save()
     page = client.get("/o/acme/settings/members/").content.decode()
     assert "Send invitation" in page
+
+
+def test_sso_settings_and_token_revoke_are_tenant_scoped(acme):
+    """Beyond the URL table's rows (outsider 404, member 403, unknown token 404): an
+    admin of Acme cannot revoke Globex's real token, nor see Globex's settings."""
+    from accounts.sso import services
+
+    org, client = acme
+    globex = OrganizationFactory(name="Globex", slug="globex")
+    owner = UserFactory(email="root@globex.test")
+    MembershipFactory(user=owner, organization=globex, role=Role.OWNER)
+    token, _raw = services.scim_token_create(organization=globex, actor=owner, name="Okta")
+    response = client.post(f"/o/acme/settings/sso/tokens/{token.pk}/revoke/")
+    assert response.status_code == 404
+    response = client.post(f"/o/globex/settings/sso/tokens/{token.pk}/revoke/")
+    assert response.status_code == 404
+    assert client.get("/o/globex/settings/sso/").status_code == 404
+    token.refresh_from_db()
+    assert token.revoked_at is None
+    member = UserFactory(email="mo@acme.test")
+    MembershipFactory(user=member, organization=org, role=Role.MEMBER)
+    as_member = Client()
+    as_member.force_login(member)
+    assert as_member.get("/o/acme/settings/sso/").status_code == 403
+    owner_client = Client()
+    owner_client.force_login(owner)
+    assert owner_client.post(f"/o/globex/settings/sso/tokens/{token.pk}/revoke/").status_code == 302
+    token.refresh_from_db()
+    assert token.revoked_at is not None
