@@ -14,6 +14,7 @@ from dashboards.kpi_rows import KPI_STATUS_LABELS, link_kpi_rows
 from dashboards.links import Links
 from dashboards.operations.selectors import operations_csv_rows, operations_page
 from dashboards.params import page_number
+from kpis import feeds as kpi_feeds
 
 
 @org_view(Role.VIEWER)
@@ -22,6 +23,9 @@ def operations(request: HttpRequest) -> HttpResponse:
                            status=request.GET.get("status", ""), page=page_number(request))
     links = Links(request.org.slug)
     link_kpi_rows(links, data.rows)
+    failing = kpi_feeds.failing([r.kpi.pk for r in data.rows])  # one query: failing sources
+    for r in data.rows:
+        r.source_failing = failing.get(r.kpi.pk)
     query = urlencode({k: v for k, v in (("team", data.team_value), ("status", data.status))
                        if v})
     ctx = {

@@ -140,6 +140,9 @@ def test_failure_shows_on_the_kpi_and_tells_owner_and_admins(org, kpi, sqlite_wa
     assert "failing since" in text and "no such table: tickets" in text
     board = as_user(admin_user).get(reverse("kpis:list", kwargs={"org_slug": org.slug}))
     assert "Source failing" in board.content.decode()
+    operations = as_user(admin_user).get(reverse("dashboards:operations",
+                                                 kwargs={"org_slug": org.slug}))
+    assert operations.status_code == 200 and "Source failing" in operations.content.decode()
 
 
 def test_one_run_at_a_time(org, kpi, sqlite_warehouse):
