@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
+from core.widgets import TimeInput
 from kpis.models import Kpi
 
 from .models import DataSource
@@ -45,7 +46,7 @@ class SourceForm(forms.Form):
                                   help_text=SECRET_HELP)
     schedule = forms.ChoiceField(choices=DataSource.Schedule.choices)
     run_at = forms.TimeField(required=False, label="At (daily, weekly)",
-                             widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
+                             widget=TimeInput())
     weekday = forms.TypedChoiceField(
         required=False, coerce=int, empty_value=None, label="On (weekly)",
         choices=[("", "—")] + list(enumerate(
