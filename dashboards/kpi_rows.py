@@ -92,9 +92,9 @@ class KpiRow(kpis_selectors.KpiRow):
                 f"to {fmt(self.values[-1])} (low {fmt(lo)}, high {fmt(hi)})")
 
 
-# Columns the dashboards never show: the signals JSON (about 2 KB a KPI; the dashboards
-# show has_unfavourable_signal) and the KPI's description.
-LIGHT = ("health__signals", "description")
+# Columns the dashboards never show: the KPI's description. (The current signals are read:
+# the tiles' variation verdict, kpis.words, tells a favourable signal from an unfavourable.)
+LIGHT = ("description",)
 
 # Needing attention: off target, stale or with an unfavourable signal.
 ATTENTION = (Q(health__status=KpiHealth.Status.OFF_TARGET) | Q(health__is_stale=True)

@@ -207,3 +207,30 @@ def test_legend_page(viewer, as_user, org):
     html = as_user(viewer).get(url("kpis:legend")).content.decode()
     assert "Common cause only" in html and "Consistently meets" in html
     assert "natural process limits" in html
+
+
+def test_verdicts_in_words_on_the_board_and_the_page(shifted, viewer, as_user):
+    from kpis import words
+
+    h = KpiHealth.objects.get(kpi=shifted)
+    # The shift is against "at most 30": special cause, concerning; the usual range of the
+    # first 12 weeks (about 31–39) straddles 30... or lies above it.
+    assert words.variation(h) == words.CONCERNING
+    assert words.assurance(h) in (words.HIT_AND_MISS, words.FAILS)
+    for page in (url("kpis:list"), url("kpis:detail", pk=shifted.pk)):
+        html = as_user(viewer).get(page).content.decode()
+        assert 'data-variation="concerning"' in html and "Special cause — concerning" in html
+        assert "data-assurance=" in html
+
+
+def test_signal_words():
+    from kpis import words
+
+    assert words.signal(rule=2, chart="x", side="above", frequency="weekly", length=8,
+                        since=dt.date(2026, 6, 15)) == \
+        "8 weeks in a row above the usual level, since 15 Jun 2026"
+    assert words.signal(rule=1, chart="x", side="above", frequency="weekly", value=54,
+                        unit="min", since=dt.date(2026, 11, 9)) == \
+        "One week above the usual range: 54 min (week of 9 Nov 2026)"
+    assert words.signal(rule=3, chart="x", side="below", frequency="monthly",
+                        since=dt.date(2026, 3, 1)).startswith("3 of 4 months near the bottom")
