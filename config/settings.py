@@ -197,10 +197,10 @@ CELERY_BEAT_SCHEDULE: dict = {
     "evaluate-all-kpis": {"task": "kpis.tasks.evaluate_all", "schedule": 15 * 60},
     "evaluate-pending-kpis": {"task": "kpis.tasks.evaluate_pending", "schedule": 60},
     "send-checkin-reminders": {"task": "okrs.tasks.send_checkin_reminders", "schedule": 15 * 60},
+    "run-due-sources": {"task": "sources.tasks.run_due_sources", "schedule": 60},
 }
 
 # --- Email -----------------------------------------------------------------------------
-    "run-due-sources": {"task": "sources.tasks.run_due_sources", "schedule": 60},
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
@@ -265,9 +265,6 @@ AXES_CLIENT_IP_CALLABLE = "core.ratelimit.client_ip"  # log-in lockout counts th
 # --- Headway ---------------------------------------------------------------------------
 INVITATION_DAYS = 7
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
 # --- Data sources (sources/, README "Data sources") -------------------------------------
 # Fernet keys for secrets at rest, comma-separated: the first encrypts, all decrypt (put a
 # new key first, run `manage.py rotate_secrets`, then drop the old). Empty: a key derived
@@ -281,6 +278,9 @@ HEADWAY_SOURCE_ALLOWED_HOSTS = env_list("HEADWAY_SOURCE_ALLOWED_HOSTS")
 HEADWAY_SOURCE_SQLITE_DIRS = env_list("HEADWAY_SOURCE_SQLITE_DIRS") or [
     str(BASE_DIR / "warehouses")]
 
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
     # A refused request (403) is an answer, not a fault: django.request logs it as one
     # line, without the traceback it would otherwise print for every PermissionDenied.
     "filters": {"forbidden_without_traceback": {"()": "core.logging.ForbiddenWithoutTraceback"}},
