@@ -76,11 +76,14 @@ def enqueue_on_commit(task, *args, **kwargs) -> None:
     # One batch per transaction: found through its callback, which is still registered
     # while the transaction is open (a rolled-back one dropped it, and its batch with it).
     current = getattr(_state, "batch", None)
-    if current is None or not any(entry[1] is current[1] for entry in connection.run_on_commit):
+    if (current is None or current[0].get("sent")
+            or not any(entry[1] is current[1] for entry in connection.run_on_commit)):
         batch: dict = {}
 
         def send() -> None:
-            _send(batch)
+            tasks = dict(batch)
+            batch["sent"] = True  # a later transaction starts a batch of its own
+            _send(tasks)
 
         current = _state.batch = (batch, send)
         transaction.on_commit(send)

@@ -137,7 +137,8 @@ def test_checkin_row_never_fails(two_orgs, value, status, confidence, comment, h
             fresh = KeyResult.objects.get(pk=kr.pk)
             assert fresh.current_value == created.value
         else:
-            assert response.status_code in (200, 409, 422)
+            # 400: text PostgreSQL cannot store (NUL), refused at the door (core.middleware)
+            assert response.status_code in (200, 400, 409, 422)
             assert KeyResult.objects.get(pk=kr.pk).current_value == kr.current_value
 
     rolled_back(attempt)
@@ -358,8 +359,8 @@ def test_initiative_form_never_saves_a_foreign_reference(two_orgs, kr, title, ow
                                 "key_result": kr_id})
         no_500(response)
         new = list(Initiative.objects.exclude(pk__in=before))
-        if kr != "own":
-            assert response.status_code == 404 and not new
+        if kr != "own":  # (or 400 first when the text holds a NUL: core.middleware)
+            assert response.status_code in (400, 404) and not new
         for initiative in new:
             assert initiative.organization_id == w["org"].pk
             assert initiative.key_result.organization_id == w["org"].pk
