@@ -112,6 +112,7 @@ class Seeder:
         self.seed_checkins()
         self.seed_initiatives()
         self.seed_points()
+        self.seed_limit_periods()
         from okrs.figures import rebuild
 
         rebuild(org)  # bulk writes send no signals: the stored figures, once, from scratch
@@ -222,6 +223,21 @@ class Seeder:
                     rows = []
             total += len(bulk(DataPoint, rows))
         self.step(f"{total} data points")
+
+    def seed_limit_periods(self) -> None:
+        """A limit period half-way through the series of every fifth KPI (issue 20: the sweep
+        is measured with periods in use on 20 % of the KPIs)."""
+        from kpis.models import LimitPeriod
+
+        last = monday(self.today) - dt.timedelta(weeks=1)
+        rows = []
+        for i, kpi in enumerate(self.kpis):
+            if i % 5:
+                continue
+            end = last - dt.timedelta(weeks=self.kpi_series[i][3])
+            start = end - dt.timedelta(weeks=self.s.points // 2)
+            rows.append(LimitPeriod(kpi_id=kpi.pk, start=start, reason="bench: a known change"))
+        self.step(f"{len(bulk(LimitPeriod, rows))} limit periods")
 
     # --- objectives, key results ----------------------------------------------------------
     def seed_okrs(self) -> None:

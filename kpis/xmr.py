@@ -194,10 +194,25 @@ def analyse_segments(
         raise ValueError("baseline_size must be at least 2 (or None for all values)")
     if method not in (AVERAGE, MEDIAN):
         raise ValueError(f"Unknown moving range method {method!r}")
-    mrs = moving_ranges_of(xs)
     bounds = sorted({0, *(max(0, min(int(s), n)) for s in starts)} - {n}) or [0]
     out = frozenset(excluded)
     fixed = fixed or {}
+    if len(bounds) == 1 and not out and not fixed and method == AVERAGE:
+        # One period, nothing excluded or locked (most KPIs, every sweep): the plain
+        # analysis, described as its one segment.
+        a = analyse(xs, baseline_size=baseline_size)
+        size = a.baseline_end - a.baseline_start
+        seg = Segment(start=0, end=n, baseline_end=a.baseline_end, baseline_count=size,
+                      baseline_complete=baseline_size is not None and size >= baseline_size,
+                      center=a.center, moving_range=a.average_moving_range,
+                      upper_limit=a.upper_limit, lower_limit=a.lower_limit,
+                      upper_range_limit=a.upper_range_limit)
+        return Analysis(values=xs, moving_ranges=a.moving_ranges, center=a.center,
+                        average_moving_range=a.average_moving_range,
+                        upper_limit=a.upper_limit, lower_limit=a.lower_limit,
+                        upper_range_limit=a.upper_range_limit, baseline_start=0,
+                        baseline_end=a.baseline_end, signals=a.signals, segments=(seg,))
+    mrs = moving_ranges_of(xs)
     segments: list[Segment] = []
     signals: list[Signal] = []
     for k, start in enumerate(bounds):
@@ -222,8 +237,9 @@ def analyse_segments(
                                 center=center, moving_range=mr, upper_limit=unpl,
                                 lower_limit=lnpl, upper_range_limit=url, method=method,
                                 fixed=given is not None))
-        part = xs[start:end]
-        for s in _detect(part, moving_ranges_of(part), 0, center, unpl, lnpl, url):
+        # The period's own moving ranges: the one straddling its start is not its own.
+        part_mrs = [None, *mrs[start + 1:end]] if end > start else []
+        for s in _detect(xs[start:end], part_mrs, 0, center, unpl, lnpl, url):
             signals.append(Signal(rule=s.rule, chart=s.chart, index=s.index + start,
                                   side=s.side, indices=tuple(i + start for i in s.indices)))
     signals.sort(key=lambda s: (s.index, s.rule, s.chart))
