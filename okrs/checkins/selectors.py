@@ -268,3 +268,32 @@ def kr_checkins(kr: KeyResult) -> list[CheckIn]:
     """Every check-in of a KR, oldest first, with its author (one query)."""
     return list(CheckIn.objects.filter(organization_id=kr.organization_id, key_result=kr)
                 .select_related("author").order_by("created_at", "id"))
+
+
+@dataclass(frozen=True)
+class ClosedCycle:
+    """The cycle the dashboard shows, when it was closed before its end (issue 14): its key
+    results take no more check-ins, so the page says so and where to go next."""
+
+    cycle: Cycle
+    closed_on: dt.date | None
+    next_cycle: Cycle | None
+
+
+def closed_current_cycle(org: Organization, *, now: dt.datetime | None = None
+                         ) -> ClosedCycle | None:
+    """None unless the cycle pages show by default (goals' one rule) is closed. The next
+    cycle: the open one of the same kind starting soonest after today, else any open one
+    starting after today, else an open one containing today (the year). One query."""
+    from goals.selectors import cycles_for, open_cycle_on, pick_current_cycle
+
+    now, today, _week = _context(org, now)
+    cycles = cycles_for(org)
+    current = pick_current_cycle(cycles, today)
+    if current is None or not current.is_closed:
+        return None
+    later = sorted((c for c in cycles if c.state == Cycle.State.OPEN and c.start > today),
+                   key=lambda c: (c.kind != current.kind, c.start))
+    closed_on = current.closed_at.astimezone(org.tz).date() if current.closed_at else None
+    return ClosedCycle(cycle=current, closed_on=closed_on,
+                       next_cycle=later[0] if later else open_cycle_on(cycles, today))

@@ -20,6 +20,7 @@ from okrs.checkins.charts import kr_history_figure
 from okrs.checkins.forms import CheckInForm, RowForm
 from okrs.checkins.selectors import (
     Completion,
+    closed_current_cycle,
     completion_by_week,
     get_key_result_for_checkin,
     kr_checkins,
@@ -92,6 +93,7 @@ def team_checkin(request: HttpRequest, team: str) -> HttpResponse:
     return render(request, _page_or_summary(request), {
         "mode": "team", "team": team_obj, "my_teams": my_teams, "rows": rows, "summary": _summary(rows),
         "weeks": completion_by_week(team_obj, 8),
+        "closed": closed_current_cycle(request.org),
         "week_start": week_start_for(request.org),
         "next_url": request.get_full_path(),
     })
@@ -105,6 +107,7 @@ def mine(request: HttpRequest) -> HttpResponse:
     _attach_forms(request, rows, {t.id for t in my_teams})
     return render(request, _page_or_summary(request), {
         "mode": "mine", "my_teams": my_teams, "rows": rows, "summary": _summary(rows),
+        "closed": closed_current_cycle(request.org),
         "week_start": week_start_for(request.org),
         "next_url": request.get_full_path(),
     })
