@@ -16,6 +16,8 @@ from kpis import rules as R
 from kpis import services as kpi_services
 from kpis.access import can_add_data
 from kpis.health import is_pending
+from kpis.loop import SUSTAIN
+from kpis.loop import label as loop_label
 from kpis.models import DataPoint, Kpi, KpiHealth
 
 from .errors import documented
@@ -58,6 +60,9 @@ class KpiOut(Schema):
     team: str | None
     owner: str | None
     active: bool
+    loop_state: str = Field(description="The KPI's place in the loop (kpis.loop): none "
+                            "(sustain), candidate, dismissed or in_improvement")
+    loop_label: str = Field(description="The same state in the words every page shows")
     health: HealthOut | None
 
 
@@ -133,8 +138,17 @@ def _kpi_out(kpi: Kpi) -> dict:
         "target": R.describe_target(kpi.target_rule, low, high, kpi.unit, kpi.decimals),
         "team": kpi.team.name if kpi.team else None,
         "owner": kpi.owner.email if kpi.owner else None,
-        "active": kpi.active, "health": _health_out(kpi),
+        "active": kpi.active, **_loop_out(kpi), "health": _health_out(kpi),
     }
+
+
+def _loop_out(kpi: Kpi) -> dict:
+    """The loop state with the label the pages show (no health row yet: sustain)."""
+    try:
+        state = kpi.health.loop_state
+    except KpiHealth.DoesNotExist:
+        state = SUSTAIN
+    return {"loop_state": state or SUSTAIN, "loop_label": loop_label(state)}
 
 
 def _kpis(request):

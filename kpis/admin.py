@@ -112,7 +112,7 @@ class KpiAdminForm(forms.ModelForm):
     class Meta:
         model = Kpi
         fields = ["organization", "name", "description", "unit", "decimals", "owner", "team",
-                  "frequency", "intent", "active", "version", *TARGET_FIELDS, "baseline_size",
+                  "frequency", "active", "version", *TARGET_FIELDS, "baseline_size",
                   "rebase_date"]
         widgets = {"version": forms.HiddenInput}
 
@@ -192,10 +192,12 @@ class KpiAdmin(OrgScopedAdmin):
     autocomplete_fields = ["team"]
     inlines = [KpiHealthInline, TargetChangeInline, LatestPointsInline]
     actions = ["reevaluate_health", "export_points_csv", "import_points_csv"]
-    readonly_fields = ["data_points", "updated_at"]
+    readonly_fields = ["intent", "data_points", "updated_at"]
     fieldsets = (
         (None, {"fields": ["organization", "name", "description", "unit", "decimals", "owner",
-                           "team", "frequency", "intent", "active", "version"]}),
+                           "team", "frequency", "intent", "active", "version"],
+                "description": "Intent is set by the loop (improve while an improvement "
+                               "objective follows the KPI, sustain otherwise), not by hand."}),
         ("Target", {
             "fields": ["target_rule", "target_value", "target_upper", "target_change_reason"],
             "description": "At least / at most use the first value; between uses both (low, "

@@ -86,9 +86,10 @@ class KpiForm(forms.ModelForm):
 
     class Meta:
         model = Kpi
+        # No "intent": the loop owns it (kpis.loop keeps it in step with the loop state), so
+        # the page shows it read-only instead of a choice a person could contradict.
         fields = ["name", "description", "unit", "decimals", "owner", "team", "frequency",
-                  "intent", "target_rule", "target_value", "target_upper", "baseline_size",
-                  "active"]
+                  "target_rule", "target_value", "target_upper", "baseline_size", "active"]
         widgets = {"description": forms.Textarea(attrs={"rows": 3})}
         labels = {"target_value": "Target value (low end for between)",
                   "target_upper": "High end (between only)",

@@ -257,8 +257,10 @@ def test_every_surface_shows_the_same_state(candidate, leader, admin_user, org, 
         assert lines == []  # in improvement: on the strategic review, not in operations
         review = client.get(url("dashboards:review")).content.decode()
         assert "Bring Reply time back on target" in review
+        assert chip in review  # the loop chip beside the KPI on the review
     else:
         assert len(lines) == 1 and word in lines[0] and "Sustain" not in lines[0]
     body = _api_get(org, admin_user, f"/kpis/{kpi.pk}").json()
     assert body["health"]["candidate"] == h.candidate
     assert body["intent"] == ("improve" if promote else "sustain")
+    assert (body["loop_state"], body["loop_label"]) == (h.candidate, word)
