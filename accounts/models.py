@@ -91,6 +91,7 @@ class Organization(models.Model):
 
     class Meta:
         ordering = ["name"]
+        verbose_name, verbose_name_plural = "organisation", "organisations"
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(reminder_weekday__lte=6), name="org_reminder_weekday_range"

@@ -63,6 +63,7 @@ class Kpi(models.Model):
 
     class Meta:
         ordering = ["name"]
+        verbose_name, verbose_name_plural = "KPI", "KPIs"
         constraints = [
             models.UniqueConstraint(fields=["organization", "name"], name="kpi_name_unique"),
             finite_check("target_value", "kpi_target_value_finite"),
@@ -157,7 +158,22 @@ class TargetChange(models.Model):
         ordering = ["-changed_at", "-id"]
 
     def __str__(self) -> str:
-        return f"{self.kpi_id}: {self.old_rule} {self.old_value} → {self.new_rule} {self.new_value}"
+        return f"{self.old_text} → {self.new_text}"
+
+    def _text(self, rule, value, upper) -> str:
+        from .rules import bounds, describe_target
+
+        low, high = bounds(rule, value, upper)
+        return describe_target(rule, low, high, self.kpi.unit, self.kpi.decimals)
+
+    @property
+    def old_text(self) -> str:
+        """The old target in words ("at most 60 min"), not its codes ("at_most 60.0")."""
+        return self._text(self.old_rule, self.old_value, self.old_upper)
+
+    @property
+    def new_text(self) -> str:
+        return self._text(self.new_rule, self.new_value, self.new_upper)
 
 
 class KpiHealth(models.Model):
@@ -211,7 +227,8 @@ class KpiHealth(models.Model):
         indexes = [models.Index(fields=["status"]), models.Index(fields=["candidate"])]
 
     def __str__(self) -> str:
-        return f"{self.kpi_id}: {self.status}"
+        # What the admin lists ("Reply time: On target"), not "6: on_target".
+        return f"{self.kpi.name}: {self.get_status_display()}"
 
     @property
     def loop_state(self) -> str:
