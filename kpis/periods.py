@@ -64,10 +64,9 @@ def is_stale(newest: dt.date | None, today: dt.date, frequency: str) -> bool:
 
 
 def label(start: dt.date, frequency: str) -> str:
-    """'2026-W32', 'Aug 2026', '2026 Q3'."""
+    """'week of 3 Aug 2026', 'Aug 2026', '2026 Q3' (people read dates, not ISO week codes)."""
     if frequency == WEEKLY:
-        year, week, _ = start.isocalendar()
-        return f"{year}-W{week:02d}"
+        return f"week of {start.day} {start.strftime('%b %Y')}"
     if frequency == MONTHLY:
         return start.strftime("%b %Y")
     return f"{start.year} Q{(start.month - 1) // 3 + 1}"

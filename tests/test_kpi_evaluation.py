@@ -65,7 +65,7 @@ def test_latest_allowed_is_next_period():
 
 
 def test_labels():
-    assert P.label(D(2026, 8, 3), P.WEEKLY) == "2026-W32"
+    assert P.label(D(2026, 8, 3), P.WEEKLY) == "week of 3 Aug 2026"
     assert P.label(D(2026, 8, 1), P.MONTHLY) == "Aug 2026"
     assert P.label(D(2026, 7, 1), P.QUARTERLY) == "2026 Q3"
 

@@ -59,3 +59,13 @@ def test_new_organisation_dashboard_says_what_is_true(org, owner, as_user):
     text = page.content.decode()
     assert "Nothing has changed yet" not in text
     assert "No check-ins, KPI changes or objective changes yet." in text
+
+
+def test_pillars_numbered_from_one(org, owner, as_user):
+    from goals.models import StrategicPillar as Pillar
+
+    for i, name in enumerate(["Growth", "Quality"]):
+        Pillar.objects.create(organization=org, name=name, order=i)
+    page = as_user(owner).get(reverse("goals:pillars", kwargs={"org_slug": org.slug}))
+    cells = [c for c in page.content.decode().split('<td class="num">')[1:]]
+    assert [c.split("<")[0] for c in cells][::2] == ["1", "2"]
