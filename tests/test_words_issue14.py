@@ -67,5 +67,5 @@ def test_pillars_numbered_from_one(org, owner, as_user):
     for i, name in enumerate(["Growth", "Quality"]):
         Pillar.objects.create(organization=org, name=name, order=i)
     page = as_user(owner).get(reverse("goals:pillars", kwargs={"org_slug": org.slug}))
-    cells = [c for c in page.content.decode().split('<td class="num">')[1:]]
+    cells = page.content.decode().split('<td class="num">')[1:]
     assert [c.split("<")[0] for c in cells][::2] == ["1", "2"]
