@@ -241,7 +241,7 @@ def test_kpi_target_change_is_audited_with_the_reason(org, admin_user):
 def test_api_tokens_created_and_revoked_are_audited(org, admin_user, as_user):
     c = as_user(admin_user)
     url = reverse("api_tokens:list", kwargs={"org_slug": org.slug})
-    assert c.post(url, {"name": "Warehouse sync"}).status_code == 200
+    assert c.post(url, {"name": "Warehouse sync", "scope": "read"}).status_code == 200
     from accounts.models import ApiToken
 
     token = ApiToken.objects.get(organization=org, name="Warehouse sync")

@@ -76,8 +76,9 @@ def test_board_query_count_does_not_grow(org, viewer, as_user, django_assert_num
     client = as_user(viewer)
     # session, user, membership (+org), other memberships for the switcher (context
     # processor), teams for the filter, count for the pager, one page of KPIs + health +
-    # team (a subquery picks the page's ids), recent points of that page
-    with django_assert_num_queries(8):
+    # team (a subquery picks the page's ids), recent points of that page, the page's
+    # failing data sources (kpis.feeds)
+    with django_assert_num_queries(9):
         r = client.get(url("list"))
     assert r.status_code == 200
 
@@ -87,7 +88,7 @@ def test_board_pages_fifty_kpis_at_a_time(org, viewer, as_user, django_assert_nu
     client = as_user(viewer)
     first = client.get(url("list")).content.decode()
     assert "KPIs 1–50 of 53" in first and first.count('class="sparkline"') == 50
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(9):
         second = client.get(url("list"), {"page": 2}).content.decode()
     assert "KPIs 51–53 of 53" in second
     assert "← Previous" in second and "Next →" not in second
@@ -234,8 +235,9 @@ def test_detail_query_count_is_fixed(org, viewer, as_user, django_assert_num_que
     c = as_user(viewer)
     # session, user, membership, switcher, kpi (+health/team/owner), points (+author),
     # revisions of the KPI's points (+author), target changes, events, linked KRs, the
-    # audit trail (accounts.audit), limit periods, excluded points (kpis.chart_model)
-    with django_assert_num_queries(13):
+    # audit trail (accounts.audit), limit periods, excluded points (kpis.chart_model), its
+    # data-source feed (kpis.feeds)
+    with django_assert_num_queries(14):
         assert c.get(url("detail", pk=kpi.pk)).status_code == 200
 
 
