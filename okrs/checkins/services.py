@@ -31,9 +31,9 @@ from django.utils import timezone
 
 from accounts.models import Membership, Organization, Role
 from core.generations import bump_org
-from okrs import figures
 from core.validators import validate_finite
 from kpis.models import DataPoint
+from okrs import figures
 from okrs.models import CheckIn, KeyResult, Objective, Status
 
 
