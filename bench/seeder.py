@@ -196,7 +196,8 @@ class Seeder:
         total = 0
         if connection.vendor == "postgresql":
             table = DataPoint._meta.db_table
-            cols = "kpi_id, period_start, value, note, source, author_id, created_at, updated_at"
+            cols = ("kpi_id, period_start, value, note, source, source_ref, author_id, created_at, "
+                    "updated_at")
             with connection.cursor() as cur, cur.copy(
                     f'COPY "{table}" ({cols}) FROM STDIN') as copy:
                 for i, kpi in enumerate(self.kpis):
@@ -205,7 +206,7 @@ class Seeder:
                     buf = io.StringIO()
                     for k, v in enumerate(self.series(i)):
                         day = first + dt.timedelta(weeks=k)
-                        buf.write(f"{kpi.pk}\t{day.isoformat()}\t{v!r}\t\tmanual\t"
+                        buf.write(f"{kpi.pk}\t{day.isoformat()}\t{v!r}\t\tmanual\t\t"
                                   f"{kpi.owner_id}\t{self.now.isoformat()}\t"
                                   f"{self.now.isoformat()}\n")
                         total += 1
