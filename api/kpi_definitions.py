@@ -23,7 +23,7 @@ from .kpis import (
     _kpi_out,
     router,  # the same paths as the reads: one router per path
 )
-from .okrs import _resolve
+from .okrs import _resolve, sent_values
 from .schemas import MAX_ID, Number, Text, id_path
 
 _ID = {"ge": 1, "le": MAX_ID}
@@ -107,8 +107,7 @@ def get_kpi_definition(request, kpi_id: int = id_path()):
 def update_kpi(request, payload: KpiPatch, kpi_id: int = id_path()):
     kpi = _get_kpi(request, kpi_id)
     _require_admin(request)
-    fields = {k: v for k, v in payload.model_dump(exclude={"version", "owner_id", "team_id"})
-              .items() if k in payload.model_fields_set and v is not None}
+    fields = sent_values(payload, set(payload.model_fields) - {"version", "owner_id", "team_id"})
     fields.update(_resolve(request, payload, _refs(request)))
     kpi_services.kpi_update(kpi=kpi, actor=request.user, version=payload.version, **fields)
     return _out(request, kpi_id)

@@ -181,6 +181,12 @@ def _cycle_out(c: Cycle) -> dict:
 # --- Resolving ids inside the organisation ----------------------------------------------
 
 
+def sent_values(payload: Schema, names) -> dict:
+    """The fields of ``names`` the client sent with a value (a PATCH leaves the rest alone)."""
+    return {k: getattr(payload, k) for k in names
+            if k in payload.model_fields_set and getattr(payload, k) is not None}
+
+
 def _resolve(request, payload: Schema, fields: dict[str, tuple[str, object]]) -> dict:
     """Ids in the body → this organisation's rows; another organisation's id reads as a
     missing one (a 400 naming the field), never as a reference."""
@@ -308,9 +314,7 @@ def _create_objective(request, payload: ObjectiveIn):
 def update_objective(request, payload: ObjectivePatch, objective_id: int = id_path()):
     objective = get_objective_for_member(request, objective_id)
     _require_leader(request)
-    data = {k: getattr(payload, k) for k in ("title", "description", "kind", "state",
-                                              "progress_from")
-            if k in payload.model_fields_set and getattr(payload, k) is not None}
+    data = sent_values(payload, ("title", "description", "kind", "state", "progress_from"))
     data.update(_resolve(request, payload, _objective_refs(request)))
     services.objective_update(objective=objective, actor=request.user,
                               version=payload.version, data=data)
@@ -378,9 +382,7 @@ def _create_key_result(request, payload: KeyResultIn, objective_id: int):
 def update_key_result(request, payload: KeyResultPatch, kr_id: int = id_path()):
     kr = get_key_result_for_member(request, kr_id)
     _require_leader(request)
-    data = {k: getattr(payload, k) for k in ("title", "unit", "start_value", "target_value",
-                                              "weight")
-            if k in payload.model_fields_set and getattr(payload, k) is not None}
+    data = sent_values(payload, ("title", "unit", "start_value", "target_value", "weight"))
     data.update(_resolve(request, payload, {"owner_id": ("owner", _people(request))}))
     services.key_result_update(key_result=kr, actor=request.user, version=payload.version,
                                data=data)
