@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "sources",
     "okrs",
     "initiatives",
+    "activity",
     "dashboards",
     "api",
 ]

@@ -42,6 +42,7 @@ urlpatterns = [
     path(ORG, include("okrs.urls")),
     path(ORG, include("okrs.checkins.urls")),
     path(ORG, include("initiatives.urls")),
+    path(ORG, include("activity.urls")),
     path(ORG, include("kpis.urls")),
     path(ORG, include("sources.urls")),
     path(ORG, include("api.urls")),

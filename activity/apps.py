@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class ActivityConfig(AppConfig):
+    """Reach: the inbox, comments and mentions, preferences, e-mail digests, Slack and Teams
+    messages and signed outgoing webhooks, delivered from the event outbox in core
+    (DESIGN.md, "Events and notifications")."""
+
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "activity"
