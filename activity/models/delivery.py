@@ -1,0 +1,3 @@
+"""Chat connections, webhook subscriptions and their deliveries (issue 18)."""
+
+__all__: list[str] = []
