@@ -188,7 +188,12 @@ class KeyResult(models.Model):
 
 
 class CheckIn(models.Model):
-    """Append-only: a correction is a new check-in. The KR mirrors the latest one."""
+    """Append-only: a correction is a new check-in. The KR mirrors the latest live one.
+
+    The author may edit or undo their own check-in during its week (okrs.checkins.services):
+    the old row stays, marked `replaced_at` (and `undone` for an undo); an edit is a new row
+    whose `revision_of` is the one it replaced, so the history shows both.
+    """
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE,
                                      related_name="checkins")
@@ -202,6 +207,12 @@ class CheckIn(models.Model):
                                related_name="checkins")
     created_at = models.DateTimeField(auto_now_add=True)
     week_start = models.DateField(help_text="Monday of the ISO week, in the org's time zone.")
+    revision_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="revisions",
+                                    help_text="The check-in this edit replaced.")
+    replaced_at = models.DateTimeField(null=True, blank=True,
+                                       help_text="When an edit or an undo replaced it.")
+    undone = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -213,6 +224,8 @@ class CheckIn(models.Model):
             finite_check("value", "checkin_value_finite"),
             models.CheckConstraint(condition=Q(confidence__isnull=True) | Q(confidence__lte=10),
                                    name="checkin_confidence_range"),
+            models.CheckConstraint(condition=Q(undone=False) | Q(replaced_at__isnull=False),
+                                   name="checkin_undone_is_replaced"),
         ]
 
     def __str__(self) -> str:
