@@ -163,6 +163,15 @@ WHITENOISE_AUTOREFRESH = DEBUG
 
 # --- Cache, Celery -------------------------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
+if REDIS_URL and os.environ.get("PYTEST_XDIST_WORKER", "").startswith("gw"):
+    # The suite under pytest-xdist (make test): each test process gets its own Redis
+    # database (cache and broker), 11 + its number, so one process's cache.clear() never
+    # empties another's queue. The same URL for the Celery workers the tests start, which
+    # inherit the variable. Never set outside the test run.
+    from urllib.parse import urlsplit, urlunsplit
+
+    _gw = int(os.environ["PYTEST_XDIST_WORKER"][2:] or 0)
+    REDIS_URL = urlunsplit(urlsplit(REDIS_URL)._replace(path=f"/{11 + _gw % 5}"))
 if REDIS_URL:
     CACHES = {
         "default": {

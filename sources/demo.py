@@ -7,6 +7,7 @@ rebuilt by each load (104 weeks up to last week)."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 import random
 import sqlite3
 from pathlib import Path
@@ -32,6 +33,9 @@ def warehouse_path() -> Path:
 def build_warehouse(path: Path | None = None, *, today: dt.date | None = None) -> Path:
     path = path or warehouse_path()
     path.parent.mkdir(parents=True, exist_ok=True)
+    # Built beside it and moved into place: a source reading the warehouse while another
+    # process (a second load_demo, a parallel test run) rebuilds it sees one whole file.
+    final, path = path, path.with_name(f".{path.name}.{os.getpid()}.tmp")
     path.unlink(missing_ok=True)
     today = today or timezone.localdate()
     last = today - dt.timedelta(days=today.weekday() + 7)
@@ -48,7 +52,8 @@ def build_warehouse(path: Path | None = None, *, today: dt.date | None = None) -
     con.executemany("INSERT INTO support_tickets VALUES (?, ?, ?)", rows)
     con.commit()
     con.close()
-    return path
+    os.replace(path, final)
+    return final
 
 
 def seed(ctx) -> None:
