@@ -20,6 +20,9 @@ BODIES = {
     "create_key_result": {"title": "Deploys a week", "start_value": 2, "target_value": 10},
     "update_key_result": {"version": 2, "target_value": 12},
     "dismiss_candidate": {"note": "Seasonal: back to normal in January"},
+    "create_initiative": {"title": "Call lapsed customers", "key_result_id": 1,
+                          "due_date": "2026-12-18"},
+    "update_initiative": {"version": 1, "status": "in_progress", "percent_complete": 30},
 }
 
 

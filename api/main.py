@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from ninja import NinjaAPI
 
-from . import candidates, checkins, kpi_definitions, kpis, okrs, people, sources
+from . import candidates, checkins, initiatives, kpi_definitions, kpis, okrs, people, sources
 from .auth import TokenAuth
 from .docs import PlainDocs
 from .errors import add_error_handlers, complete_error_responses
@@ -36,6 +36,7 @@ assert kpi_definitions.router is kpis.router  # its operations share the reads' 
 api.add_router("", kpis.router)
 api.add_router("", okrs.router)
 api.add_router("", checkins.router)
+api.add_router("", initiatives.router)
 api.add_router("", people.router)
 api.add_router("", candidates.router)
 api.add_router("", sources.router)
