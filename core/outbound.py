@@ -160,3 +160,42 @@ def fetch(url: str, *, headers: dict[str, str] | None = None, timeout: float = 1
             finally:
                 response.close()
     raise OutboundError(f"More than {MAX_REDIRECTS} redirects.")
+
+
+def post(url: str, body: bytes, *, headers: dict[str, str] | None = None, timeout: float = 10.0,
+         max_bytes: int = 4096, user_agent: str = "Headway webhooks") -> Response:
+    """POST ``body`` to ``url`` through the guard (webhooks, Slack, Teams).
+
+    Redirects are not followed (a 3xx is the receiver's answer); any status is returned (the
+    caller decides what counts as delivered); only the first ``max_bytes`` of the answer are
+    read. OutboundError when the URL is refused, the connection fails or the time is up."""
+    deadline = time.monotonic() + timeout
+    pinned, host_header, server_name = _pinned(url)
+    try:
+        with httpx.Client(timeout=httpx.Timeout(timeout), follow_redirects=False,
+                          trust_env=False) as client:
+            request = client.build_request(
+                "POST", pinned, content=body,
+                headers={"User-Agent": user_agent, **(headers or {}), "Host": host_header},
+                extensions={"sni_hostname": server_name},
+            )
+            with client.send(request, stream=True) as response:
+                head = bytearray()
+                for chunk in response.iter_bytes():
+                    head.extend(chunk)
+                    if len(head) >= max_bytes or time.monotonic() > deadline:
+                        break
+                return Response(url=url, status=response.status_code,
+                                content_type=response.headers.get("content-type", ""),
+                                body=bytes(head[:max_bytes]))
+    except httpx.TimeoutException:
+        raise OutboundError(f"No answer from {server_name} within {timeout:g} s.")
+    except httpx.HTTPError as exc:
+        raise OutboundError(f"Could not reach {server_name}: {exc}.")
+
+
+def check_url(url: str) -> str:
+    """The URL if Headway may send to it (scheme, host, every address); else OutboundError
+    with a message for the form."""
+    _pinned(url)
+    return url

@@ -1,0 +1,283 @@
+"""Slack and Microsoft Teams messages from outbox events.
+
+Both platforms take a JSON POST to an incoming-webhook URL the admin pastes in:
+
+- Slack: ``{"text": <fallback>, "blocks": [header, section (mrkdwn), context, actions]}``
+  following the Block Kit reference (docs.slack.dev/reference/block-kit/blocks: a header's
+  plain_text at most 150 characters, a section's text at most 3,000, a button's text at most 75
+  and its url at most 3,000; at most 50 blocks). Text from people is escaped (&, <, >: Slack's
+  markup, so a KPI called "<!channel>" pings nobody).
+- Teams: the message envelope of "Send Adaptive Cards using an Incoming Webhook"
+  (learn.microsoft.com/microsoftteams/platform/webhooks-and-connectors/how-to/
+  connectors-using#send-adaptive-cards-using-an-incoming-webhook):
+  ``{"type": "message", "attachments": [{"contentType":
+  "application/vnd.microsoft.card.adaptive", "contentUrl": null, "content": <AdaptiveCard
+  1.4: TextBlocks, FactSet, Action.OpenUrl>}]}``.
+
+tests/schemas/ holds the JSON Schemas of the parts used; tests/test_chat.py checks every
+message against them.
+
+What a connection can choose (ChatConnection.EVENT_CHOICES) and the event kinds behind it are
+in ``CHAT_EVENTS``. A connection for a team gets only the events of that team's objectives,
+key results and KPIs (the event data's ``team_id``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.urls import NoReverseMatch, reverse
+
+from accounts.models import Organization
+from activity.models import ChatConnection, Delivery
+from core import secrets
+from core.models import OutboxEvent
+from core.outbound import OutboundError, check_url, post
+
+TIMEOUT_SECONDS = 10.0
+
+# choice → event kinds
+CHAT_EVENTS: dict[str, tuple[str, ...]] = {
+    "candidate": ("kpi.candidate_flagged",),
+    "kpi_off": ("kpi.health_changed",),
+    "digest": ("digest.weekly",),
+    "checkins": ("checkin.created",),
+}
+# Hosts the pages say are expected; others are accepted (self-hosted proxies) with a warning.
+KNOWN_HOSTS = {ChatConnection.SLACK: ("hooks.slack.com",),
+               ChatConnection.TEAMS: (".webhook.office.com", ".logic.azure.com",
+                                      ".powerplatform.com")}
+
+UNFAVOURABLE = {"off_target"}
+
+
+def _wanted(event: OutboxEvent, choice: str) -> bool:
+    if event.kind not in CHAT_EVENTS.get(choice, ()):
+        return False
+    if event.kind == "kpi.health_changed":
+        data = event.data or {}
+        return data.get("status") in UNFAVOURABLE or bool(data.get("unfavourable_signal"))
+    return True
+
+
+def connections_for(event: OutboxEvent) -> list[ChatConnection]:
+    if event.kind == "webhook.test":
+        return []
+    team_id = (event.data or {}).get("team_id")
+    found = []
+    for conn in ChatConnection.objects.filter(organization_id=event.organization_id,
+                                              enabled=True).order_by("id"):
+        if conn.team_id is not None and conn.team_id != team_id:
+            continue
+        if any(_wanted(event, choice) for choice in conn.events or []):
+            found.append(conn)
+    return found
+
+
+# --- The message, platform-neutral ------------------------------------------------------------
+
+@dataclass
+class Message:
+    title: str
+    text: str
+    facts: list[tuple[str, str]] = field(default_factory=list)
+    link: str = ""
+    link_label: str = "Open in Headway"
+
+
+def _link(name: str, org_slug: str, **kwargs) -> str:
+    try:
+        return settings.SITE_URL + reverse(name, kwargs={"org_slug": org_slug, **kwargs})
+    except NoReverseMatch:
+        return settings.SITE_URL + "/"
+
+
+def _num(value) -> str:
+    if isinstance(value, float):
+        return f"{value:,.10g}"
+    return str(value) if value is not None else "—"
+
+
+def message_for(event: OutboxEvent, org: Organization) -> Message:
+    data = event.data or {}
+    slug = org.slug
+    if event.kind == "kpi.candidate_flagged":
+        return Message(
+            title=f"New improvement candidate: {data.get('kpi_name', 'a KPI')}",
+            text=data.get("reason") or "A KPI was flagged for improvement.",
+            facts=[("Organisation", org.name)],
+            link=_link("kpis:detail", slug, pk=data.get("kpi_id", 0)), link_label="Open the KPI")
+    if event.kind == "kpi.health_changed":
+        status = str(data.get("status", "")).replace("_", " ")
+        return Message(
+            title=f"{data.get('kpi_name', 'A KPI')} is {status or 'changed'}",
+            text=data.get("message") or "Its health changed.",
+            facts=[("Latest value", _num(data.get("latest_value"))),
+                   ("Previous status", str(data.get("previous_status", "")).replace("_", " "))],
+            link=_link("kpis:detail", slug, pk=data.get("kpi_id", 0)), link_label="Open the KPI")
+    if event.kind == "checkin.created":
+        facts = [("Value", _num(data.get("value")))]
+        if data.get("confidence"):
+            facts.append(("Confidence", str(data["confidence"])))
+        return Message(
+            title=f"Check-in: {data.get('key_result_title', 'a key result')}",
+            text=(data.get("note") or "").strip() or f"{data.get('author_name', 'Someone')} checked in.",
+            facts=[("By", str(data.get("author_name", "")))] + facts,
+            link=_link("okrs:objective", slug, pk=data.get("objective_id", 0)),
+            link_label="Open the objective")
+    if event.kind == "digest.weekly":
+        return Message(title=data.get("title") or f"{org.name}: the week in Headway",
+                       text="\n".join(str(x) for x in data.get("lines", [])) or "Nothing new.",
+                       link=data.get("url") or settings.SITE_URL + "/")
+    return Message(title=f"Headway: {event.kind}", text=data.get("message", ""),
+                   link=settings.SITE_URL + "/")
+
+
+# --- Slack Block Kit ---------------------------------------------------------------------------
+
+def _slack_escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _cut(text: str, limit: int) -> str:
+    text = str(text).replace("\x00", "")
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def slack_payload(message: Message) -> dict:
+    blocks: list[dict] = [
+        {"type": "header", "text": {"type": "plain_text", "text": _cut(message.title, 150),
+                                    "emoji": False}},
+        {"type": "section", "text": {"type": "mrkdwn",
+                                     "text": _cut(_slack_escape(message.text) or " ", 3000)}},
+    ]
+    if message.facts:
+        blocks.append({"type": "section", "fields": [
+            {"type": "mrkdwn", "text": _cut(f"*{_slack_escape(k)}*\n{_slack_escape(v)}", 2000)}
+            for k, v in message.facts[:10]]})
+    if message.link:
+        blocks.append({"type": "actions", "elements": [
+            {"type": "button", "text": {"type": "plain_text",
+                                        "text": _cut(message.link_label, 75)},
+             "url": _cut(message.link, 3000), "action_id": "open"}]})
+    return {"text": _cut(f"{message.title}: {message.text}", 3000), "blocks": blocks}
+
+
+# --- Teams Adaptive Card -----------------------------------------------------------------------
+
+def teams_payload(message: Message) -> dict:
+    body: list[dict] = [
+        {"type": "TextBlock", "text": _cut(message.title, 500), "weight": "Bolder",
+         "size": "Medium", "wrap": True},
+        {"type": "TextBlock", "text": _cut(message.text or " ", 5000), "wrap": True},
+    ]
+    if message.facts:
+        body.append({"type": "FactSet", "facts": [
+            {"title": _cut(k, 100), "value": _cut(v, 1000)} for k, v in message.facts[:10]]})
+    card = {"$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+            "type": "AdaptiveCard", "version": "1.4", "body": body}
+    if message.link:
+        card["actions"] = [{"type": "Action.OpenUrl", "title": _cut(message.link_label, 75),
+                            "url": message.link}]
+    return {"type": "message", "attachments": [
+        {"contentType": "application/vnd.microsoft.card.adaptive", "contentUrl": None,
+         "content": card}]}
+
+
+def payload_for(connection: ChatConnection, event: OutboxEvent) -> dict:
+    if event.kind == "webhook.test":
+        message = Message(title="Headway is connected",
+                          text=f"This channel will get {connection.organization.name}'s chosen events.",
+                          link=settings.SITE_URL + "/")
+    else:
+        message = message_for(event, connection.organization)
+    if connection.platform == ChatConnection.SLACK:
+        return slack_payload(message)
+    return teams_payload(message)
+
+
+def send(delivery: Delivery):
+    import json
+
+    connection, event = delivery.chat, delivery.event
+    body = json.dumps(payload_for(connection, event), ensure_ascii=False).encode()
+    return post(connection.url(), body, headers={"content-type": "application/json"},
+                timeout=TIMEOUT_SECONDS, user_agent="Headway chat")
+
+
+# --- Services for the pages --------------------------------------------------------------------
+
+def clean_url(raw, platform: str) -> str:
+    url = str(raw or "").strip()
+    if "\x00" in url:
+        raise ValidationError("The URL contains a NUL character.")
+    if not url:
+        raise ValidationError("Paste the channel's incoming-webhook URL.")
+    if len(url) > 2000:
+        raise ValidationError("The URL is longer than 2000 characters.")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        raise ValidationError("Only https:// (or http://) incoming-webhook URLs can be used.")
+    try:
+        check_url(url)
+    except (OutboundError, ValueError) as exc:
+        raise ValidationError(str(exc))
+    return url
+
+
+def clean_events(raw) -> list[str]:
+    valid = dict(ChatConnection.EVENT_CHOICES)
+    chosen = [str(c) for c in (raw or [])]
+    if any(c not in valid for c in chosen):
+        raise ValidationError("Unknown event choice.")
+    if not chosen:
+        raise ValidationError("Choose at least one kind of message.")
+    return [c for c in valid if c in chosen]
+
+
+def host_of(url: str) -> str:
+    return (urlsplit(url).hostname or "")[:255]
+
+
+def expected_host(url: str, platform: str) -> bool:
+    host = host_of(url)
+    return any(host == h or (h.startswith(".") and host.endswith(h))
+               for h in KNOWN_HOSTS.get(platform, ()))
+
+
+@transaction.atomic
+def connection_create(*, organization, actor, platform: str, name: str, url: str,
+                      events: list[str], team=None) -> ChatConnection:
+    return ChatConnection.objects.create(
+        organization=organization, team=team, platform=platform, name=name,
+        url_encrypted=secrets.encrypt(url), url_host=host_of(url), events=events,
+        created_by=actor)
+
+
+@transaction.atomic
+def connection_update(*, connection: ChatConnection, name: str, events: list[str], team=None,
+                      url: str = "") -> ChatConnection:
+    conn = ChatConnection.objects.select_for_update().get(pk=connection.pk)
+    conn.name, conn.events, conn.team = name, events, team
+    fields = ["name", "events", "team"]
+    if url:
+        conn.url_encrypted, conn.url_host = secrets.encrypt(url), host_of(url)
+        fields += ["url_encrypted", "url_host"]
+    conn.save(update_fields=fields)
+    return conn
+
+
+@transaction.atomic
+def connection_set_enabled(*, connection: ChatConnection, enabled: bool) -> ChatConnection:
+    conn = ChatConnection.objects.select_for_update().get(pk=connection.pk)
+    conn.enabled = enabled
+    if enabled:
+        conn.disabled_reason, conn.consecutive_failures = "", 0
+    else:
+        conn.disabled_reason = "Disabled by an administrator."
+    conn.save(update_fields=["enabled", "disabled_reason", "consecutive_failures"])
+    return conn
