@@ -207,7 +207,9 @@ CELERY_BEAT_SCHEDULE: dict = {
     "evaluate-all-kpis": {"task": "kpis.tasks.evaluate_all", "schedule": 15 * 60},
     "evaluate-pending-kpis": {"task": "kpis.tasks.evaluate_pending", "schedule": 60},
     "send-checkin-reminders": {"task": "okrs.tasks.send_checkin_reminders", "schedule": 15 * 60},
+    "send-digests": {"task": "activity.tasks.send_digests", "schedule": 15 * 60},
     "run-due-sources": {"task": "sources.tasks.run_due_sources", "schedule": 60},
+    "sweep-outbox": {"task": "activity.tasks.sweep_outbox", "schedule": 60},
 }
 
 # --- Email -----------------------------------------------------------------------------
