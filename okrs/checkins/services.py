@@ -19,16 +19,25 @@ Value rules (the form applies them too, the service is the last gate):
   value at that moment, so the history shows what the owner saw);
 * a KR whose objective's cycle is closed, or whose objective or KR was deleted, cannot
   be checked in (``CheckInRefused``).
+
+Issue 19: ``record_no_change`` (same value and status, confidence and comment kept from the
+last check-in), ``checkin_many`` ("check in all": each row saved or refused on its own, the
+figures refreshed once per touched objective at the end), ``checkin_edit`` / ``checkin_undo``
+(the author, during the check-in's week: the old row is kept, marked replaced, and the change
+audited) and the stale-page guard (``seen``: the last check-in id the page showed; a newer
+one raises ``StaleCheckIn`` unless the person confirmed).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.audit import audit_record
 from accounts.models import Membership, Organization, Role
 from core.generations import bump_org
 from core.validators import validate_finite
@@ -39,6 +48,16 @@ from okrs.models import CheckIn, KeyResult, Objective, Status
 
 class CheckInRefused(Exception):
     """The key result cannot take a check-in (closed cycle, deleted, draft...)."""
+
+
+class StaleCheckIn(Exception):
+    """Someone checked in since the page was loaded: `latest` is their check-in."""
+
+    def __init__(self, latest: CheckIn | None):
+        self.latest = latest
+        who = latest.author.display_name if latest and latest.author else "Someone"
+        super().__init__(f"{who} checked in since you loaded the page: the row now shows "
+                         "their value. Check in again to replace it with yours.")
 
 
 def week_start_for(org: Organization, when: dt.datetime | None = None) -> dt.date:
@@ -113,28 +132,28 @@ def kpi_latest_value(kpi_id: int) -> float | None:
     return point.value if point else None
 
 
-@transaction.atomic
-def checkin_create(
-    *,
-    key_result: KeyResult,
-    author,
-    status: str,
-    value: float | None = None,
-    done: bool | None = None,
-    comment: str = "",
-    confidence: int | None = None,
-    now: dt.datetime | None = None,
-) -> CheckIn:
-    """Record a check-in and make it the KR's current state, atomically.
-
-    Raises ValidationError (bad value/status/confidence) or CheckInRefused. The caller
-    checks permissions (`can_check_in`).
-    """
+def _locked_kr(key_result: KeyResult) -> KeyResult:
     # Lock the KR row: concurrent check-ins on one KR are serialised, none is lost, and the
     # KR ends up mirroring the one that commits last.
-    kr = (KeyResult.objects.select_for_update(of=("self",))
-          .select_related("objective", "objective__cycle", "organization")
-          .get(pk=key_result.pk, organization_id=key_result.organization_id))
+    return (KeyResult.objects.select_for_update(of=("self",))
+            .select_related("objective", "objective__cycle", "organization")
+            .get(pk=key_result.pk, organization_id=key_result.organization_id))
+
+
+def latest_checkin(kr: KeyResult) -> CheckIn | None:
+    """The KR's newest live (not edited away, not undone) check-in, with its author."""
+    return (CheckIn.objects.filter(key_result_id=kr.pk, replaced_at__isnull=True)
+            .select_related("author").order_by("-created_at", "-id").first())
+
+
+_NO_SEEN = object()
+
+
+def _record(kr: KeyResult, *, author, status: str, value, done, comment: str,
+            confidence, moment: dt.datetime, now: dt.datetime | None,
+            revision_of: CheckIn | None = None) -> tuple[CheckIn, dict]:
+    """Validate and insert one check-in of the locked `kr`; return it and the KR's new
+    fields (the caller writes them). The one place a CheckIn row is created."""
     reason = refusal_reason(kr)
     if reason:
         raise CheckInRefused(reason)
@@ -165,25 +184,242 @@ def checkin_create(
     if status == Status.ACCOMPLISHED and kr.kind == KeyResult.Kind.MILESTONE and not done:
         raise ValidationError({"status": "Mark the milestone done to call it accomplished."})
 
-    moment = now or timezone.now()
     checkin = CheckIn(
         organization=kr.organization, key_result=kr, value=value, done=bool(done),
         status=status, confidence=confidence, comment=comment, author=author,
-        week_start=week_start_for(kr.organization, moment))
+        week_start=week_start_for(kr.organization, moment), revision_of=revision_of)
     # Constraints are checked above (status, confidence) and by the database on insert;
     # validating them here would cost six queries per check-in.
-    checkin.full_clean(exclude=["organization", "key_result", "author"],
+    checkin.full_clean(exclude=["organization", "key_result", "author", "revision_of"],
                        validate_constraints=False)
     checkin.save()
     if now is not None:  # created_at is auto_now_add; tests and imports may pin the moment
         CheckIn.objects.filter(pk=checkin.pk).update(created_at=now)
         checkin.created_at = now
-    KeyResult.objects.filter(pk=kr.pk).update(
-        status=status, last_checkin_at=checkin.created_at, updated_at=timezone.now(),
-        **kr_update)
-    bump_org(kr.organization_id)  # the KR moved through an UPDATE
-    figures.refresh([kr.objective_id])  # its objective, parents and pillars, now
-    for field, new in {"status": status, "last_checkin_at": checkin.created_at,
-                       **kr_update}.items():
-        setattr(key_result, field, new)
+    return checkin, {"status": status, "last_checkin_at": checkin.created_at, **kr_update}
+
+
+def _mirror(kr: KeyResult, key_result: KeyResult, fields: dict) -> None:
+    """Write the KR's mirrored fields and copy them onto the caller's instance."""
+    KeyResult.objects.filter(pk=kr.pk).update(updated_at=timezone.now(), **fields)
+    for name, new in fields.items():
+        setattr(key_result, name, new)
+
+
+def _check_seen(kr: KeyResult, seen) -> CheckIn | None:
+    """The latest live check-in; StaleCheckIn when the page saw an older one (`seen`: its
+    id, 0 or None for "none yet"; `_NO_SEEN` skips the check)."""
+    latest = latest_checkin(kr)
+    if seen is not _NO_SEEN and (latest.pk if latest else 0) != int(seen or 0):
+        raise StaleCheckIn(latest)
+    return latest
+
+
+@transaction.atomic
+def checkin_create(
+    *,
+    key_result: KeyResult,
+    author,
+    status: str,
+    value: float | None = None,
+    done: bool | None = None,
+    comment: str = "",
+    confidence: int | None = None,
+    now: dt.datetime | None = None,
+    seen=_NO_SEEN,
+    refresh: bool = True,
+) -> CheckIn:
+    """Record a check-in and make it the KR's current state, atomically.
+
+    Raises ValidationError (bad value/status/confidence), CheckInRefused, or StaleCheckIn
+    when `seen` (the last check-in id the page showed) is given and is no longer the
+    latest. The caller checks permissions (`can_check_in`). `refresh=False` leaves the
+    figures to the caller (checkin_many refreshes each objective once).
+    """
+    kr = _locked_kr(key_result)
+    if seen is not _NO_SEEN:
+        _check_seen(kr, seen)
+    moment = now or timezone.now()
+    checkin, fields = _record(kr, author=author, status=status, value=value, done=done,
+                              comment=comment, confidence=confidence, moment=moment, now=now)
+    _mirror(kr, key_result, fields)
+    if refresh:
+        bump_org(kr.organization_id)  # the KR moved through an UPDATE
+        figures.refresh([kr.objective_id])  # its objective, parents and pillars, now
     return checkin
+
+
+def record_no_change(kr: KeyResult, user, *, when: dt.datetime | None = None,
+                     confidence=_NO_SEEN, comment: str | None = None, seen=_NO_SEEN,
+                     refresh: bool = True) -> CheckIn:
+    """A check-in with the KR's current value (or done) and status; confidence and comment
+    are kept from the last check-in unless given. A KR never checked in takes the
+    suggested status. Used by the row's "No change" button and the e-mail's one-click link
+    (the caller checks permissions)."""
+    from okrs.checkins.suggest import suggest_for_kr
+
+    with transaction.atomic():
+        locked = _locked_kr(kr)
+        last = _check_seen(locked, seen)
+        status = locked.status or suggest_for_kr(locked, when=when).status
+        if confidence is _NO_SEEN:
+            confidence = last.confidence if last else None
+        if not comment:
+            comment = last.comment if last else ""
+        checkin, fields = _record(
+            locked, author=user, status=status, value=locked.current_value, done=locked.done,
+            comment=comment, confidence=confidence, moment=when or timezone.now(), now=when)
+        _mirror(locked, kr, fields)
+        if refresh:
+            bump_org(locked.organization_id)
+            figures.refresh([locked.objective_id])
+    return checkin
+
+
+# --------------------------------------------------------------------------
+# Check in all
+
+
+@dataclass
+class RowInput:
+    """One row of a "check in all" POST, already parsed by its form."""
+
+    key_result: KeyResult
+    status: str = ""
+    value: float | None = None
+    done: bool | None = None
+    comment: str = ""
+    confidence: int | None = None
+    no_change: bool = False
+    seen: object = _NO_SEEN
+
+
+@dataclass
+class RowOutcome:
+    key_result: KeyResult
+    checkin: CheckIn | None = None
+    errors: dict = field(default_factory=dict)   # field -> messages ("" for the row)
+    stale: CheckIn | None = None                 # the newer check-in, when refused as stale
+    stale_seen: bool = False                     # refused as stale (someone checked in since)
+
+    @property
+    def saved(self) -> bool:
+        return self.checkin is not None
+
+
+@transaction.atomic
+def checkin_many(rows: list[RowInput], author, *, now: dt.datetime | None = None
+                 ) -> list[RowOutcome]:
+    """Save each row on its own (a savepoint per row: a refused row leaves the others
+    saved), in key-result id order (locks always taken in the same order), then refresh
+    each touched objective's figures once. Queries grow with the rows submitted only."""
+    outcomes = {id(r): RowOutcome(key_result=r.key_result) for r in rows}
+    touched: set[int] = set()
+    org_ids: set[int] = set()
+    for row in sorted(rows, key=lambda r: r.key_result.pk):
+        out = outcomes[id(row)]
+        try:
+            with transaction.atomic():
+                if row.no_change:
+                    out.checkin = record_no_change(
+                        row.key_result, author, when=now, comment=row.comment or None,
+                        confidence=row.confidence if row.confidence is not None else _NO_SEEN,
+                        seen=row.seen, refresh=False)
+                else:
+                    out.checkin = checkin_create(
+                        key_result=row.key_result, author=author, status=row.status,
+                        value=row.value, done=row.done, comment=row.comment,
+                        confidence=row.confidence, now=now, seen=row.seen, refresh=False)
+        except StaleCheckIn as exc:
+            out.stale, out.stale_seen = exc.latest, True
+            out.errors = {"": [str(exc)]}
+        except CheckInRefused as exc:
+            out.errors = {"": [str(exc)]}
+        except ValidationError as exc:
+            out.errors = ({k: list(v) for k, v in exc.message_dict.items()}
+                          if hasattr(exc, "error_dict") else {"": exc.messages})
+        else:
+            touched.add(row.key_result.objective_id)
+            org_ids.add(row.key_result.organization_id)
+    if touched:
+        bump_org(*org_ids)
+        figures.refresh(touched)  # sorted, bottom-up: the lock order of okrs.figures
+    return [outcomes[id(r)] for r in rows]
+
+
+# --------------------------------------------------------------------------
+# Edit and undo (the author, during the check-in's week)
+
+
+def edit_refusal(checkin: CheckIn, user, *, now: dt.datetime | None = None) -> str | None:
+    """Why `user` may not edit or undo `checkin` now, or None."""
+    if checkin.author_id is None or checkin.author_id != getattr(user, "pk", None):
+        return "Only the author of a check-in can change or undo it."
+    if checkin.replaced_at is not None:
+        return "This check-in was already changed or undone."
+    if checkin.week_start != week_start_for(checkin.organization, now):
+        return "A check-in can be changed or undone only during its own week."
+    return None
+
+
+def _lock_for_edit(checkin: CheckIn, user, now) -> tuple[KeyResult, CheckIn]:
+    kr = _locked_kr(checkin.key_result)
+    fresh = CheckIn.objects.select_related("organization").get(pk=checkin.pk)
+    reason = edit_refusal(fresh, user, now=now) or refusal_reason(kr)
+    if reason:
+        raise CheckInRefused(reason)
+    return kr, fresh
+
+
+_AUDITED = ("value", "done", "status", "confidence", "comment")
+
+
+@transaction.atomic
+def checkin_edit(checkin: CheckIn, user, *, status: str, value: float | None = None,
+                 done: bool | None = None, comment: str = "", confidence: int | None = None,
+                 now: dt.datetime | None = None) -> CheckIn:
+    """Replace the author's check-in with a corrected one (a new row, `revision_of` the old
+    one, which is kept and marked replaced). The KR follows when it was the latest."""
+    kr, old = _lock_for_edit(checkin, user, now)
+    moment = now or timezone.now()
+    CheckIn.objects.filter(pk=old.pk).update(replaced_at=moment)
+    new, fields = _record(kr, author=user, status=status, value=value, done=done,
+                          comment=comment, confidence=confidence, moment=moment, now=now,
+                          revision_of=old)
+    latest = latest_checkin(kr)
+    if latest is not None and latest.pk == new.pk:
+        _mirror(kr, checkin.key_result, fields)
+    changes = {f: [getattr(old, f), getattr(new, f)] for f in _AUDITED
+               if getattr(old, f) != getattr(new, f)}
+    audit_record(organization=kr.organization, actor=user, action="checkin.edited", obj=new,
+                 changes=changes, note=f"Replaces check-in {old.pk} of {kr.title}")
+    bump_org(kr.organization_id)
+    figures.refresh([kr.objective_id])
+    return new
+
+
+@transaction.atomic
+def checkin_undo(checkin: CheckIn, user, *, now: dt.datetime | None = None) -> CheckIn | None:
+    """Undo the author's check-in (kept, marked undone). The KR goes back to its previous
+    live check-in (its value, done and status), or, with none, to its start value and no
+    status. Returns the check-in the KR now mirrors."""
+    kr, old = _lock_for_edit(checkin, user, now)
+    moment = now or timezone.now()
+    CheckIn.objects.filter(pk=old.pk).update(replaced_at=moment, undone=True)
+    previous = latest_checkin(kr)
+    if previous is not None:
+        fields = {"status": previous.status, "last_checkin_at": previous.created_at,
+                  "current_value": previous.value, "done": previous.done}
+        if kr.kpi_id is not None and previous.value is None:
+            del fields["current_value"]
+    else:
+        fields = {"status": "", "last_checkin_at": None, "done": False,
+                  "current_value": None if kr.kpi_id else kr.start_value}
+    _mirror(kr, checkin.key_result, fields)
+    audit_record(organization=kr.organization, actor=user, action="checkin.undone", obj=old,
+                 changes={"value": [old.value, fields.get("current_value")],
+                          "status": [old.status, fields["status"]]},
+                 note=f"Undid the check-in of {kr.title}")
+    bump_org(kr.organization_id)
+    figures.refresh([kr.objective_id])
+    return previous
