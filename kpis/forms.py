@@ -83,6 +83,17 @@ class KpiForm(forms.ModelForm):
     """Create (with its first target) or edit (without: the target has its own form)."""
 
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    formula = forms.CharField(
+        label="Computed from other KPIs (optional)", required=False, max_length=500,
+        help_text="A derived KPI: its values are computed, never entered. Put each KPI's name "
+                  "in square brackets, with numbers, + − × / and parentheses: "
+                  "[Resolved first time] / [Tickets] × 100. The KPIs must have the same "
+                  "frequency. A period with no value of one of them stays empty.",
+        widget=forms.TextInput(attrs={"placeholder": "[Complaints] / [Orders] × 1000",
+                                      "autocomplete": "off", "spellcheck": "false"}))
+
+    field_order = ["name", "description", "unit", "decimals", "owner", "team", "frequency",
+                   "formula"]
 
     class Meta:
         model = Kpi
@@ -103,6 +114,10 @@ class KpiForm(forms.ModelForm):
         self.fields["team"].queryset = Team.objects.filter(organization=organization)
         self.fields["decimals"].validators.append(_max(6))
         self.fields["baseline_size"].validators.append(_range(6, 200))
+        if self.instance.pk and self.instance.formula and not self.is_bound:
+            from .derived import named
+
+            self.initial["formula"] = named(self.instance)
         if self.instance.pk:
             for name in ("target_rule", "target_value", "target_upper"):
                 del self.fields[name]

@@ -53,6 +53,9 @@ class Kpi(models.Model):
         max_length=10, choices=[("average", "Average moving range"),
                                 ("median", "Median moving range")], default="average",
         help_text="The median moving range suits a series with occasional spikes.")
+    # A derived KPI's formula, stored with its inputs' ids ("{12} / {13} * 100"; shown
+    # with their names): its values are computed by kpis.derived, never entered.
+    formula = models.CharField(max_length=600, blank=True, default="")
     active = models.BooleanField(default=True)
     version = models.PositiveIntegerField(default=1)
     # Set by every change that affects health (points, target, rebase); the health is
@@ -93,6 +96,7 @@ class DataPoint(models.Model):
         SQL = "sql", "SQL source"
         HTTP = "http", "HTTP source"
         WEBHOOK = "webhook", "Webhook"
+        FORMULA = "formula", "Formula"
 
     kpi = models.ForeignKey(Kpi, on_delete=models.CASCADE, related_name="points")
     period_start = models.DateField()
@@ -286,4 +290,5 @@ class EvaluationLock(models.Model):
         return self.name
 
 
+from .derived_models import KpiInput  # noqa: E402, F401 (the app's models)
 from .limit_models import ExcludedPoint, LimitPeriod  # noqa: E402, F401 (the app's models)

@@ -25,7 +25,15 @@ from core.versioning import locked_current, versioned_update
 
 from . import periods as P
 from . import rules as R
-from .models import DataPoint, DataPointRevision, HealthEvent, Kpi, KpiHealth, TargetChange
+from .models import (
+    DataPoint,
+    DataPointRevision,
+    HealthEvent,
+    Kpi,
+    KpiHealth,
+    KpiInput,
+    TargetChange,
+)
 from .signals import points_changed
 
 MAX_NOTE = 500
@@ -110,11 +118,15 @@ def _data_changed(kpi_ids: Iterable[int], organization_ids: Iterable[int]) -> No
     """Mark KPIs as changed, tell listeners (okrs keeps linked KRs in step), queue health,
     and bump the organisations' generation (pages keep figures per generation: the
     dashboard shows these points as sparklines)."""
+    from . import derived
     from .tasks import evaluate_kpi
 
     ids = sorted(set(kpi_ids))
     if not ids:
         return
+    # The derived KPIs that read them, in this transaction (kpis.derived; one query when
+    # none does).
+    ids = sorted(set(ids) | set(derived.recompute(ids)))
     Kpi.objects.filter(pk__in=ids).update(data_changed_at=timezone.now())
     bump_org(*set(organization_ids))
     points_changed.send(sender=Kpi, kpi_ids=ids)
@@ -177,6 +189,8 @@ def kpi_record_value(*, kpi: Kpi, period, value, note: str = "", source: str = D
             cleaned[name] = fn()
         except ValidationError as exc:
             errors.update(exc.message_dict)
+    if kpi.formula:
+        errors.setdefault("value", []).append(_computed_message(kpi))
     if errors:
         raise ValidationError(errors)
     _lock_kpis([kpi.pk])
@@ -184,6 +198,11 @@ def kpi_record_value(*, kpi: Kpi, period, value, note: str = "", source: str = D
                             note=cleaned["note"], source=source, author=author)
     _data_changed([kpi.pk], [kpi.organization_id])
     return outcome
+
+
+def _computed_message(kpi: Kpi) -> str:
+    return (f"“{kpi.name}” is computed from its formula: record the values of the KPIs it "
+            "uses instead.")
 
 
 @dataclass
@@ -199,6 +218,9 @@ class Row:
 @transaction.atomic
 def kpi_record_values(*, rows: Sequence[Row], source: str, author) -> list[RecordOutcome]:
     """Record many values at once, all or nothing (CSV import, API batch)."""
+    for r in rows:
+        if r.kpi.formula:
+            raise ValidationError({"value": _computed_message(r.kpi)})
     _lock_kpis(r.kpi.pk for r in rows)
     outcomes = [
         _upsert_point(kpi=r.kpi, period_start=r.period_start, value=r.value, note=r.note,
@@ -217,23 +239,56 @@ DEFINITION_FIELDS = ["name", "description", "unit", "decimals", "owner", "team",
 
 @transaction.atomic
 def kpi_create(*, organization, actor, name: str, target_rule: str = Kpi.TargetRule.NONE,
-               target_value=None, target_upper=None, **fields) -> Kpi:
+               target_value=None, target_upper=None, formula: str = "", **fields) -> Kpi:
+    """``formula``: as typed, with the inputs' names in brackets (kpis.derived)."""
+    from . import derived
+
     rule, value, upper = clean_target(target_rule, target_value, target_upper)
     if Kpi.objects.filter(organization=organization, name__iexact=name.strip()).exists():
         raise ValidationError({"name": "A KPI with this name already exists."})
+    stored, input_ids = derived.clean_formula(
+        organization=organization, text=formula,
+        frequency=fields.get("frequency", Kpi.Frequency.MONTHLY))
     kpi = Kpi.objects.create(organization=organization, name=name.strip(), target_rule=rule,
-                             target_value=value, target_upper=upper, **fields)
+                             target_value=value, target_upper=upper, formula=stored, **fields)
     audit_record(organization=organization, actor=actor, action="created", obj=kpi)
+    if stored:
+        derived.formula_set(kpi=kpi, stored=stored, input_ids=input_ids)
+        _formula_event(kpi, actor)
     _data_changed([kpi.pk], [kpi.organization_id])
     return kpi
+
+
+def _formula_event(kpi: Kpi, actor) -> None:
+    from . import derived
+
+    text = derived.named(kpi)
+    HealthEvent.objects.create(
+        kpi=kpi, kind="formula", new="derived" if text else "", actor=actor,
+        message=f"Computed as {text}" if text else "No longer computed from a formula")
 
 
 @transaction.atomic
 def kpi_update(*, kpi: Kpi, actor, version: int, **fields) -> Kpi:
     """Edit the definition (not the target: that has its own service, with a reason)."""
-    unknown = set(fields) - set(DEFINITION_FIELDS)
+    from . import derived
+
+    unknown = set(fields) - set(DEFINITION_FIELDS) - {"formula"}
     if unknown:
         raise ValueError(f"kpi_update cannot change {sorted(unknown)}")
+    input_ids = None
+    if "formula" in fields:
+        fields["formula"], input_ids = derived.clean_formula(
+            organization=kpi.organization, text=fields["formula"],
+            frequency=fields.get("frequency", kpi.frequency), kpi=kpi)
+        if fields["formula"] == kpi.formula:
+            del fields["formula"]
+            input_ids = None
+    if (fields.get("frequency", kpi.frequency) != kpi.frequency
+            and (KpiInput.objects.filter(input=kpi).exists()
+                 or (kpi.formula and input_ids is None))):
+        raise ValidationError({"frequency": "This KPI's formula links it to KPIs of its "
+                                            "frequency: change the formula first."})
     if "name" in fields:
         fields["name"] = fields["name"].strip()
         if (Kpi.objects.filter(organization=kpi.organization, name__iexact=fields["name"])
@@ -245,6 +300,9 @@ def kpi_update(*, kpi: Kpi, actor, version: int, **fields) -> Kpi:
     if changes:
         audit_record(organization=kpi.organization, actor=actor, action="updated", obj=kpi,
                      changes=changes)
+    if input_ids is not None:
+        derived.formula_set(kpi=kpi, stored=kpi.formula, input_ids=input_ids)
+        _formula_event(kpi, actor)
     _data_changed([kpi.pk], [kpi.organization_id])
     return kpi
 

@@ -15,7 +15,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import floatformat
 from django.utils import timezone
-from django.utils.formats import get_format
+from django.utils.formats import date_format, get_format
 from django.views.decorators.http import require_POST
 
 from accounts.access import has_role, org_url, org_view
@@ -24,7 +24,7 @@ from core import charts as core_charts
 from core.forms import apply_errors, save_versioned
 from core.http import safe_next
 
-from . import chart_model, charts, feeds, imports, selectors, services
+from . import chart_model, charts, derived, feeds, imports, selectors, services
 from .access import (
     can_add_data,
     get_kpi_for_data_entry,
@@ -147,7 +147,8 @@ def _detail_context(request, kpi: Kpi, **forms) -> dict:
         source = point.get_source_display()
         rows.append({
             "period": point.period_start.isoformat(),
-            "day": chart_model.day(point.period_start),
+            # The table's date in the reader's format (the form fields keep ISO).
+            "day": date_format(point.period_start, "j M Y"),
             "excluded": i in excluded,
             "value": number(point.value, decimals),
             "mr": "" if moving_range is None else number(moving_range, decimals),
@@ -157,7 +158,9 @@ def _detail_context(request, kpi: Kpi, **forms) -> dict:
             "revisions": point.revisions,
         })
     rows.reverse()
-    can_data = can_add_data(request, kpi)
+    # A derived KPI's values are computed (kpis.derived): nobody enters them.
+    can_data = not kpi.formula and can_add_data(request, kpi)
+    formula_text, gaps = derived.gaps(kpi)
     version = kpi.version
     ctx = {
         "kpi": kpi,
@@ -169,6 +172,11 @@ def _detail_context(request, kpi: Kpi, **forms) -> dict:
         "figure_json": core_charts.to_json(figure) if figure else "",
         "mr_json": core_charts.to_json(mr) if mr else "",
         "rows": rows,
+        "formula_text": formula_text,
+        "formula_gaps": gaps,
+        # The derived KPIs computed from this one (it cannot be deleted while they are).
+        "used_by": list(Kpi.objects.filter(inputs__input=kpi).order_by("name")
+                        .values_list("pk", "name")),
         "target_text": selectors.KpiRow(kpi=kpi, health=d.health).target_text,
         "can_data": can_data,
         "can_admin": has_role(request, Role.ADMIN),
@@ -348,7 +356,8 @@ def kpi_edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = KpiForm(request.POST or None, instance=kpi, organization=request.org)
     edit = save_versioned(form, lambda version: services.kpi_update(
         kpi=kpi, actor=request.user, version=version,
-        **{k: v for k, v in form.cleaned_data.items() if k in services.DEFINITION_FIELDS}),
+        **{k: v for k, v in form.cleaned_data.items()
+           if k in services.DEFINITION_FIELDS or k == "formula"}),
         stale_message="Someone else changed this KPI since you opened the page. "
                       "Reload to see their changes.")
     if edit.saved:

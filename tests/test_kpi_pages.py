@@ -196,10 +196,13 @@ def test_detail_table_shows_values_sources_and_corrections(org, admin_user, as_u
     services.kpi_record_value(kpi=kpi, period=p3, value=22.35, author=admin_user)
     html = as_user(admin_user).get(url("detail", pk=kpi.pk)).content.decode()
     who = admin_user.display_name
-    assert (f"<tr><td>{p1.isoformat()}</td><td class=\"num\">20.3</td>\n"
+    def cell(day):  # the reader's date, the ISO date for machines (issue 20)
+        return f'<td><time datetime="{day.isoformat()}">{day.day} {day:%b %Y}</time></td>'
+
+    assert (f"<tr>{cell(p1)}<td class=\"num\">20.3</td>\n"
             f"        <td class=\"num\"></td>") in html  # half up; no moving range yet
     assert "<td>Manual</td>\n        <td>a &lt;b&gt;note&lt;/b&gt;</td>" in html
-    assert (f"<tr><td>{p2.isoformat()}</td><td class=\"num\">0.0</td>\n"  # never "-0.0"
+    assert (f"<tr>{cell(p2)}<td class=\"num\">0.0</td>\n"  # never "-0.0"
             f"        <td class=\"num\">20.3</td>") in html
     assert f"<td>CSV · {who}</td>" in html
     assert "<td class=\"num\">22.4</td>" in html  # 22.35 → 22.4
@@ -236,8 +239,8 @@ def test_detail_query_count_is_fixed(org, viewer, as_user, django_assert_num_que
     # session, user, membership, switcher, kpi (+health/team/owner), points (+author),
     # revisions of the KPI's points (+author), target changes, events, linked KRs, the
     # audit trail (accounts.audit), limit periods, excluded points (kpis.chart_model), its
-    # data-source feed (kpis.feeds)
-    with django_assert_num_queries(14):
+    # data-source feed (kpis.feeds), the derived KPIs computed from it (kpis.derived)
+    with django_assert_num_queries(15):
         assert c.get(url("detail", pk=kpi.pk)).status_code == 200
 
 
