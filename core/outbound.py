@@ -179,7 +179,8 @@ def post(url: str, body: bytes, *, headers: dict[str, str] | None = None, timeou
                 headers={"User-Agent": user_agent, **(headers or {}), "Host": host_header},
                 extensions={"sni_hostname": server_name},
             )
-            with client.send(request, stream=True) as response:
+            response = client.send(request, stream=True)
+            try:
                 head = bytearray()
                 for chunk in response.iter_bytes():
                     head.extend(chunk)
@@ -188,6 +189,8 @@ def post(url: str, body: bytes, *, headers: dict[str, str] | None = None, timeou
                 return Response(url=url, status=response.status_code,
                                 content_type=response.headers.get("content-type", ""),
                                 body=bytes(head[:max_bytes]))
+            finally:
+                response.close()
     except httpx.TimeoutException:
         raise OutboundError(f"No answer from {server_name} within {timeout:g} s.")
     except httpx.HTTPError as exc:
