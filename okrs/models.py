@@ -249,3 +249,30 @@ class ReminderLog(models.Model):
 
     def __str__(self) -> str:
         return f"Reminder to {self.user_id} for week {self.week_start}"
+
+
+class WeekCompletion(models.Model):
+    """A team's check-in completion for one week that has ended, kept as it was that week
+    (issue 14, defect 9): how many key results were due and how many were checked in.
+
+    Written once, the first time the week is read after it ended or before a key result
+    or objective of the team is deleted (okrs.checkins.selectors.freeze_past_weeks);
+    never recomputed afterwards, so adding, copying or deleting key results, or closing
+    the cycle, leaves a past week's figure as it was."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="week_completions")
+    week_start = models.DateField()
+    total = models.PositiveIntegerField()
+    done = models.PositiveIntegerField()
+    stored_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["team", "week_start"], name="week_completion_once"),
+            models.CheckConstraint(condition=Q(done__lte=models.F("total")),
+                                   name="week_completion_done_le_total"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.team_id} week of {self.week_start}: {self.done}/{self.total}"

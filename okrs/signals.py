@@ -117,3 +117,24 @@ def _pillar_deleted(sender, instance, **kwargs) -> None:
         organization_id=instance.organization_id).exclude(pillar_ids=[])
         .values_list("id", "pillar_ids") if instance.pk in (pillars or ())]
     figures.refresh(affected)
+
+
+# ---------------------------------------------------------------- past weeks' completion
+# A deleted key result or objective must not change a past week's check-in completion
+# (issue 14, defect 9): the team's ended weeks are stored first.
+
+
+@receiver(pre_delete, sender=KeyResult, dispatch_uid="okrs.weeks.kr.pre_delete")
+def _key_result_deleting_freezes_weeks(sender, instance, **kwargs) -> None:
+    from okrs.checkins.selectors import freeze_past_weeks
+
+    team_id = (Objective.objects.filter(pk=instance.objective_id)
+               .values_list("team_id", flat=True).first())
+    freeze_past_weeks([team_id])
+
+
+@receiver(pre_delete, sender=Objective, dispatch_uid="okrs.weeks.objective.pre_delete")
+def _objective_deleting_freezes_weeks(sender, instance, **kwargs) -> None:
+    from okrs.checkins.selectors import freeze_past_weeks
+
+    freeze_past_weeks([instance.team_id])

@@ -411,15 +411,16 @@ def test_checkin_page_query_count_is_constant(org, cycle, team, member, as_user,
     kpi = KpiFactory(organization=org)
     DataPointFactory(kpi=kpi)
     _make_krs(org, cycle, team, member, 2)
+    client.get(url)  # the first view stores the team's ended weeks (WeekCompletion)
     small = page_queries(client, url)
     _make_krs(org, cycle, team, member, 12)
     KeyResultFactory(objective=ObjectiveFactory(organization=org, cycle=cycle, team=team),
                      owner=member, kpi=kpi)
     # 1 session, 2 user, 3 membership (org_view), [team], 4 KR rows (one query with
     # annotations: checked this week, KPI latest value and period), 5 my team ids,
-    # [completion by week: KRs + check-ins], 6 nav: other memberships, 7 the cycles (is
-    # the current one closed early? closed_current_cycle)
-    expected = 10 if page == "team" else 7
+    # [completion by week: the stored ended weeks + this week's KRs + check-ins], 6 nav:
+    # other memberships, 7 the cycles (is the current one closed early? closed_current_cycle)
+    expected = 11 if page == "team" else 7
     with django_assert_num_queries(expected):
         response = client.get(url)
     assert response.content.decode().count('class="ci-row') == 29
@@ -473,6 +474,11 @@ def test_team_completion_this_week(org, cycle, team, member, kr, objective):
 
 def test_completion_by_week(org, cycle, team, kr, objective):
     k2 = KeyResultFactory(objective=objective)
+    # Both existed last week (a week counts the KRs due then: issue 14, defect 9).
+    KeyResult.objects.filter(pk__in=[kr.pk, k2.pk]).update(
+        created_at=timezone.now() - dt.timedelta(weeks=3))
+    Objective.objects.filter(pk=objective.pk).update(
+        created_at=timezone.now() - dt.timedelta(weeks=3))
     week = week_start_for(org)
     CheckInFactory(key_result=kr, week_start=week)
     CheckInFactory(key_result=k2, week_start=week)

@@ -21,7 +21,7 @@ from kpis.models import DataPoint
 from okrs import progress as P
 from okrs.access import get_key_result_for_member
 from okrs.checkins.services import refusal_reason, week_start_for
-from okrs.models import STATUS_LABELS, CheckIn, KeyResult, Objective
+from okrs.models import STATUS_LABELS, CheckIn, KeyResult, Objective, WeekCompletion
 from okrs.selectors import kr_input
 
 
@@ -230,31 +230,52 @@ def team_completion(org: Organization, week_start: dt.date | None = None
     return out
 
 
-def completion_by_week(team: Team, weeks: int = 8, *, until: dt.date | None = None
-                       ) -> list[Completion]:
-    """The team's completion for the `weeks` weeks ending with the week of `until`
-    (default: this week), oldest first. Two queries."""
+def _week_bounds(org: Organization, week_start: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """The week's first and last instant (Monday 00:00 to the next Monday 00:00, in the
+    organisation's time zone)."""
+    start = dt.datetime.combine(week_start, dt.time.min, tzinfo=org.tz)
+    return start, start + dt.timedelta(weeks=1)
+
+
+def _live_at(created_at, deleted_at, moment: dt.datetime) -> bool:
+    return created_at < moment and (deleted_at is None or deleted_at >= moment)
+
+
+def _computed_weeks(team: Team, starts: list[dt.date]) -> list[Completion]:
+    """The team's completion in these weeks from the rows as they are now (two queries).
+
+    A week counts the key results that were due that week (issue 14, defect 9): those of
+    the team's non-draft objectives whose cycle overlaps the week and that existed at the
+    week's end (created before it, not deleted before it, nor their objective), plus any
+    checked in that week (an undone check-in is not one)."""
     org = team.organization
-    last = week_start_for(org) if until is None else until - dt.timedelta(days=until.weekday())
-    starts = [last - dt.timedelta(weeks=i) for i in range(weeks - 1, -1, -1)]
-    if not starts:
-        return []
-    first = starts[0]
+    first, last = min(starts), max(starts)
+    first_start, _ = _week_bounds(org, first)
+    _, last_end = _week_bounds(org, last)
     krs = list(
-        KeyResult.objects.alive().filter(
-            organization=org, objective__deleted_at__isnull=True, objective__team=team,
+        KeyResult.objects.filter(
+            organization=org, objective__team=team,
             objective__state__in=[Objective.State.ACTIVE, Objective.State.CLOSED],
             objective__cycle__start__lte=last + dt.timedelta(days=6),
-            objective__cycle__end__gte=first)
-        .values_list("id", "objective__cycle__start", "objective__cycle__end"))
+            objective__cycle__end__gte=first, created_at__lt=last_end,
+            objective__created_at__lt=last_end)
+        .filter(Q(deleted_at__isnull=True) | Q(deleted_at__gte=first_start))
+        .filter(Q(objective__deleted_at__isnull=True)
+                | Q(objective__deleted_at__gte=first_start))
+        .values_list("id", "objective__cycle__start", "objective__cycle__end", "created_at",
+                     "deleted_at", "objective__created_at", "objective__deleted_at"))
     checked = set(
         CheckIn.objects.filter(key_result_id__in=[k[0] for k in krs], week_start__gte=first,
-                               week_start__lte=last)
+                               week_start__lte=last, undone=False)
         .order_by().values_list("key_result_id", "week_start").distinct()) if krs else set()
     out = []
     for ws in starts:
         week_end = ws + dt.timedelta(days=6)
-        ids = [kid for kid, c_start, c_end in krs if c_start <= week_end and c_end >= ws]
+        _, end = _week_bounds(org, ws)
+        ids = [kid for kid, c_start, c_end, created, deleted, o_created, o_deleted in krs
+               if c_start <= week_end and c_end >= ws
+               and ((kid, ws) in checked
+                    or (_live_at(created, deleted, end) and _live_at(o_created, o_deleted, end)))]
         out.append(Completion(week_start=ws, total=len(ids),
                               done=sum(1 for kid in ids if (kid, ws) in checked)))
     return out
@@ -297,3 +318,44 @@ def closed_current_cycle(org: Organization, *, now: dt.datetime | None = None
     closed_on = current.closed_at.astimezone(org.tz).date() if current.closed_at else None
     return ClosedCycle(cycle=current, closed_on=closed_on,
                        next_cycle=later[0] if later else open_cycle_on(cycles, today))
+def completion_by_week(team: Team, weeks: int = 8, *, until: dt.date | None = None
+                       ) -> list[Completion]:
+    """The team's completion for the `weeks` weeks ending with the week of `until`
+    (default: this week), oldest first.
+
+    A week that has ended is read from its stored row (okrs.models.WeekCompletion), so it
+    never changes afterwards; one not stored yet is computed (_computed_weeks) and stored
+    now. Three queries (the stored weeks, the key results, their check-ins); one more the
+    first time a past week is read."""
+    org = team.organization
+    this_week = week_start_for(org)
+    last = this_week if until is None else until - dt.timedelta(days=until.weekday())
+    starts = [last - dt.timedelta(weeks=i) for i in range(weeks - 1, -1, -1)]
+    if not starts:
+        return []
+    past = [ws for ws in starts if ws < this_week]
+    stored = {row.week_start: Completion(week_start=row.week_start, total=row.total,
+                                         done=row.done)
+              for row in WeekCompletion.objects.filter(team=team, week_start__in=past)
+              } if past else {}
+    todo = [ws for ws in starts if ws not in stored]
+    computed = {c.week_start: c for c in _computed_weeks(team, todo)} if todo else {}
+    new = [WeekCompletion(organization_id=team.organization_id, team=team,
+                          week_start=c.week_start, total=c.total, done=c.done)
+           for c in computed.values() if c.week_start < this_week]
+    if new:
+        WeekCompletion.objects.bulk_create(new, ignore_conflicts=True)
+    return [stored.get(ws) or computed[ws] for ws in starts]
+
+
+FROZEN_WEEKS = 8  # the longest history a page shows (the team page, the check-in page)
+
+
+def freeze_past_weeks(team_ids) -> None:
+    """Store the ended weeks of these teams that are not stored yet, before a write that
+    would change what they are computed from (a key result's or objective's delete)."""
+    for team in Team.objects.filter(pk__in=[t for t in set(team_ids) if t]):
+        completion_by_week(team, FROZEN_WEEKS,
+                           until=week_start_for(team.organization) - dt.timedelta(weeks=1))
+
+
