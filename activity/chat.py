@@ -150,10 +150,10 @@ def _cut(text: str, limit: int) -> str:
 
 def slack_payload(message: Message) -> dict:
     blocks: list[dict] = [
-        {"type": "header", "text": {"type": "plain_text", "text": _cut(message.title, 150),
+        {"type": "header", "text": {"type": "plain_text", "text": _cut(_slack_escape(message.title), 150),
                                     "emoji": False}},
         {"type": "section", "text": {"type": "mrkdwn",
-                                     "text": _cut(_slack_escape(message.text) or " ", 3000)}},
+                                     "text": _cut(_slack_escape(message.text) or "—", 3000)}},
     ]
     if message.facts:
         blocks.append({"type": "section", "fields": [
@@ -162,9 +162,10 @@ def slack_payload(message: Message) -> dict:
     if message.link:
         blocks.append({"type": "actions", "elements": [
             {"type": "button", "text": {"type": "plain_text",
-                                        "text": _cut(message.link_label, 75)},
+                                        "text": _cut(_slack_escape(message.link_label), 75)},
              "url": _cut(message.link, 3000), "action_id": "open"}]})
-    return {"text": _cut(f"{message.title}: {message.text}", 3000), "blocks": blocks}
+    fallback = _slack_escape(f"{message.title}: {message.text}")
+    return {"text": _cut(fallback, 3000), "blocks": blocks}
 
 
 # --- Teams Adaptive Card -----------------------------------------------------------------------
@@ -173,7 +174,7 @@ def teams_payload(message: Message) -> dict:
     body: list[dict] = [
         {"type": "TextBlock", "text": _cut(message.title, 500), "weight": "Bolder",
          "size": "Medium", "wrap": True},
-        {"type": "TextBlock", "text": _cut(message.text or " ", 5000), "wrap": True},
+        {"type": "TextBlock", "text": _cut(message.text or "—", 5000), "wrap": True},
     ]
     if message.facts:
         body.append({"type": "FactSet", "facts": [

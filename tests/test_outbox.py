@@ -46,10 +46,9 @@ def test_emit_rolls_back_with_the_write():
 
 def test_emit_dispatches_after_commit_once(django_capture_on_commit_callbacks):
     org = OrganizationFactory()
-    with django_capture_on_commit_callbacks(execute=True):
-        with transaction.atomic():
-            event = emit(org.id, "test.kind", {"x": 1})
-            assert seen == []  # nothing runs inside the write
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        event = emit(org.id, "test.kind", {"x": 1})
+        assert seen == []  # nothing runs inside the write
     assert seen == [str(event.id)]
     event.refresh_from_db()
     assert event.dispatched_at is not None

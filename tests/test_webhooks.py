@@ -50,10 +50,9 @@ def run_due(capture):
 def test_a_signed_event_arrives_and_verifies(receiver, django_capture_on_commit_callbacks):
     org = OrganizationFactory()
     sub, secret = subscribe(org, receiver.url())
-    with django_capture_on_commit_callbacks(execute=True):
-        with transaction.atomic():
-            event = emit(org.id, "checkin.created", {"key_result_id": 7, "value": 42.0})
-            assert receiver.requests == []  # nothing leaves inside the write
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        event = emit(org.id, "checkin.created", {"key_result_id": 7, "value": 42.0})
+        assert receiver.requests == []  # nothing leaves inside the write
     [request] = receiver.requests
     body = verify(secret, request)
     assert body["type"] == "checkin.created"
@@ -117,9 +116,8 @@ def test_an_unreachable_receiver_never_fails_the_write(django_capture_on_commit_
     url = closed.url()
     closed.close()
     subscribe(org, url)
-    with django_capture_on_commit_callbacks(execute=True):
-        with transaction.atomic():
-            event = emit(org.id, "checkin.created", {})
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        event = emit(org.id, "checkin.created", {})
     delivery = Delivery.objects.get(event=event)
     assert delivery.status == Delivery.PENDING and delivery.attempts == 1
     assert "Could not reach" in delivery.last_error
