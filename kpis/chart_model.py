@@ -65,7 +65,9 @@ def build(kpi: Kpi, points) -> ChartModel:
     excluded_idx = [i for i, p in enumerate(periods) if p in divisions.excluded]
     model = ChartModel(analysis=analysis, divisions=divisions, favourable=favourable,
                        excluded_idx=excluded_idx,
-                       suggestion=L.suggest(analysis, periods, divisions.declined))
+                       suggestion=L.suggest(analysis, periods, divisions.declined,
+                                            notes={i: p.note for i, p in enumerate(points)
+                                                   if p.note}))
     records = {p.start: p for p in records if p.status == LimitPeriod.Status.ACTIVE}
     fmt = lambda v: R.format_value(v, kpi.unit, kpi.decimals)  # noqa: E731
     size = kpi.baseline_size

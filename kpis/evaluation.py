@@ -75,6 +75,8 @@ class Result:
     reason_keys: list[str] = field(default_factory=list)
     on_target_streak: int = 0
     off_target_streak: int = 0
+    # Limit periods whose limits lock now (their baseline completed): (start, centre, mR).
+    to_lock: list[tuple[dt.date, float, float]] = field(default_factory=list)
 
 
 def baseline_start_index(periods: Sequence[dt.date], rebase_date: dt.date | None) -> int:
@@ -225,6 +227,7 @@ def evaluate(
         reason_keys=keys,
         on_target_streak=on_streak,
         off_target_streak=off_streak,
+        to_lock=L.to_lock(a, periods, spec.divisions),
     )
 
 

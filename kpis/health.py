@@ -165,6 +165,7 @@ def _evaluate_chunk(kpi_ids: Sequence[int], today: dt.date, started: dt.datetime
         unchanged: list[int] = []
         events: list[HealthEvent] = []
         intents: dict[str, list[int]] = defaultdict(list)
+        locks: dict[Kpi, list] = {}
         for kpi in kpis:
             old = healths.get(kpi.pk)
             old_candidate = old.candidate if old else loop.SUSTAIN
@@ -174,6 +175,8 @@ def _evaluate_chunk(kpi_ids: Sequence[int], today: dt.date, started: dt.datetime
                 current=old_candidate, reason_keys=result.reason_keys,
                 dismissed_keys=old.dismissed_keys if old else (), tracked=kpi.pk in improved,
                 reached=improved.get(kpi.pk, False), ready_for_sustain=E.ready_for_sustain(result))
+            if result.to_lock:
+                locks[kpi] = result.to_lock
             dismissed_keys = (old.dismissed_keys if old else []) if state == loop.DISMISSED else []
             new = (
                 result.status, result.is_stale, result.latest_value, result.latest_period,
@@ -211,6 +214,8 @@ def _evaluate_chunk(kpi_ids: Sequence[int], today: dt.date, started: dt.datetime
             if kpi.intent != loop.intent_for(state):
                 intents[loop.intent_for(state)].append(kpi.pk)
 
+        if locks:  # limits that lock by themselves now: audited, an event each
+            events += limit_store.auto_lock(locks)
         if changed:
             KpiHealth.objects.bulk_create(
                 changed,

@@ -30,6 +30,9 @@ class LimitPeriod(models.Model):
     locked_center = models.FloatField(null=True, blank=True)
     locked_moving_range = models.FloatField(null=True, blank=True)
     locked_at = models.DateTimeField(null=True, blank=True)
+    # The limits lock by themselves once the baseline is complete (kpis.health), unless a
+    # person unlocked them: from then on only the button locks them again.
+    auto_lock = models.BooleanField(default=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                    on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)

@@ -13,10 +13,11 @@ from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import CharField, FloatField, Value
+from django.db.models import BooleanField, CharField, FloatField, Value
 from django.utils import timezone
 
 from accounts.audit import audit_record
+from accounts.models import AuditEntry
 
 from . import limits as L
 from .models import ExcludedPoint, HealthEvent, Kpi, LimitPeriod
@@ -31,14 +32,15 @@ def divisions_by_kpi(kpi_ids: Iterable[int]) -> dict[int, L.Divisions]:
     if not ids:
         return {}
     periods = LimitPeriod.objects.filter(kpi_id__in=ids).order_by().values_list(
-        "kpi_id", "start", "status", "locked_center", "locked_moving_range")
+        "kpi_id", "start", "status", "locked_center", "locked_moving_range", "auto_lock")
     excluded = ExcludedPoint.objects.filter(kpi_id__in=ids).order_by().values_list(
         "kpi_id", "period_start", Value("excluded", output_field=CharField()),
-        Value(None, output_field=FloatField()), Value(None, output_field=FloatField()))
+        Value(None, output_field=FloatField()), Value(None, output_field=FloatField()),
+        Value(False, output_field=BooleanField()))
     rows = periods.union(excluded, all=True)
     parts: dict[int, dict] = defaultdict(lambda: {"starts": [], "locked": [], "excluded": set(),
-                                                  "declined": set()})
-    for kpi_id, day, kind, centre, mr in rows:
+                                                  "declined": set(), "manual": set()})
+    for kpi_id, day, kind, centre, mr, auto in rows:
         part = parts[kpi_id]
         if kind == "excluded":
             part["excluded"].add(day)
@@ -48,9 +50,12 @@ def divisions_by_kpi(kpi_ids: Iterable[int]) -> dict[int, L.Divisions]:
             part["starts"].append(day)
             if centre is not None and mr is not None:
                 part["locked"].append((day, centre, mr))
+            if not auto:
+                part["manual"].add(day)
     return {
         kpi_id: L.Divisions(starts=tuple(sorted(p["starts"])), locked=tuple(sorted(p["locked"])),
-                            excluded=frozenset(p["excluded"]), declined=frozenset(p["declined"]))
+                            excluded=frozenset(p["excluded"]), declined=frozenset(p["declined"]),
+                            manual=frozenset(p["manual"]))
         for kpi_id, p in parts.items()
     }
 
@@ -64,7 +69,8 @@ def divisions_from(periods: Iterable[LimitPeriod], excluded: Iterable[ExcludedPo
         locked=tuple(sorted((p.start, p.locked_center, p.locked_moving_range)
                             for p in active if p.is_locked)),
         excluded=frozenset(e.period_start for e in excluded),
-        declined=frozenset(p.start for p in periods if p.status == LimitPeriod.Status.DECLINED))
+        declined=frozenset(p.start for p in periods if p.status == LimitPeriod.Status.DECLINED),
+        manual=frozenset(p.start for p in active if not p.auto_lock))
 
 
 def divisions_of(kpi: Kpi) -> L.Divisions:
@@ -156,18 +162,73 @@ def period_remove(*, kpi: Kpi, actor, period_id: int, reason: str) -> None:
              message=f"Limit period from {_day(day)} removed: {reason}")
 
 
+def _lock_figures(kpi: Kpi, period: LimitPeriod) -> tuple[float, float]:
+    """The (centre, moving range) the period's limits lock at: its segment's figures as
+    the chart shows them, once its baseline is complete."""
+    from .selectors import kpi_detail
+
+    points = kpi_detail(kpi).points
+    periods = [x.period_start for x in points]
+    analysis = kpi_analysis(kpi, periods, [x.value for x in points])
+    seg = next((s for s in analysis.segments
+                if s.start < len(periods) and periods[s.start] >= period.start), None)
+    if seg is None or not seg.has_limits or not seg.baseline_complete:
+        raise ValidationError({"reason": "Its baseline is not complete yet: the limits "
+                                         "lock once it has its full number of points."})
+    return seg.center, seg.moving_range
+
+
 @transaction.atomic
-def period_lock(*, kpi: Kpi, actor, period_id: int, center: float, moving_range: float) -> None:
-    """Lock a period's limits at the figures shown (its baseline is complete)."""
+def period_lock(*, kpi: Kpi, actor, period_id: int) -> None:
+    """Lock a period's limits at the figures shown (its baseline must be complete): the
+    button that locks them again after someone unlocked them."""
     period = LimitPeriod.objects.select_for_update().filter(
         kpi=kpi, pk=period_id, status=LimitPeriod.Status.ACTIVE).first()
     if period is None:
         raise ValidationError({"reason": "That limit period does not exist (any more)."})
-    period.locked_center, period.locked_moving_range = center, moving_range
+    if period.is_locked:
+        raise ValidationError({"reason": "Those limits are already locked."})
+    period.locked_center, period.locked_moving_range = _lock_figures(kpi, period)
     period.locked_at = timezone.now()
     period.save(update_fields=["locked_center", "locked_moving_range", "locked_at"])
     _changed(kpi, actor=actor, kind="limits_locked", action="limits_locked", obj=period,
              new="locked", message=f"Limits of the period from {_day(period.start)} locked.")
+
+
+AUTO_LOCK_NOTE = "baseline complete: locked automatically"
+
+
+def auto_lock(locks: dict[Kpi, list[tuple[dt.date, float, float]]]) -> list[HealthEvent]:
+    """Lock the limits of periods whose baseline just completed (kpis.health, in the
+    sweep's chunk transaction; ``locks`` from kpis.limits.to_lock). Each lock is audited
+    (no actor: Headway did it) and returns its event for the chunk's one insert. Three
+    queries for the chunk, none when nothing locks."""
+    wanted = {(kpi.pk, start): (kpi, centre, mr) for kpi, rows in locks.items()
+              for start, centre, mr in rows}
+    if not wanted:
+        return []
+    rows = list(LimitPeriod.objects.filter(
+        kpi_id__in={k for k, _ in wanted}, status=LimitPeriod.Status.ACTIVE,
+        locked_center__isnull=True, auto_lock=True).only("id", "kpi_id", "start"))
+    rows = [r for r in rows if (r.kpi_id, r.start) in wanted]
+    now = timezone.now()
+    audits, events = [], []
+    for period in rows:
+        kpi, centre, mr = wanted[(period.kpi_id, period.start)]
+        period.locked_center, period.locked_moving_range, period.locked_at = centre, mr, now
+        audits.append(AuditEntry(
+            organization_id=kpi.organization_id, actor=None, action="limits_locked",
+            object_type=LimitPeriod._meta.label_lower, object_id=str(period.pk),
+            object_repr=str(period)[:200], changes={"locked_center": [None, centre],
+                                                    "locked_moving_range": [None, mr]},
+            note=AUTO_LOCK_NOTE))
+        events.append(HealthEvent(
+            kpi=kpi, kind="limits_locked", new="locked",
+            message=f"Limits of the period from {_day(period.start)} locked by themselves: "
+                    f"its baseline is complete."))
+    LimitPeriod.objects.bulk_update(rows, ["locked_center", "locked_moving_range", "locked_at"])
+    AuditEntry.objects.bulk_create(audits)
+    return events
 
 
 @transaction.atomic
@@ -178,7 +239,9 @@ def period_unlock(*, kpi: Kpi, actor, period_id: int, reason: str) -> None:
     if period is None or not period.is_locked:
         raise ValidationError({"reason": "Those limits are not locked."})
     period.locked_center = period.locked_moving_range = period.locked_at = None
-    period.save(update_fields=["locked_center", "locked_moving_range", "locked_at"])
+    period.auto_lock = False  # a person decided: only the button locks it again
+    period.save(update_fields=["locked_center", "locked_moving_range", "locked_at",
+                               "auto_lock"])
     _changed(kpi, actor=actor, kind="limits_locked", action="limits_unlocked", obj=period,
              old="locked", new="unlocked", reason=reason,
              message=f"Limits of the period from {_day(period.start)} unlocked and "

@@ -86,23 +86,9 @@ def period_remove(request: HttpRequest, pk: int) -> HttpResponse:
 @org_view(Role.LEADER)
 @require_POST
 def period_lock(request: HttpRequest, pk: int) -> HttpResponse:
-    def write(kpi):
-        period_id = _int(request.POST.get("period"))
-        period = kpi.limit_periods.filter(pk=period_id).first()
-        if period is None:
-            raise ValidationError({"reason": "That limit period does not exist (any more)."})
-        d = selectors.kpi_detail(kpi)
-        analysis = S.kpi_analysis(kpi, [x.period_start for x in d.points],
-                                  [x.value for x in d.points])
-        seg = next((s for s in analysis.segments
-                    if s.start < len(d.points) and d.points[s.start].period_start >= period.start
-                    ), None)
-        if seg is None or not seg.has_limits or not seg.baseline_complete:
-            raise ValidationError({"reason": "Its baseline is not complete yet: the limits "
-                                             "lock once it has its full number of points."})
-        S.period_lock(kpi=kpi, actor=request.user, period_id=period_id, center=seg.center,
-                      moving_range=seg.moving_range)
-    return _apply(request, pk, write, "Limits locked.")
+    p = request.POST
+    return _apply(request, pk, lambda kpi: S.period_lock(
+        kpi=kpi, actor=request.user, period_id=_int(p.get("period"))), "Limits locked.")
 
 
 @org_view(Role.LEADER)

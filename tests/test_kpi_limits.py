@@ -141,7 +141,10 @@ def test_exclude_and_include_a_point(shifted, leader, as_user, django_capture_on
     assert r.status_code == 400
 
 
-def test_lock_and_unlock(org, leader, as_user, django_capture_on_commit_callbacks):
+def test_limits_lock_by_themselves_then_unlock_and_relock(
+        org, leader, as_user, django_capture_on_commit_callbacks):
+    from kpis.limit_store import AUTO_LOCK_NOTE
+
     kpi = KpiFactory(organization=org, decimals=0, baseline_size=6)
     weeks = _weeks(10)
     DataPoint.objects.bulk_create([DataPoint(kpi=kpi, period_start=p, value=v) for p, v in
@@ -150,11 +153,20 @@ def test_lock_and_unlock(org, leader, as_user, django_capture_on_commit_callback
     c = as_user(leader)
     _post(c, "period_add", kpi, {"start": weeks[2].isoformat(), "reason": "r"},
           django_capture_on_commit_callbacks)
+    # The period's baseline (6 of its 8 points) is complete: the evaluation locked it,
+    # audited without a person, an event in the KPI's history.
     period = LimitPeriod.objects.get(kpi=kpi)
-    r = _post(c, "period_lock", kpi, {"period": str(period.pk)}, django_capture_on_commit_callbacks)
-    assert r.status_code == 302
-    period.refresh_from_db()
+    assert period.is_locked and period.auto_lock
     assert period.locked_center == pytest.approx(sum([10, 12, 11, 10, 11, 10]) / 6)
+    entry = AuditEntry.objects.get(action="limits_locked", object_id=str(period.pk))
+    assert entry.actor is None and entry.note == AUTO_LOCK_NOTE
+    assert HealthEvent.objects.filter(kpi=kpi, kind="limits_locked",
+                                      message__contains="locked by themselves").count() == 1
+    html = c.get(url("kpis:detail", pk=kpi.pk)).content.decode()
+    assert "limits locked" in html and "Unlock…" in html
+    # Locked again by the button once unlocked: refused while locked.
+    r = _post(c, "period_lock", kpi, {"period": str(period.pk)}, django_capture_on_commit_callbacks)
+    assert r.status_code == 400 and "already locked" in r.content.decode()
     # A corrected value inside the baseline does not move locked limits.
     from kpis import services
 
@@ -169,9 +181,19 @@ def test_lock_and_unlock(org, leader, as_user, django_capture_on_commit_callback
     r = _post(c, "period_unlock", kpi, {"period": str(period.pk), "reason": "Corrected data"},
               django_capture_on_commit_callbacks)
     assert r.status_code == 302
-    assert KpiHealth.objects.get(kpi=kpi).center == pytest.approx(
-        sum([10, 40, 11, 10, 11, 10]) / 6)
-    assert HealthEvent.objects.filter(kpi=kpi, kind="limits_locked").count() == 2
+    new_centre = sum([10, 40, 11, 10, 11, 10]) / 6
+    assert KpiHealth.objects.get(kpi=kpi).center == pytest.approx(new_centre)
+    # A person unlocked it: later evaluations leave it unlocked...
+    health.evaluate_kpi(kpi)
+    period.refresh_from_db()
+    assert not period.is_locked and not period.auto_lock
+    # ...until the button locks it again, at the recalculated figures.
+    r = _post(c, "period_lock", kpi, {"period": str(period.pk)}, django_capture_on_commit_callbacks)
+    assert r.status_code == 302
+    period.refresh_from_db()
+    assert period.locked_center == pytest.approx(new_centre)
+    assert list(HealthEvent.objects.filter(kpi=kpi, kind="limits_locked").order_by("id")
+                .values_list("new", flat=True)) == ["locked", "unlocked", "locked"]
 
 
 def test_median_method(shifted, leader, as_user, django_capture_on_commit_callbacks):
