@@ -183,7 +183,7 @@ def evaluate(
     reasons: list[tuple[str, str]] = []  # (key, text)
     if off_streak >= OFF_TARGET_PERIODS:
         reasons.append(
-            ("off_target", R.reason_off_target(off_streak, latest_value, rule, low, high, **fmt))
+            ("off_target", W.off_target(off_streak, latest_value, rule, low, high, **fmt))
         )
     if cap == R.CONSISTENTLY_MISSED:
         reasons.append(

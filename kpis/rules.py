@@ -7,7 +7,6 @@ floats.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
 
 from core.formatting import format_value
@@ -184,67 +183,7 @@ def describe_target(rule: str, low=None, high=None, unit: str = "", decimals: in
     return "no target"
 
 
-def _date(d) -> str:
-    if isinstance(d, dt.datetime):
-        d = d.date()
-    return d.isoformat() if isinstance(d, dt.date) else str(d)
-
-
-def reason_off_target(
-    periods: int, value, rule: str, low=None, high=None, unit: str = "", decimals: int = 0
-) -> str:
-    """ "Off target for 3 periods: 52 min against at most 30 min"."""
-    plural = "period" if periods == 1 else "periods"
-    return (
-        f"Off target for {periods} {plural}: {format_value(value, unit, decimals)} "
-        f"against {describe_target(rule, low, high, unit, decimals)}"
-    )
-
-
-def reason_capability(
-    lower_limit, upper_limit, rule: str, low=None, high=None, unit: str = "", decimals: int = 0
-) -> str:
-    """ "Limits 41–63 min: it will consistently miss at most 30 min"."""
-    return (
-        f"Limits {format_value(lower_limit, '', decimals)}–"
-        f"{format_value(upper_limit, unit, decimals)}: it will consistently miss "
-        f"{describe_target(rule, low, high, unit, decimals)}"
-    )
-
-
-def reason_signal(
-    *,
-    rule: int,
-    chart: str,
-    side: str,
-    length: int = 1,
-    since=None,
-    value=None,
-    unit: str = "",
-    decimals: int = 0,
-) -> str:
-    """One line per signal, for a reason or a badge's title.
-
-    - rule 1 x:  "Point above the upper limit on 2026-08-03 (71 min)"
-    - rule 1 mr: "Jump in variation on 2026-08-03"
-    - rule 2:    "Run of 9 below the centre line since 2026-08-03"
-    - rule 3:    "3 of 4 points near the upper limit since 2026-08-03"
-    """
-    when = f" since {_date(since)}" if since is not None else ""
-    on = f" on {_date(since)}" if since is not None else ""
-    if rule == 1 and chart == "mr":
-        return f"Jump in variation{on}"
-    if rule == 1:
-        limit = "upper" if side == "above" else "lower"
-        direction = "above" if side == "above" else "below"
-        shown = f" ({format_value(value, unit, decimals)})" if value is not None else ""
-        return f"Point {direction} the {limit} limit{on}{shown}"
-    if rule == 2:
-        return f"Run of {length} {side} the centre line{when}"
-    if rule == 3:
-        limit = "upper" if side == "above" else "lower"
-        return f"3 of 4 points near the {limit} limit{when}"
-    raise ValueError(f"Unknown rule {rule!r}")
+# The words of reasons and signals live in kpis.words (one place for the words).
 
 
 def join_reasons(reasons: Sequence[str]) -> str:

@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 
 from kpis import rules as R
+from kpis import words as W
 
 # --- target status ----------------------------------------------------------------------
 
@@ -139,34 +140,30 @@ def test_describe_target():
 
 def test_reason_off_target_matches_issue_wording():
     assert (
-        R.reason_off_target(3, 52, R.AT_MOST, None, 30, "min")
+        W.off_target(3, 52, R.AT_MOST, None, 30, "min")
         == "Off target for 3 periods: 52 min against at most 30 min"
     )
-    assert R.reason_off_target(1, 90, R.AT_LEAST, 95, None, "%").startswith("Off target for 1 period:")
+    assert W.off_target(1, 90, R.AT_LEAST, 95, None, "%").startswith("Off target for 1 period:")
 
 
-def test_reason_signal():
+def test_signal_words():
+    """The words of signals live in kpis.words (rules.reason_signal folded into it)."""
     since = dt.date(2026, 8, 3)
-    assert (
-        R.reason_signal(rule=2, chart="x", side="below", length=8, since=since)
-        == "Run of 8 below the centre line since 2026-08-03"
-    )
-    assert (
-        R.reason_signal(rule=1, chart="x", side="above", since=since, value=71, unit="min")
-        == "Point above the upper limit on 2026-08-03 (71 min)"
-    )
-    assert R.reason_signal(rule=1, chart="mr", side="above", since=since) == (
-        "Jump in variation on 2026-08-03"
-    )
-    assert R.reason_signal(rule=3, chart="x", side="below", since=since) == (
-        "3 of 4 points near the lower limit since 2026-08-03"
-    )
+    assert W.signal(rule=2, chart="x", side="below", frequency="weekly", length=8,
+                    since=since) == "8 weeks in a row below the usual level, since 3 Aug 2026"
+    assert W.signal(rule=1, chart="x", side="above", frequency="weekly", since=since,
+                    value=71, unit="min") == "One week above the usual range: 71 min (week of 3 Aug 2026)"
+    assert W.signal(rule=1, chart="mr", side="above", frequency="monthly", since=since) == (
+        "A sudden jump from one month to the next (3 Aug 2026)")
+    assert W.signal(rule=3, chart="x", side="below", frequency="quarterly", since=since) == (
+        "3 of 4 quarters near the bottom of the usual range, since 3 Aug 2026")
+    assert not hasattr(R, "reason_signal") and not hasattr(R, "reason_capability")
 
 
-def test_reason_capability():
+def test_capability_words():
     assert (
-        R.reason_capability(41, 63, R.AT_MOST, None, 30, "min")
-        == "Limits 41–63 min: it will consistently miss at most 30 min"
+        W.capability(41, 63, R.AT_MOST, None, 30, "min")
+        == "Usual range 41–63 min: it will consistently miss at most 30 min"
     )
 
 

@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from accounts.audit import audit_record
@@ -132,11 +133,20 @@ def kpi_latest_value(kpi_id: int) -> float | None:
     return point.value if point else None
 
 
+def _last_live(field_name: str):
+    return Subquery(CheckIn.objects.filter(key_result_id=OuterRef("pk"), replaced_at__isnull=True)
+                    .order_by("-created_at", "-id").values(field_name)[:1])
+
+
 def _locked_kr(key_result: KeyResult) -> KeyResult:
     # Lock the KR row: concurrent check-ins on one KR are serialised, none is lost, and the
-    # KR ends up mirroring the one that commits last.
+    # KR ends up mirroring the one that commits last. The last live check-in's id,
+    # confidence and comment come with it (the stale guard and "no change": no extra query).
     return (KeyResult.objects.select_for_update(of=("self",))
             .select_related("objective", "objective__cycle", "organization")
+            .annotate(locked_last_id=_last_live("id"),
+                      locked_last_confidence=_last_live("confidence"),
+                      locked_last_comment=_last_live("comment"))
             .get(pk=key_result.pk, organization_id=key_result.organization_id))
 
 
@@ -206,13 +216,11 @@ def _mirror(kr: KeyResult, key_result: KeyResult, fields: dict) -> None:
         setattr(key_result, name, new)
 
 
-def _check_seen(kr: KeyResult, seen) -> CheckIn | None:
-    """The latest live check-in; StaleCheckIn when the page saw an older one (`seen`: its
-    id, 0 or None for "none yet"; `_NO_SEEN` skips the check)."""
-    latest = latest_checkin(kr)
-    if seen is not _NO_SEEN and (latest.pk if latest else 0) != int(seen or 0):
-        raise StaleCheckIn(latest)
-    return latest
+def _check_seen(kr: KeyResult, seen) -> None:
+    """StaleCheckIn when the page saw an older check-in than the locked KR's last live one
+    (`seen`: its id, 0 or None for "none yet"; `_NO_SEEN` skips the check)."""
+    if seen is not _NO_SEEN and (kr.locked_last_id or 0) != int(seen or 0):
+        raise StaleCheckIn(latest_checkin(kr))
 
 
 @transaction.atomic
@@ -260,12 +268,12 @@ def record_no_change(kr: KeyResult, user, *, when: dt.datetime | None = None,
 
     with transaction.atomic():
         locked = _locked_kr(kr)
-        last = _check_seen(locked, seen)
+        _check_seen(locked, seen)
         status = locked.status or suggest_for_kr(locked, when=when).status
         if confidence is _NO_SEEN:
-            confidence = last.confidence if last else None
+            confidence = locked.locked_last_confidence
         if not comment:
-            comment = last.comment if last else ""
+            comment = locked.locked_last_comment or ""
         checkin, fields = _record(
             locked, author=user, status=status, value=locked.current_value, done=locked.done,
             comment=comment, confidence=confidence, moment=when or timezone.now(), now=when)
@@ -318,18 +326,17 @@ def checkin_many(rows: list[RowInput], author, *, now: dt.datetime | None = None
     org_ids: set[int] = set()
     for row in sorted(rows, key=lambda r: r.key_result.pk):
         out = outcomes[id(row)]
-        try:
-            with transaction.atomic():
-                if row.no_change:
-                    out.checkin = record_no_change(
-                        row.key_result, author, when=now, comment=row.comment or None,
-                        confidence=row.confidence if row.confidence is not None else _NO_SEEN,
-                        seen=row.seen, refresh=False)
-                else:
-                    out.checkin = checkin_create(
-                        key_result=row.key_result, author=author, status=row.status,
-                        value=row.value, done=row.done, comment=row.comment,
-                        confidence=row.confidence, now=now, seen=row.seen, refresh=False)
+        try:  # both services are atomic: a refused row rolls back to its own savepoint
+            if row.no_change:
+                out.checkin = record_no_change(
+                    row.key_result, author, when=now, comment=row.comment or None,
+                    confidence=row.confidence if row.confidence is not None else _NO_SEEN,
+                    seen=row.seen, refresh=False)
+            else:
+                out.checkin = checkin_create(
+                    key_result=row.key_result, author=author, status=row.status,
+                    value=row.value, done=row.done, comment=row.comment,
+                    confidence=row.confidence, now=now, seen=row.seen, refresh=False)
         except StaleCheckIn as exc:
             out.stale, out.stale_seen = exc.latest, True
             out.errors = {"": [str(exc)]}
