@@ -206,6 +206,11 @@ TABLE: dict[str, object] = {
     "o/<slug:org_slug>/check-ins/mine/": Org(Role.VIEWER, post=GET_ONLY),
     "o/<slug:org_slug>/check-ins/kr/<int:pk>/": Org(Role.VIEWER, {"pk": "kr"}, post=GET_ONLY),
     "o/<slug:org_slug>/check-ins/kr/<int:pk>/new/": Org(Role.MEMBER, {"pk": "kr"}, get=405),
+    "o/<slug:org_slug>/teams/<slug:team>/check-in/all/": Org(Role.MEMBER, {"team": "team_slug"},
+                                                             get=405),
+    "o/<slug:org_slug>/check-ins/mine/all/": Org(Role.MEMBER, get=405),
+    "o/<slug:org_slug>/check-ins/kr/<int:pk>/edit/": Org(Role.MEMBER, {"pk": "kr"}, get=405),
+    "o/<slug:org_slug>/check-ins/kr/<int:pk>/undo/": Org(Role.MEMBER, {"pk": "kr"}, get=405),
     # --- initiatives ------------------------------------------------------------------------
     "o/<slug:org_slug>/initiatives/new/": Org(Role.MEMBER, query="?key_result={kr}"),
     "o/<slug:org_slug>/initiatives/<int:pk>/edit/": Org(Role.MEMBER, {"pk": "initiative"}),

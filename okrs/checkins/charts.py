@@ -30,11 +30,13 @@ def kr_history_figure(
     unit: str = "",
     today: dt.date | None = None,
     height: int = 320,
+    confidences: Sequence[int | None] | None = None,
 ) -> dict:
     """`points` are (moment, value, done) of each check-in, oldest first.
 
     Metric KRs: the ideal line runs from the start value on the first day of the cycle to
     the target on the last. Guardrails: the threshold as a flat line. Milestones: 0/1 steps.
+    `confidences` (one per point, None when not given) draw on a second axis, 0–10.
     """
     fig = go.Figure()
     x0, x1 = cycle_start.isoformat(), cycle_end.isoformat()
@@ -63,6 +65,15 @@ def kr_history_figure(
               else "linear"},
         marker={"size": 7},
         hovertemplate="%{x|%d %b %Y}: %{y:.4~g}" + suffix + "<extra></extra>"))
+    has_confidence = bool(confidences) and any(c is not None for c in confidences)
+    if has_confidence:
+        cx = [x for x, c in zip(xs, confidences, strict=False) if c is not None]
+        cy = [c for c in confidences if c is not None]
+        fig.add_trace(go.Scatter(
+            x=cx, y=cy, mode="lines+markers", name="Confidence (0–10)", yaxis="y2",
+            line={"color": C.COLOURS["amber"], "width": 1.5, "dash": "dash"},
+            marker={"size": 6, "symbol": "diamond"},
+            hovertemplate="%{x|%d %b %Y}: confidence %{y}/10<extra></extra>"))
     shapes = []
     if today is not None and cycle_start <= today <= cycle_end:
         shapes.append({"type": "line", "xref": "x", "yref": "paper", "x0": today.isoformat(),
@@ -81,6 +92,11 @@ def kr_history_figure(
         shapes=shapes, plot_bgcolor="#ffffff", paper_bgcolor="rgba(0,0,0,0)",
         hovermode="closest",
     )
+    if has_confidence:
+        fig.update_layout(
+            margin={"l": 50, "r": 44, "t": 16, "b": 40},
+            yaxis2={"overlaying": "y", "side": "right", "range": [0, 10.5], "showgrid": False,
+                    "title": {"text": "confidence"}, "zeroline": False, "dtick": 5})
     return C.figure_dict(fig)
 
 

@@ -54,6 +54,12 @@ class CheckInForm(forms.Form):
         choices=CONFIDENCE_CHOICES, help_text=CONFIDENCE_HELP)
     comment = forms.CharField(label="Comment", required=False, max_length=MAX_COMMENT_CHARS,
                               widget=forms.TextInput(attrs={"placeholder": COMMENT_PLACEHOLDER}))
+    # The last check-in id the page showed (the stale-page guard); "" when absent (the API,
+    # an old page): no check.
+    seen = forms.CharField(required=False, widget=forms.HiddenInput)
+    # The values the row was rendered with (okrs.checkins.forms.signature): "check in all"
+    # saves only the rows whose values differ from them.
+    orig = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, key_result: KeyResult, **kwargs):
         kwargs.setdefault("prefix", f"kr{key_result.pk}")
@@ -75,6 +81,33 @@ class CheckInForm(forms.Form):
         if not self.asks_done:
             del self.fields["done"]
 
+    def clean_seen(self):
+        raw = (self.cleaned_data.get("seen") or "").strip()
+        if raw == "":
+            return None
+        try:
+            return max(0, int(raw))
+        except ValueError:
+            return None
+
+    def typed_signature(self) -> str:
+        """The signature of what was submitted, to compare with `orig`."""
+        def raw(name):
+            if name not in self.fields:
+                return ""
+            value = self[name].value()
+            if name == "done":
+                return "1" if self.fields["done"].widget.check_test(value) else "0"
+            return "" if value is None else str(value).strip()
+        return signature(raw("value"), raw("done"), raw("status"), raw("confidence"),
+                         raw("comment"))
+
+    @property
+    def changed_from_page(self) -> bool:
+        """Whether the person changed anything in the row (no `orig`: counted as changed)."""
+        orig = self.data.get(self.add_prefix("orig"))
+        return orig is None or orig != self.typed_signature()
+
     def clean_value(self):
         raw = self.cleaned_data.get("value", "")
         if raw == "":
@@ -84,6 +117,11 @@ class CheckInForm(forms.Form):
         except NumberError as exc:
             raise ValidationError(str(exc), code="invalid") from None
         return check_value(self.key_result, number)
+
+
+def signature(value: str, done: str, status: str, confidence: str, comment: str) -> str:
+    """What a row's inputs hold, as one string (compared, never parsed)."""
+    return "|".join((value, done, status, confidence, str(len(comment)), comment))
 
 
 def _plain(value: float | None) -> str:
@@ -136,6 +174,8 @@ class RowForm:
     status: str = Status.ON_TRACK
     confidence: str = ""
     comment: str = ""
+    seen: int = 0                   # the last check-in id the row shows
+    suggested: str = ""             # the suggested status (marked in the select)
     errors: dict[str, list[str]] = field(default_factory=_no_errors)
     non_field_errors: list[str] = field(default_factory=list)
 
@@ -145,15 +185,22 @@ class RowForm:
     confidence_help: ClassVar[str] = CONFIDENCE_HELP
 
     @classmethod
-    def initial(cls, kr: KeyResult) -> RowForm:
-        """A fresh row: the KR's current value and status pre-filled (no Django form)."""
+    def initial(cls, kr: KeyResult, row=None) -> RowForm:
+        """A fresh row (no Django form): the KR's current value, the suggested status (from
+        pace, `row.suggestion`) preselected, the last check-in's confidence kept."""
+        suggested = row.suggestion.status if row is not None and row.suggestion else ""
+        confidence = row.last_confidence if row is not None else None
         return cls(prefix=f"kr{kr.pk}", asks_value=asks_value(kr), asks_done=asks_done(kr),
                    placeholder=kr.unit or "value", value=_plain(kr.current_value),
-                   done=bool(kr.done), status=kr.status or Status.ON_TRACK)
+                   done=bool(kr.done), status=suggested or kr.status or Status.ON_TRACK,
+                   confidence="" if confidence is None else str(confidence),
+                   seen=row.last_id if row is not None else 0, suggested=suggested)
 
     @classmethod
-    def from_form(cls, form: CheckInForm) -> RowForm:
-        """A refused POST: what was typed and the form's messages."""
+    def from_form(cls, form: CheckInForm, *, seen: int | None = None,
+                  suggested: str = "") -> RowForm:
+        """A refused POST: what was typed and the form's messages (`seen`: the newer
+        check-in a stale row now shows, so a second press overwrites it)."""
         def typed(name: str) -> str:
             if name not in form.fields:
                 return ""
@@ -168,6 +215,9 @@ class RowForm:
             prefix=form.prefix, asks_value=form.asks_value, asks_done=form.asks_done,
             placeholder=kr.unit or "value", value=typed("value"), done=done,
             status=typed("status"), confidence=typed("confidence"), comment=typed("comment"),
+            seen=seen if seen is not None else (form.cleaned_data.get("seen") or 0
+                                                if hasattr(form, "cleaned_data") else 0),
+            suggested=suggested,
             errors={**_no_errors(), **{name: [str(e) for e in errs]
                                         for name, errs in errors.items()
                                         if name != NON_FIELD_ERRORS}},
@@ -178,7 +228,18 @@ class RowForm:
         return bool(self.non_field_errors) or any(self.errors.values())
 
     @property
+    def orig(self) -> str:
+        """The signature of the values the row is rendered with (see `signature`)."""
+        return signature(self.value if self.asks_value else "",
+                         ("1" if self.done else "0") if self.asks_done else "",
+                         self.status, self.confidence, self.comment)
+
+    @property
     def status_options(self) -> SafeString:
+        if self.suggested:
+            choices = tuple((v, f"{label} (suggested)" if v == self.suggested else label)
+                            for v, label in _STATUS_CHOICES)
+            return _options(choices, self.status)
         return _options(_STATUS_CHOICES, self.status)
 
     @property

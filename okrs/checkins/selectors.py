@@ -21,6 +21,7 @@ from kpis.models import DataPoint
 from okrs import progress as P
 from okrs.access import get_key_result_for_member
 from okrs.checkins.services import refusal_reason, week_start_for
+from okrs.checkins.suggest import Suggestion, disagreement, suggest_for_kr
 from okrs.models import STATUS_LABELS, CheckIn, KeyResult, Objective, WeekCompletion
 from okrs.selectors import kr_input
 
@@ -28,8 +29,20 @@ from okrs.selectors import kr_input
 def get_key_result_for_checkin(request: HttpRequest, pk) -> KeyResult:
     """okrs.access.get_key_result_for_member, annotated as a check-in row needs it
     (`row_for` then builds the row without a second query)."""
-    return get_key_result_for_member(request, pk, related=("objective__team",),
+    return get_key_result_for_member(request, pk, related=("objective__team", "kpi__health"),
                                      **_row_annotations(week_start_for(request.org)))
+
+
+def get_key_results_for_checkin(request: HttpRequest, pks) -> dict[int, KeyResult]:
+    """Several KRs of request.org (live, of a live objective) annotated as rows, by id, in
+    one query: the rows a "check in all" POST names. Unknown or foreign ids are absent."""
+    qs = (KeyResult.objects.alive()
+          .filter(organization=request.org, objective__deleted_at__isnull=True,
+                  pk__in=list(pks))
+          .select_related("objective", "objective__cycle", "objective__team", "owner", "kpi",
+                          "kpi__health")
+          .annotate(**_row_annotations(week_start_for(request.org))))
+    return {kr.pk: kr for kr in qs}
 
 
 # --------------------------------------------------------------------------
@@ -53,6 +66,20 @@ class CheckinRow:
     history_url: str = ""          # the KR's check-in history and the form's action: the
     post_url: str = ""             # view sets them (checkin_views._attach_urls)
     extra: dict = field(default_factory=dict)
+    # The last live check-in (issue 19): its id (the stale-page guard), confidence, comment,
+    # author and date; the suggested status and, when the person's status contradicts the
+    # pace, the hint in words.
+    last_id: int = 0
+    last_confidence: int | None = None
+    last_comment: str = ""
+    last_author: str = ""
+    last_at: dt.datetime | None = None
+    last_mine: bool = False        # the viewer's own, this week: it may be edited or undone
+    stale: bool = False            # refused: someone checked in since the page was loaded
+    edit_url: str = ""
+    undo_url: str = ""
+    suggestion: Suggestion | None = None
+    hint: str = ""
 
     @property
     def objective(self) -> Objective:
@@ -97,14 +124,27 @@ def _latest_point(field_name: str):
                     .order_by("-period_start").values(field_name)[:1])
 
 
+def _last_checkin(field_name: str):
+    return Subquery(CheckIn.objects.filter(key_result_id=OuterRef("pk"), replaced_at__isnull=True)
+                    .order_by("-created_at", "-id").values(field_name)[:1])
+
+
 def _row_annotations(week_start: dt.date) -> dict:
     """What a row needs beyond the KR: checked in this week, the KPI's latest value and
-    period (subqueries of the one query)."""
+    period, the last live check-in's id, confidence, comment, author and week (subqueries
+    of the one query)."""
     return {
-        "checked_this_week": Exists(CheckIn.objects.filter(key_result=OuterRef("pk"),
-                                                           week_start=week_start)),
+        "checked_this_week": Exists(CheckIn.objects.filter(
+            key_result=OuterRef("pk"), week_start=week_start, replaced_at__isnull=True)),
         "kpi_value": _latest_point("value"),
         "kpi_period": _latest_point("period_start"),
+        "last_id": _last_checkin("id"),
+        "last_confidence": _last_checkin("confidence"),
+        "last_comment": _last_checkin("comment"),
+        "last_author_id": _last_checkin("author_id"),
+        "last_author_name": _last_checkin("author__name"),
+        "last_author_email": _last_checkin("author__email"),
+        "last_week": _last_checkin("week_start"),
     }
 
 
@@ -117,13 +157,21 @@ def checkin_queryset(org: Organization, *, today: dt.date, week_start: dt.date) 
                 objective__state=Objective.State.ACTIVE,
                 objective__cycle__state=Cycle.State.OPEN,
                 objective__cycle__start__lte=today, objective__cycle__end__gte=today)
-        .select_related("objective", "objective__cycle", "objective__team", "owner", "kpi")
+        .select_related("objective", "objective__cycle", "objective__team", "owner", "kpi",
+                        "kpi__health")
         .annotate(**_row_annotations(week_start))
         .order_by("objective__cycle__start", "objective__order", "objective_id", "order", "id")
     )
 
 
-def build_row(kr: KeyResult, *, today: dt.date, now: dt.datetime) -> CheckinRow:
+def _author_name(kr: KeyResult) -> str:
+    name = getattr(kr, "last_author_name", None)
+    email = getattr(kr, "last_author_email", None) or ""
+    return name or email.split("@")[0]
+
+
+def build_row(kr: KeyResult, *, today: dt.date, now: dt.datetime,
+              user_id: int | None = None, tz=None) -> CheckinRow:
     cycle = kr.objective.cycle
     if kr.kpi_id is not None:
         value = kr.kpi_value if kr.kpi_value is not None else kr.current_value
@@ -136,11 +184,26 @@ def build_row(kr: KeyResult, *, today: dt.date, now: dt.datetime) -> CheckinRow:
     expected = P.expected_progress(cycle.start, cycle.end, today)
     status = P.effective_status(kr.status, kr.last_checkin_at, now, since=kr.created_at,
                                 closed=cycle.is_closed)
-    return CheckinRow(
+    pace = P.pace(prog, expected)
+    author = _author_name(kr)
+    week = today - dt.timedelta(days=today.weekday())
+    row = CheckinRow(
         kr=kr, value=value, kpi_period=kpi_period, progress=prog, expected=expected,
-        pace=P.pace(prog, expected), status=status,
+        pace=pace, status=status,
         checked_this_week=bool(getattr(kr, "checked_this_week", False)),
-        refusal=refusal_reason(kr))
+        refusal=refusal_reason(kr),
+        last_id=getattr(kr, "last_id", None) or 0,
+        last_confidence=getattr(kr, "last_confidence", None),
+        last_comment=getattr(kr, "last_comment", None) or "",
+        last_author=author, last_at=kr.last_checkin_at,
+        last_mine=bool(user_id and getattr(kr, "last_author_id", None) == user_id
+                       and getattr(kr, "last_week", None) == week),
+        suggestion=suggest_for_kr(kr, progress=prog, expected=expected))
+    if kr.status and kr.last_checkin_at:
+        on = kr.last_checkin_at.astimezone(tz or kr.organization.tz).date()
+        row.hint = disagreement(kr.status, pace, label=STATUS_LABELS.get(kr.status, ""),
+                                author=author or None, on=on)
+    return row
 
 
 def _context(org: Organization, now: dt.datetime | None):
@@ -149,12 +212,12 @@ def _context(org: Organization, now: dt.datetime | None):
     return now, today, week_start_for(org, now)
 
 
-def team_checkin_rows(org: Organization, team: Team, *,
-                      now: dt.datetime | None = None) -> list[CheckinRow]:
+def team_checkin_rows(org: Organization, team: Team, *, now: dt.datetime | None = None,
+                      user_id: int | None = None) -> list[CheckinRow]:
     """Every KR of the team's active objectives in the current cycle(s). One query."""
     now, today, week = _context(org, now)
     qs = checkin_queryset(org, today=today, week_start=week).filter(objective__team=team)
-    return [build_row(kr, today=today, now=now) for kr in qs]
+    return [build_row(kr, today=today, now=now, user_id=user_id, tz=org.tz) for kr in qs]
 
 
 def my_checkin_rows(org: Organization, user, *, now: dt.datetime | None = None
@@ -162,16 +225,16 @@ def my_checkin_rows(org: Organization, user, *, now: dt.datetime | None = None
     """The KRs `user` owns across teams (current cycle, active objectives). One query."""
     now, today, week = _context(org, now)
     qs = checkin_queryset(org, today=today, week_start=week).filter(owner=user)
-    return [build_row(kr, today=today, now=now) for kr in qs]
+    return [build_row(kr, today=today, now=now, user_id=user.pk, tz=org.tz) for kr in qs]
 
 
-def row_for(org: Organization, kr: KeyResult, *, now: dt.datetime | None = None
-            ) -> CheckinRow:
+def row_for(org: Organization, kr: KeyResult, *, now: dt.datetime | None = None,
+            user_id: int | None = None) -> CheckinRow:
     """The row of one KR read by `get_key_result_for_checkin` (whatever its cycle): no query.
     Used for the KR's page and to re-render a row after a POST (checkin_create updates the
     KR it is given in place, so the row shows the new value without reading it again)."""
     now, today, _ = _context(org, now)
-    return build_row(kr, today=today, now=now)
+    return build_row(kr, today=today, now=now, user_id=user_id, tz=org.tz)
 
 
 # --------------------------------------------------------------------------
@@ -281,43 +344,6 @@ def _computed_weeks(team: Team, starts: list[dt.date]) -> list[Completion]:
     return out
 
 
-# --------------------------------------------------------------------------
-# History
-
-
-def kr_checkins(kr: KeyResult) -> list[CheckIn]:
-    """Every check-in of a KR, oldest first, with its author (one query)."""
-    return list(CheckIn.objects.filter(organization_id=kr.organization_id, key_result=kr)
-                .select_related("author").order_by("created_at", "id"))
-
-
-@dataclass(frozen=True)
-class ClosedCycle:
-    """The cycle the dashboard shows, when it was closed before its end (issue 14): its key
-    results take no more check-ins, so the page says so and where to go next."""
-
-    cycle: Cycle
-    closed_on: dt.date | None
-    next_cycle: Cycle | None
-
-
-def closed_current_cycle(org: Organization, *, now: dt.datetime | None = None
-                         ) -> ClosedCycle | None:
-    """None unless the cycle pages show by default (goals' one rule) is closed. The next
-    cycle: the open one of the same kind starting soonest after today, else any open one
-    starting after today, else an open one containing today (the year). One query."""
-    from goals.selectors import cycles_for, open_cycle_on, pick_current_cycle
-
-    now, today, _week = _context(org, now)
-    cycles = cycles_for(org)
-    current = pick_current_cycle(cycles, today)
-    if current is None or not current.is_closed:
-        return None
-    later = sorted((c for c in cycles if c.state == Cycle.State.OPEN and c.start > today),
-                   key=lambda c: (c.kind != current.kind, c.start))
-    closed_on = current.closed_at.astimezone(org.tz).date() if current.closed_at else None
-    return ClosedCycle(cycle=current, closed_on=closed_on,
-                       next_cycle=later[0] if later else open_cycle_on(cycles, today))
 def completion_by_week(team: Team, weeks: int = 8, *, until: dt.date | None = None
                        ) -> list[Completion]:
     """The team's completion for the `weeks` weeks ending with the week of `until`
@@ -359,3 +385,40 @@ def freeze_past_weeks(team_ids) -> None:
                            until=week_start_for(team.organization) - dt.timedelta(weeks=1))
 
 
+# --------------------------------------------------------------------------
+# History
+
+
+def kr_checkins(kr: KeyResult) -> list[CheckIn]:
+    """Every check-in of a KR, oldest first, with its author (one query)."""
+    return list(CheckIn.objects.filter(organization_id=kr.organization_id, key_result=kr)
+                .select_related("author").order_by("created_at", "id"))
+
+
+@dataclass(frozen=True)
+class ClosedCycle:
+    """The cycle the dashboard shows, when it was closed before its end (issue 14): its key
+    results take no more check-ins, so the page says so and where to go next."""
+
+    cycle: Cycle
+    closed_on: dt.date | None
+    next_cycle: Cycle | None
+
+
+def closed_current_cycle(org: Organization, *, now: dt.datetime | None = None
+                         ) -> ClosedCycle | None:
+    """None unless the cycle pages show by default (goals' one rule) is closed. The next
+    cycle: the open one of the same kind starting soonest after today, else any open one
+    starting after today, else an open one containing today (the year). One query."""
+    from goals.selectors import cycles_for, open_cycle_on, pick_current_cycle
+
+    now, today, _week = _context(org, now)
+    cycles = cycles_for(org)
+    current = pick_current_cycle(cycles, today)
+    if current is None or not current.is_closed:
+        return None
+    later = sorted((c for c in cycles if c.state == Cycle.State.OPEN and c.start > today),
+                   key=lambda c: (c.kind != current.kind, c.start))
+    closed_on = current.closed_at.astimezone(org.tz).date() if current.closed_at else None
+    return ClosedCycle(cycle=current, closed_on=closed_on,
+                       next_cycle=later[0] if later else open_cycle_on(cycles, today))

@@ -66,7 +66,7 @@ def suggest(*, kind: str, progress: float, expected: float, done: bool = False,
     else:
         if progress >= 1.0:
             return Suggestion(P.ACCOMPLISHED, "the target is reached")
-        gap = expected - progress
+        gap = round(expected - progress, 9)  # 0.67 - 0.57 is 0.1 exactly, as meant
         points = round(gap * 100)
         if gap <= TOLERANCE:
             words = ("ahead of the expected" if gap < -TOLERANCE else "on pace with the expected")
