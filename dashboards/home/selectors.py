@@ -1,10 +1,12 @@
-"""Reads for the leader dashboard. A fixed number of queries, whatever the size of the
-organisation (pinned by tests/test_dashboard*.py).
+"""Reads for the leader dashboard. A fixed number of queries of a bounded number of small
+rows, whatever the size of the organisation (pinned by tests/test_dashboard*.py).
 
-Progress is never computed here: objective / pillar / goal progress comes from
-``okrs.selectors`` (which applies ``okrs.progress``), check-in completion from
-``okrs.checkins.selectors``. KPI health comes from the ``KpiHealth`` rows that
-``kpis.health`` writes.
+Progress is never computed here: the company-level objectives' figures and the pillars'
+running sums are read as okrs.figures stored them on write (issue 16), and only what
+moves with the clock (expected progress, overdue statuses) is derived at read time; no
+other objective or key result is read. Check-in completion is counted per team with
+okrs.checkins' rule. KPI health comes from the ``KpiHealth`` rows that ``kpis.health``
+writes.
 """
 
 from __future__ import annotations
@@ -14,9 +16,9 @@ from dataclasses import dataclass
 
 from django.db import connection
 from django.db.models import Count, Q
+from django.utils import timezone
 
 from accounts.models import Organization, Team
-from core import generations
 from dashboards.home.feed import FeedItem, recent_changes
 from dashboards.kpi_rows import (
     LIGHT,
@@ -27,13 +29,16 @@ from dashboards.kpi_rows import (
     kpi_status_counts,
     with_points,
 )
-from dashboards.strategy_map.selectors import PillarLine, strategy_progress
-from goals.selectors import current_cycle
+from dashboards.strategy_map.selectors import PillarLine
+from goals.models import Cycle, PillarFigure
+from goals.selectors import active_goal, pillars_for
 from kpis.models import Kpi, KpiHealth
+from okrs import figures
 from okrs import progress as P
 from okrs.checkins.selectors import _counted_krs
 from okrs.checkins.services import week_start_for
-from okrs.models import CheckIn
+from okrs.models import CheckIn, Objective
+from okrs.selectors import ObjectiveRow
 
 ATTENTION_LIMIT = 8
 CANDIDATE_LIMIT = 10
@@ -70,7 +75,7 @@ def team_completion_lines(org: Organization, week_start: dt.date) -> list[TeamLi
     its _counted_krs), but "checked in" is read from that week's check-ins through the
     (organization, week_start) index, where team_completion joins every check-in of
     every key result to count the week's."""
-    week_krs = (CheckIn.objects.filter(organization=org, week_start=week_start)
+    week_krs = (CheckIn.objects.filter(organization=org, week_start=week_start, undone=False)
                 .values("key_result_id"))
     counts = {row["objective__team_id"]: row for row in (
         _counted_krs(org, week_start).values("objective__team_id")
@@ -125,13 +130,46 @@ def attention_rows(org: Organization, *, limit: int = ATTENTION_LIMIT,
     return with_points([kpis[pk] for pk in ids if pk in kpis], spark_points)  # 1 query
 
 
+def company_rows(org: Organization, cycle: Cycle, *, now: dt.datetime) -> list[ObjectiveRow]:
+    """The cycle's company-level objectives (no team) that are not closed, weakest first,
+    with the figures stored on write (one query; their key results are not read)."""
+    today = timezone.localtime(now, org.tz).date()
+    expected = P.expected_progress(cycle.start, cycle.end, today)
+    rows = []
+    for o in (Objective.objects.alive()
+              .filter(organization=org, cycle=cycle, team__isnull=True)
+              .exclude(state=Objective.State.CLOSED)
+              .select_related("owner", "cycle").order_by("order", "id")):
+        rows.append(ObjectiveRow(
+            objective=o, progress=o.progress, rollup=o.rollup, expected=expected,
+            status=figures.objective_status(o.status_summary or {}, now,
+                                            closed=figures.is_closed(o)),
+            pillar_ids=set(o.pillar_ids or ())))
+    rows.sort(key=lambda r: (P.status_rank(r.status), r.objective.order, r.objective.id))
+    return rows
+
+
+def pillar_lines(org: Organization, cycle: Cycle | None) -> list[PillarLine]:
+    """The active pillars with their stored figure in the cycle (two queries: the pillars,
+    their figures; one without pillars or a cycle)."""
+    pillars = pillars_for(org)
+    if not pillars:
+        return []
+    found = ({f.pillar_id: f for f in PillarFigure.objects.filter(cycle=cycle)}
+             if cycle else {})
+    return [PillarLine(p, found[p.pk].progress if p.pk in found else 0.0,
+                       found[p.pk].objective_count if p.pk in found else 0)
+            for p in pillars]
+
+
 @dataclass
 class Dashboard:
     goal: object | None
     goal_progress: float | None
     pillars: list[PillarLine]
     cycle: object | None
-    cycle_progress: object | None  # okrs.selectors.CycleProgress
+    cycles: list
+    expected: float | None  # the cycle's elapsed share (None without a cycle)
     company_rows: list
     kpi_counts: list
     attention: list[KpiRow]
@@ -145,29 +183,31 @@ class Dashboard:
         return None if self.goal_progress is None else round(self.goal_progress * 100)
 
     @property
+    def expected_pct(self) -> int | None:
+        return None if self.expected is None else round(self.expected * 100)
+
+    @property
     def kpi_total(self) -> int:
         return sum(n for _k, _l, n in self.kpi_counts)
 
-
-def dashboard(org: Organization, links, *, now=None) -> Dashboard:
-    """Everything on the leader dashboard. Without `now` (the page): kept per process
-    until the organisation's next write (core.generations: OKR writes, KPI values,
-    health changes, audit entries bump it) or the end of the 15-minute bucket. The result
-    is shared between requests: callers copy what they change."""
-    if now is not None:
-        return _dashboard(org, links, now=now)
-    return generations.remembered(org.pk, ("dashboard", org.slug, org.time_zone),
-                                  lambda: _dashboard(org, links))
+    @property
+    def cycle_progress(self):
+        """What the page's bars read as `d.cycle_progress.expected_pct`: the cycle's
+        elapsed share (None without a cycle). No CycleProgress is built any more."""
+        return self if self.expected is not None else None
 
 
-def _dashboard(org: Organization, links, *, now=None) -> Dashboard:
-    cycle = current_cycle(org)  # query
-    cp, goal, lines, goal_value = strategy_progress(org, cycle, now=now)
-    company = []
-    if cp:
-        company = [r for r in cp.rows if r.objective.team_id is None
-                   and r.objective.state != "closed"]
-        company.sort(key=lambda r: (P.status_rank(r.status), r.objective.order, r.objective.id))
+def dashboard(org: Organization, links, *, cycle: Cycle | None = None, cycles=None,
+              now: dt.datetime | None = None) -> Dashboard:
+    """Everything on the leader dashboard for `cycle` (the view picks it: ?cycle=, else
+    goals' one rule). Nothing is kept between requests: every figure is a stored row."""
+    now = now or timezone.now()
+    goal = active_goal(org)  # query
+    lines = pillar_lines(org, cycle)  # 2 queries (1 without pillars or cycle)
+    goal_value = P.goal_progress(line.progress for line in lines) if (goal and lines) else None
+    company = company_rows(org, cycle, now=now) if cycle else []  # query
+    expected = (P.expected_progress(cycle.start, cycle.end, timezone.localtime(now, org.tz).date())
+                if cycle else None)
     counts = kpi_status_counts(org)  # 1 query
     attention = attention_rows(org)  # 3 queries
     candidates = kpi_rows(org, where=Q(health__candidate=KpiHealth.Candidate.CANDIDATE),
@@ -176,7 +216,7 @@ def _dashboard(org: Organization, links, *, now=None) -> Dashboard:
     week = week_start_for(org, now)
     completion = team_completion_lines(org, week)  # 2 queries
     return Dashboard(goal=goal, goal_progress=goal_value, pillars=lines, cycle=cycle,
-                     cycle_progress=cp, company_rows=company, kpi_counts=counts,
-                     attention=attention, candidates=candidates,
+                     cycles=list(cycles or []), expected=expected, company_rows=company,
+                     kpi_counts=counts, attention=attention, candidates=candidates,
                      completion=completion, week_start=week,
                      feed=recent_changes(org, links))  # 3 queries

@@ -3,8 +3,6 @@ place by okrs.promotion_views and kpis.views (their htmx answers swap the card).
 
 from __future__ import annotations
 
-import copy
-
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
@@ -15,6 +13,7 @@ from dashboards.getting_started import setup_steps, unfinished_steps
 from dashboards.home.selectors import dashboard
 from dashboards.kpi_rows import link_kpi_rows
 from dashboards.links import Links, linked
+from dashboards.params import cycle_query, shown_cycle
 
 
 @org_view(Role.VIEWER)
@@ -23,7 +22,8 @@ def home(request: HttpRequest) -> HttpResponse:
     if request.session.get("last_org") != org.slug:
         request.session["last_org"] = org.slug
     links = Links(org.slug)
-    data = copy.copy(dashboard(org, links))  # shared between requests: change a copy
+    cycle, cycles = shown_cycle(request)  # ?cycle=<pk>, else goals' one rule (one query)
+    data = dashboard(org, links, cycle=cycle, cycles=cycles)
     if data.goal is None and data.cycle is None and not data.kpi_total:
         return render(request, "dashboards/home.html",
                       {"empty": True, "steps": setup_steps(request)})
@@ -46,6 +46,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "review_url": links.page("dashboards:review"),
         "operations_url": links.page("dashboards:operations"),
         "next_url": links.page("dashboards:home"),  # candidate forms posted without htmx
+        "cycle_query": cycle_query(cycle),
     }
     return render(request, "dashboards/home.html", ctx)
 
@@ -53,6 +54,7 @@ def home(request: HttpRequest) -> HttpResponse:
 @org_view(Role.VIEWER)
 def home_csv(request: HttpRequest) -> HttpResponse:
     org = request.org
-    data = dashboard(org, Links(org.slug))
+    cycle, cycles = shown_cycle(request)
+    data = dashboard(org, Links(org.slug), cycle=cycle, cycles=cycles)
     return exports.csv_response(f"{org.slug}-dashboard", exports.HOME_HEADER,
                                 exports.home_rows(data))
