@@ -8,3 +8,7 @@ class ActivityConfig(AppConfig):
 
     default_auto_field = "django.db.models.BigAutoField"
     name = "activity"
+
+    def ready(self) -> None:
+        # The inbox's consumers of outbox events (activity.registry) and its Celery tasks.
+        from activity import mail_tasks, notify  # noqa: F401

@@ -37,6 +37,7 @@ urlpatterns = [
     path("scim/v2/", scim_endpoint, name="scim_root"),
     path("scim/v2/<path:path>", scim_endpoint, name="scim"),
     path("", include("accounts.urls")),
+    path("", include("activity.public_urls")),  # the reminder's signed "no change" links
     path(ORG, include("dashboards.urls")),
     path(ORG, include("goals.urls")),
     path(ORG, include("okrs.urls")),

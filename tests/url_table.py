@@ -262,6 +262,25 @@ TABLE: dict[str, object] = {
 # there, scoped to their organisations, is tested in the admin's own tests.
 ADMIN_RULES: list[tuple[str, Public]] = [
     (r"^admin/login/$", Public(anon=200, user=200)),
+    # --- activity, the inbox side (issue 18): viewers read, comment and choose; no world row
+    # is a notification or comment (999999: 404 inside the organisation, like a foreign one)
+    "o/<slug:org_slug>/inbox/": Org(Role.VIEWER, post=GET_ONLY),
+    "o/<slug:org_slug>/inbox/count/": Org(Role.VIEWER, post=GET_ONLY),
+    "o/<slug:org_slug>/inbox/<int:pk>/read/": Org(Role.VIEWER, {"pk": "=999999"}, get=405,
+                                                  post={404}),
+    "o/<slug:org_slug>/inbox/read-all/": Org(Role.VIEWER, get=405),
+    "o/<slug:org_slug>/comments/<slug:kind>/<int:pk>/": Org(
+        Role.VIEWER, {"kind": "=objective", "pk": "objective"}),
+    "o/<slug:org_slug>/comments/<int:pk>/edit/": Org(Role.VIEWER, {"pk": "=999999"}, get=404,
+                                                     post={404}),
+    "o/<slug:org_slug>/comments/<int:pk>/delete/": Org(Role.VIEWER, {"pk": "=999999"}, get=405,
+                                                       post={404}),
+    "o/<slug:org_slug>/members/mentions/": Org(Role.VIEWER, post=GET_ONLY),
+    "o/<slug:org_slug>/preferences/": Org(Role.VIEWER),
+    "o/<slug:org_slug>/preferences/digest/": Org(Role.ADMIN, get=405),
+    "o/<slug:org_slug>/digest/preview/": Org(Role.LEADER, post=GET_ONLY),
+    # the reminder's signed one-click link: a forged token is refused (400) for everybody
+    "check-ins/no-change/<str:token>/": Public(anon=400, user=400, args={"token": "=forged"}),
     (r"^admin/logout/$", Public(anon=302, user=302)),  # GET: back to the admin index
     (r"^admin/.*$", Public(anon=ADMIN_LOGIN, user=ADMIN_LOGIN)),
 ]

@@ -60,6 +60,9 @@ class Mention(models.Model):
         constraints = [models.UniqueConstraint(fields=["comment", "user"],
                                                name="mention_once_per_comment")]
 
+    def __str__(self) -> str:
+        return f"@{self.user_id} in comment {self.comment_id}"
+
 
 class Notification(models.Model):
     """One stored inbox entry of a person in an organisation: a mention, a reply, a disabled
@@ -116,6 +119,9 @@ class NotificationPreference(models.Model):
         constraints = [models.UniqueConstraint(fields=["user", "organization", "kind"],
                                                name="preference_once_per_kind")]
 
+    def __str__(self) -> str:
+        return f"{self.kind}: in-app {self.in_app}, e-mail {self.email}"
+
 
 class NoChangeUse(models.Model):
     """A used one-click "no change this week" link: one per key result, person and week, so a
@@ -133,6 +139,9 @@ class NoChangeUse(models.Model):
         constraints = [models.UniqueConstraint(fields=["key_result", "user", "week_start"],
                                                name="no_change_link_single_use")]
 
+    def __str__(self) -> str:
+        return f"No change on {self.key_result_id} by {self.user_id}, week of {self.week_start}"
+
 
 class DigestSchedule(models.Model):
     """When an organisation's weekly leader digest goes out (its local time)."""
@@ -148,6 +157,9 @@ class DigestSchedule(models.Model):
             models.CheckConstraint(condition=Q(hour__lte=23), name="digest_hour_valid"),
         ]
 
+    def __str__(self) -> str:
+        return f"Digest on day {self.weekday} at {self.hour}:00"
+
 
 class DigestLog(models.Model):
     """One row per leader and week a digest was handed to the mail backend (idempotent)."""
@@ -162,3 +174,6 @@ class DigestLog(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["organization", "user", "week_start"],
                                                name="digest_once_per_week")]
+
+    def __str__(self) -> str:
+        return f"Digest to {self.user_id}, week of {self.week_start}"

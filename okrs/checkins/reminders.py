@@ -6,6 +6,7 @@ import datetime as dt
 import logging
 
 from django.conf import settings
+from django.core import signing
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
@@ -18,6 +19,59 @@ from okrs.models import KeyResult, Objective, ReminderLog, Status
 
 logger = logging.getLogger(__name__)
 
+# The one-click "no change this week" link of a reminder: signed (django.core.signing, its own
+# salt) with the key result, the person, the organisation and the week; valid until the end of
+# that week in the organisation's time zone; single use is enforced by activity.NoChangeUse.
+NO_CHANGE_SALT = "headway.checkins.no-change"
+NO_CHANGE_MAX_AGE = dt.timedelta(days=8)  # outer bound: a week's link never lives longer
+
+
+def no_change_token(*, organization_id: int, key_result_id: int, user_id: int,
+                    week_start: dt.date) -> str:
+    return signing.dumps({"o": organization_id, "k": key_result_id, "u": user_id,
+                          "w": week_start.isoformat()}, salt=NO_CHANGE_SALT)
+
+
+class NoChangeLinkInvalid(Exception):
+    """Forged, altered or garbled: not a link Headway made."""
+
+
+class NoChangeLinkExpired(Exception):
+    def __init__(self, week_start: dt.date | None = None):
+        super().__init__("expired")
+        self.week_start = week_start
+
+
+def read_no_change_token(token: str, *, now: dt.datetime | None = None) -> dict:
+    """{"organization_id", "key_result_id", "user_id", "week_start"} of a valid link.
+
+    Raises NoChangeLinkInvalid (a bad signature or shape) or NoChangeLinkExpired (the week is
+    over in the organisation's time zone)."""
+    now = now or timezone.now()
+    try:
+        data = signing.loads(token, salt=NO_CHANGE_SALT,
+                             max_age=NO_CHANGE_MAX_AGE.total_seconds())
+        payload = {"organization_id": int(data["o"]), "key_result_id": int(data["k"]),
+                   "user_id": int(data["u"]), "week_start": dt.date.fromisoformat(data["w"])}
+    except signing.SignatureExpired:
+        raise NoChangeLinkExpired() from None
+    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        raise NoChangeLinkInvalid() from None
+    org = Organization.objects.filter(pk=payload["organization_id"]).first()
+    if org is None:
+        raise NoChangeLinkInvalid()
+    week_end = dt.datetime.combine(payload["week_start"] + dt.timedelta(days=7), dt.time(0),
+                                   tzinfo=org.tz)
+    if now >= week_end:
+        raise NoChangeLinkExpired(payload["week_start"])
+    payload["organization"] = org
+    return payload
+
+
+def no_change_url(org: Organization, kr: KeyResult, user_id: int, week: dt.date) -> str:
+    token = no_change_token(organization_id=org.pk, key_result_id=kr.pk, user_id=user_id,
+                            week_start=week)
+    return settings.SITE_URL + reverse("no_change", kwargs={"token": token})
 
 
 def reminder_week_due(org: Organization, now: dt.datetime) -> dt.date | None:
@@ -85,14 +139,17 @@ def checkin_reminders_send(*, organization_id: int, now: dt.datetime | None = No
         if owner_id in already:
             continue
         owner = krs[0].owner
-        ctx = {"org": org, "user": owner, "krs": krs, "week_start": week, "url": url}
+        rows = [(kr, no_change_url(org, kr, owner_id, week)) for kr in krs]
+        ctx = {"org": org, "user": owner, "krs": krs, "rows": rows, "week_start": week,
+               "url": url}
         subject = " ".join(render_to_string("emails/checkin_reminder_subject.txt", ctx).split())
         body = render_to_string("emails/checkin_reminder.txt", ctx)
+        html = render_to_string("emails/checkin_reminder.html", ctx)
         try:
             with transaction.atomic():
                 ReminderLog.objects.create(organization=org, user=owner, week_start=week,
                                            key_results=[kr.pk for kr in krs])
-                send_mail(subject, body, None, [owner.email])
+                send_mail(subject, body, None, [owner.email], html_message=html)
         except IntegrityError:
             continue  # another run recorded (and sent) this reminder first
         except Exception:
