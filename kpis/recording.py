@@ -6,7 +6,8 @@ organisation. It locks the KPIs (primary-key order, like ``services``), reads th
 existing points for the periods in one query, then inserts the new ones in bulk, replaces
 the changed ones (each replacement keeps the old value, note and source in a revision,
 as a manual correction does) and leaves the equal ones alone: the same data twice writes
-nothing and creates no revision. Health is queued only for KPIs that changed.
+nothing and creates no revision. Health is queued only for KPIs that changed, in one task
+for all of them (kpis.tasks.evaluate_kpi_list).
 """
 
 from __future__ import annotations
@@ -108,5 +109,5 @@ def kpi_record_batch(*, rows: Sequence[Row], source: str, source_ref: str = "",
     outcome.created, outcome.replaced = len(new_points), len(changed)
     if outcome.changed_kpi_ids:
         org_ids = {r.kpi.organization_id for r in rows}
-        _data_changed(outcome.changed_kpi_ids, org_ids)
+        _data_changed(outcome.changed_kpi_ids, org_ids, one_task=True)
     return outcome

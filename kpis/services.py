@@ -114,12 +114,14 @@ def clean_target(rule: str, value, upper) -> tuple[str, float | None, float | No
 # --- Health bookkeeping ---------------------------------------------------------------------
 
 
-def _data_changed(kpi_ids: Iterable[int], organization_ids: Iterable[int]) -> None:
+def _data_changed(kpi_ids: Iterable[int], organization_ids: Iterable[int], *,
+                  one_task: bool = False) -> None:
     """Mark KPIs as changed, tell listeners (okrs keeps linked KRs in step), queue health,
     and bump the organisations' generation (pages keep figures per generation: the
-    dashboard shows these points as sparklines)."""
+    dashboard shows these points as sparklines). ``one_task``: one health task for all
+    of them (a data-source run changes a thousand KPIs: one broker round trip, not one each)."""
     from . import derived
-    from .tasks import evaluate_kpi
+    from .tasks import evaluate_kpi, evaluate_kpi_list
 
     ids = sorted(set(kpi_ids))
     if not ids:
@@ -130,6 +132,9 @@ def _data_changed(kpi_ids: Iterable[int], organization_ids: Iterable[int]) -> No
     Kpi.objects.filter(pk__in=ids).update(data_changed_at=timezone.now())
     bump_org(*set(organization_ids))
     points_changed.send(sender=Kpi, kpi_ids=ids)
+    if one_task and len(ids) > 1:
+        enqueue_on_commit(evaluate_kpi_list, tuple(ids))
+        return
     for kpi_id in ids:
         enqueue_on_commit(evaluate_kpi, kpi_id)
 

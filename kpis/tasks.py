@@ -13,6 +13,14 @@ def evaluate_kpi(kpi_id: int) -> int:
     return health.evaluate_kpis([int(kpi_id)]).evaluated
 
 
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def evaluate_kpi_list(kpi_ids: list[int]) -> int:
+    """Re-evaluate the KPIs one data-source run changed (kpis.recording): one task per run.
+    Killed midway, the chunks already committed are not redone (evaluate_pending takes
+    what is left)."""
+    return health.evaluate_kpis([int(i) for i in kpi_ids]).evaluated
+
+
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, ignore_result=True,
              max_retries=10)
 def evaluate_all(self, resume_only: bool = False) -> int | None:
