@@ -226,7 +226,8 @@ def test_list_kpis_query_count_does_not_grow(org, admin_api, django_assert_num_q
         KpiFactory(organization=org, name=f"Q{i}")
     health.evaluate_all()
     admin_api.get("/kpis")  # the token's last_used_at is set on first use
-    # token (+org, user), membership, the count, KPIs + health + team + owner
+    # token (+org, user), membership, the count, KPIs + health + team + owner (the page's
+    # ids in a subquery)
     with django_assert_num_queries(4):
         r = admin_api.get("/kpis")
     assert len(r.json()["items"]) == n
