@@ -238,13 +238,15 @@ if SECURE_SSL:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=True)
 
-# Content Security Policy: no inline script and no eval. Figures are JSON in
-# <script type="application/json"> blocks drawn by static/js/app.js.
+# Content Security Policy: nothing inline and no eval. Figures are JSON in
+# <script type="application/json"> blocks drawn by static/js/app.js; styles are classes
+# (static/css/utilities.css has the data-driven widths) and plotly.js's own rules come from
+# static/css/plotly.css instead of a <style> it would inject (templates/includes/plotly.html).
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
         "script-src": [SELF, NONCE],
-        "style-src": [SELF, "'unsafe-inline'"],  # Plotly sets inline styles on its SVG
+        "style-src": [SELF],
         # blob: for the chart downloads: plotly.js draws the figure's SVG through a blob
         # URL it creates itself into a canvas (static/js/chart-download.js).
         "img-src": [SELF, "data:", "blob:"],

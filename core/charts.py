@@ -230,7 +230,7 @@ def sparkline_svg(values: Sequence[float | None], *, status: str | None = None,
         parts.append(f'<circle cx="{(ox + last_i * sx) * pct:.2f}%" cy="{oy - last_y * sy:.2f}" '
                      f'r="2.5" fill="{colour}"/>')
     return (f'<svg class="sparkline" width="100%" height="{height}" role="img" '
-            f'aria-label="{html.escape(label)}" style="display:block">{"".join(parts)}</svg>')
+            f'aria-label="{html.escape(label)}">{"".join(parts)}</svg>')
 
 
 # --- Output -------------------------------------------------------------------------

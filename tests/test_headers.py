@@ -39,8 +39,10 @@ def test_public_static_files_stay_cacheable(client):
     assert "no-store" not in response.headers.get("Cache-Control", "")
 
 
-@pytest.mark.xfail(strict=True, reason="not yet: style-src still needs 'unsafe-inline' for the "
-                                       "templates' inline style attributes and Plotly")
-def test_the_csp_allows_nothing_unsafe():
+def test_the_csp_allows_nothing_unsafe(client, org, owner, as_user):
     directives = settings.CONTENT_SECURITY_POLICY["DIRECTIVES"]
-    assert not [d for d, values in directives.items() if any("unsafe" in v for v in values)]
+    assert not [d for d, values in directives.items() if any("unsafe" in str(v) for v in values)]
+    assert directives["style-src"] == ["'self'"]
+    for response in (client.get("/accounts/login/"), as_user(owner).get(url("kpis:list", org))):
+        header = response.headers["Content-Security-Policy"]
+        assert "style-src 'self'" in header and "unsafe" not in header

@@ -84,7 +84,7 @@ def _svg_parts(svg: str):
 def test_sparkline_svg_draws_the_plotly_sparkline():
     svg = core_charts.sparkline_svg([3, 1, 2, 5, 4], status="off_target", label="Reply <time>")
     assert svg.startswith('<svg class="sparkline" width="100%" height="40" role="img" '
-                          'aria-label="Reply &lt;time&gt;" style="display:block">')
+                          'aria-label="Reply &lt;time&gt;">')
     assert 'stroke="#c92a2a" stroke-width="1.6" vector-effect="non-scaling-stroke"' in svg
     (line,), dot = _svg_parts(svg)
     xs, ys = [x for x, _ in line], [y for _, y in line]

@@ -60,7 +60,7 @@ def test_list_groups_by_team_with_progress_and_expected(as_user, viewer, org, cy
     assert "Delight customers" in html and "Team objective" in html
     assert html.index("Company") < html.index("Support")
     assert "50 %" in html  # (0.5 + 0.5) / 2
-    assert 'class="expected"' in html
+    assert 'class="expected x-' in html
     assert "New objective" not in html  # a viewer cannot create
 
 
@@ -639,8 +639,8 @@ def test_progress_bar_markup():
         '<div class="progress-row" title="100 % done, 57 % expected by now">\n'
         '  <div class="progress" role="progressbar" aria-valuenow="100" aria-valuemin="0" '
         'aria-valuemax="100" aria-label="Grow &lt;ARR&gt; &amp; &quot;more&quot;">\n'
-        '    <div class="bar bar--behind" style="width: 100%"></div>\n'
-        '    <span class="expected" style="left: 57%" aria-hidden="true"></span>\n'
+        '    <div class="bar bar--behind w-100"></div>\n'
+        '    <span class="expected x-57" aria-hidden="true"></span>\n'
         "  </div>\n"
         '  <span class="pct">100 %</span>\n'
         "</div>\n")
@@ -648,7 +648,7 @@ def test_progress_bar_markup():
         '<div class="progress-row" title="0 % done">\n'
         '  <div class="progress" role="progressbar" aria-valuenow="0" aria-valuemin="0" '
         'aria-valuemax="100">\n'
-        '    <div class="bar" style="width: 0%"></div>\n'
+        '    <div class="bar w-0"></div>\n'
         "    \n"
         "  </div>\n"
         '  <span class="pct">0 %</span>\n'

@@ -186,6 +186,57 @@ def test_pages_have_no_inline_script_code(org, owner, as_user):
     assert "inlineScriptNonce" not in html
 
 
+ROOT = Path(__file__).resolve().parent.parent
+# What a browser shows under our CSP: every page template and the Python that writes markup.
+# E-mails are not pages (their HTML goes to mail clients, which need inline styles).
+STYLE_ATTR = re.compile(r"""<[a-zA-Z][^>]*\sstyle\s*=|<style[\s>]""")
+STYLE_ATTR_ONLY = re.compile(r"""<[a-zA-Z][^>]*\sstyle\s*=""")  # Python: comments may say <style>
+
+
+def _markup_sources():
+    for path in sorted((ROOT / "templates").rglob("*.html")):
+        if "emails" not in path.relative_to(ROOT / "templates").parts:
+            yield path
+    for app in ("accounts", "activity", "api", "core", "dashboards", "goals", "initiatives",
+                "kpis", "okrs", "sources"):
+        for path in sorted((ROOT / app).rglob("*.py")):
+            if "migrations" not in path.parts:
+                yield path
+
+
+def test_no_page_markup_has_an_inline_style():
+    """style-src has no 'unsafe-inline' (issue 15): a style="" attribute or a <style> element
+    in a page would be refused by the browser. Use a class (static/css/utilities.css has the
+    data-driven widths w-N, x-N, h-N)."""
+    found = [f"{path.relative_to(ROOT)}:{text.count(chr(10), 0, m.start()) + 1}"
+             for path in _markup_sources()
+             for text in [path.read_text(encoding="utf-8")]
+             for m in (STYLE_ATTR if path.suffix == ".html" else STYLE_ATTR_ONLY).finditer(text)]
+    assert not found, "inline styles: " + ", ".join(found)
+
+
+@pytest.mark.django_db
+def test_rendered_pages_carry_no_inline_style(as_user):
+    """The pages with data-driven bars (progress, tick, completion) render classes."""
+    from tests.conftest import make_world
+
+    world = make_world()
+    c = as_user(world["users"][Role.OWNER])
+    slug = world["org"].slug
+    for name in ("dashboards:home", "okrs:list", "dashboards:strategy_map", "kpis:list",
+                 "dashboards:review"):
+        response = c.get(reverse(name, kwargs={"org_slug": slug}))
+        assert response.status_code == 200, name
+        html = response.content.decode()
+        assert not STYLE_ATTR.search(html), f"{name}: {STYLE_ATTR.search(html).group(0)}"
+    for name, kwargs in (("okrs:objective", {"pk": world["objective"]}),
+                         ("checkins:team", {"team": "support"}),
+                         ("dashboards:team", {"team": "support"})):
+        response = c.get(reverse(name, kwargs={"org_slug": slug, **kwargs}))
+        assert response.status_code == 200, name
+        assert not STYLE_ATTR.search(response.content.decode()), name
+
+
 # --- CSRF --------------------------------------------------------------------------------
 
 def _csrf_client(user=None) -> Client:

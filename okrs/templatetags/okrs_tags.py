@@ -38,19 +38,21 @@ def progress_bar(pct, expected=None, pace="", label=""):
     an inclusion tag renders a template each time."""
     pct = max(0, min(100, int(pct or 0)))
     has_expected = expected is not None
+    if has_expected:  # the tick's position is a class (static/css/utilities.css: no style="")
+        expected = max(0, min(100, round(expected)))
     title = f"{pct} % done" + (f", {expected} % expected by now" if has_expected else "")
     bar = {"behind": "bar bar--behind", "ahead": "bar bar--ahead"}.get(pace, "bar")
     return format_html(
         '<div class="progress-row" title="{}">\n'
         '  <div class="progress" role="progressbar" aria-valuenow="{}" aria-valuemin="0" '
         'aria-valuemax="100"{}>\n'
-        '    <div class="{}" style="width: {}%"></div>\n'
+        '    <div class="{} w-{}"></div>\n'
         "    {}\n"
         "  </div>\n"
         '  <span class="pct">{} %</span>\n'
         "</div>\n",
         title, pct, format_html(' aria-label="{}"', label) if label else "", bar, pct,
-        format_html('<span class="expected" style="left: {}%" aria-hidden="true"></span>',
+        format_html('<span class="expected x-{}" aria-hidden="true"></span>',
                     expected) if has_expected else "",
         pct)
 
