@@ -24,7 +24,8 @@ GOOD_KEY = secrets.token_urlsafe(50)
 def _run(args: list[str], env: dict) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items()
              if k not in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEBUG", "SECURE_SSL",
-                          "HEADWAY_ENV", "ALLOWED_HOSTS", "DJANGO_ALLOW_ASYNC_UNSAFE")}
+                          "HEADWAY_ENV", "ALLOWED_HOSTS", "DJANGO_ALLOW_ASYNC_UNSAFE",
+                          "PYTEST_XDIST_WORKER")}
     clean.update(env, DJANGO_SETTINGS_MODULE="config.settings")
     return subprocess.run([sys.executable, *args], cwd=ROOT, env=clean, capture_output=True,
                           text=True, timeout=120)

@@ -17,7 +17,10 @@ def _settings_in_subprocess(env: dict) -> str:
     code = ("import django, json; django.setup(); from django.conf import settings as s; "
             "print(json.dumps([s.DATABASES['default']['ENGINE'], s.CELERY_TASK_ALWAYS_EAGER, "
             "s.CACHES['default']['BACKEND'], s.CELERY_BROKER_URL]))")
-    clean = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    # PYTEST_XDIST_WORKER too: under `pytest -n` the settings give each test process its
+    # own Redis database, which is not what a deployment reads.
+    clean = {k: v for k, v in os.environ.items()
+             if k not in ("DATABASE_URL", "REDIS_URL", "PYTEST_XDIST_WORKER")}
     clean.update(env, DJANGO_SETTINGS_MODULE="config.settings")
     return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=clean, check=True,
                           capture_output=True, text=True).stdout
