@@ -290,6 +290,7 @@ def test_edit_and_undo_from_the_row(org, team, objective, member, as_user):
     data[f"kr{kr.pk}-value"] = "47"
     response = client.post(row_url(org, kr, "edit"), data, **HX)
     assert "Check-in changed" in response["HX-Trigger"]
+    assert "47" in response.content.decode().split('class="ci-value"')[1][:80]  # the row follows
     kr.refresh_from_db()
     assert kr.current_value == 47
     history = client.get(row_url(org, kr, "kr")).content.decode()

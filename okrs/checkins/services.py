@@ -384,9 +384,11 @@ _AUDITED = ("value", "done", "status", "confidence", "comment")
 @transaction.atomic
 def checkin_edit(checkin: CheckIn, user, *, status: str, value: float | None = None,
                  done: bool | None = None, comment: str = "", confidence: int | None = None,
-                 now: dt.datetime | None = None) -> CheckIn:
+                 now: dt.datetime | None = None, key_result: KeyResult | None = None
+                 ) -> CheckIn:
     """Replace the author's check-in with a corrected one (a new row, `revision_of` the old
-    one, which is kept and marked replaced). The KR follows when it was the latest."""
+    one, which is kept and marked replaced). The KR follows when it was the latest
+    (`key_result`: the caller's instance, updated in place)."""
     kr, old = _lock_for_edit(checkin, user, now)
     moment = now or timezone.now()
     CheckIn.objects.filter(pk=old.pk).update(replaced_at=moment)
@@ -395,7 +397,7 @@ def checkin_edit(checkin: CheckIn, user, *, status: str, value: float | None = N
                           revision_of=old)
     latest = latest_checkin(kr)
     if latest is not None and latest.pk == new.pk:
-        _mirror(kr, checkin.key_result, fields)
+        _mirror(kr, key_result or checkin.key_result, fields)
     changes = {f: [getattr(old, f), getattr(new, f)] for f in _AUDITED
                if getattr(old, f) != getattr(new, f)}
     audit_record(organization=kr.organization, actor=user, action="checkin.edited", obj=new,
@@ -406,7 +408,8 @@ def checkin_edit(checkin: CheckIn, user, *, status: str, value: float | None = N
 
 
 @transaction.atomic
-def checkin_undo(checkin: CheckIn, user, *, now: dt.datetime | None = None) -> CheckIn | None:
+def checkin_undo(checkin: CheckIn, user, *, now: dt.datetime | None = None,
+                 key_result: KeyResult | None = None) -> CheckIn | None:
     """Undo the author's check-in (kept, marked undone). The KR goes back to its previous
     live check-in (its value, done and status), or, with none, to its start value and no
     status. Returns the check-in the KR now mirrors."""
@@ -422,7 +425,7 @@ def checkin_undo(checkin: CheckIn, user, *, now: dt.datetime | None = None) -> C
     else:
         fields = {"status": "", "last_checkin_at": None, "done": False,
                   "current_value": None if kr.kpi_id else kr.start_value}
-    _mirror(kr, checkin.key_result, fields)
+    _mirror(kr, key_result or checkin.key_result, fields)
     audit_record(organization=kr.organization, actor=user, action="checkin.undone", obj=old,
                  changes={"value": [old.value, fields.get("current_value")],
                           "status": [old.status, fields["status"]]},

@@ -405,7 +405,7 @@ def checkin_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
             checkin = checkin_edit(_my_latest(request, kr), request.user, status=data["status"],
                                    value=data.get("value"), done=data.get("done"),
                                    comment=data.get("comment", ""),
-                                   confidence=data.get("confidence"))
+                                   confidence=data.get("confidence"), key_result=kr)
         except CheckInRefused as exc:
             form.add_error(None, str(exc))
             error_status = 409
@@ -429,7 +429,7 @@ def checkin_undo_view(request: HttpRequest, pk: int) -> HttpResponse:
     form = CheckInForm(request.POST, key_result=kr)
     form.is_valid()
     try:
-        previous = checkin_undo(_my_latest(request, kr), request.user)
+        previous = checkin_undo(_my_latest(request, kr), request.user, key_result=kr)
     except CheckInRefused as exc:
         form.add_error(None, str(exc))
         return _row_response_stale(request, kr, form, toast=None, error_status=409,

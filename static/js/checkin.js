@@ -56,13 +56,21 @@
     go.click();
   });
 
-  document.addEventListener("htmx:afterSwap", function (evt) {
-    var el = evt.detail && evt.detail.elt;
-    if (el && el.id === "ci-all") {
+  // After "Check in all" (the whole form swapped, after htmx's own focus restore): the
+  // first field that needs fixing, else the summary.
+  var allSwapped = false;
+  document.addEventListener("htmx:beforeSwap", function (evt) {
+    allSwapped = !!(evt.detail && evt.detail.target && evt.detail.target.id === "ci-all");
+  });
+  document.addEventListener("htmx:afterSettle", function () {
+    if (!allSwapped) return;
+    allSwapped = false;
+    window.requestAnimationFrame(function () {
+      var bad = document.querySelector("#ci-all .ci-row--error [aria-invalid=true]") ||
+        document.querySelector("#ci-all .ci-row--error input:not([type=hidden]), #ci-all .ci-row--error select");
       var summary = document.getElementById("ci-all-summary");
-      var firstBad = document.querySelector("#ci-all .ci-row--error [aria-invalid=true], #ci-all .ci-row--error input:not([type=hidden])");
-      if (firstBad) firstBad.focus();
+      if (bad) bad.focus();
       else if (summary) { summary.setAttribute("tabindex", "-1"); summary.focus(); }
-    }
+    });
   });
 })();
