@@ -84,7 +84,7 @@ class KpiForm(forms.ModelForm):
 
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
     formula = forms.CharField(
-        label="Computed from other KPIs (optional)", required=False, max_length=500,
+        label="Computed from other KPIs", required=False, max_length=500,
         help_text="A derived KPI: its values are computed, never entered. Put each KPI's name "
                   "in square brackets, with numbers, + − × / and parentheses: "
                   "[Resolved first time] / [Tickets] × 100. The KPIs must have the same "
