@@ -23,6 +23,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from core.events import emit_many
 from core.generations import bump_org
 
 from . import evaluation as E
@@ -41,7 +42,7 @@ HEALTH_FIELDS = [
 ]
 
 # What the evaluation reads of a KPI (the sweep loads nothing else).
-SPEC_FIELDS = ["id", "organization_id", "name", "unit", "decimals", "frequency", "intent",
+SPEC_FIELDS = ["id", "organization_id", "team_id", "name", "unit", "decimals", "frequency", "intent",
                "target_rule", "target_value", "target_upper", "baseline_size", "rebase_date",
                "limit_method"]
 
@@ -165,6 +166,7 @@ def _evaluate_chunk(kpi_ids: Sequence[int], today: dt.date, started: dt.datetime
         unchanged: list[int] = []
         events: list[HealthEvent] = []
         intents: dict[str, list[int]] = defaultdict(list)
+        outbox: list[tuple[int, str, dict]] = []
         locks: dict[Kpi, list] = {}
         for kpi in kpis:
             old = healths.get(kpi.pk)
@@ -192,6 +194,10 @@ def _evaluate_chunk(kpi_ids: Sequence[int], today: dt.date, started: dt.datetime
 
             old_status = old.status if old else KpiHealth.Status.NO_DATA
             old_stale = old.is_stale if old else False
+            if result.status != old_status or (result.has_unfavourable_signal and not (old and old.has_unfavourable_signal)):  # the outbox (activity: webhooks, Slack, Teams)
+                outbox.append((kpi.organization_id, "kpi.health_changed", {"kpi_id": kpi.pk, "kpi_name": kpi.name, "team_id": kpi.team_id, "status": result.status, "previous_status": old_status, "unfavourable_signal": bool(result.has_unfavourable_signal), "latest_value": result.latest_value, "latest_period": result.latest_period, "message": _status_message(kpi, result)}))
+            if state == loop.CANDIDATE and old_candidate != loop.CANDIDATE:
+                outbox.append((kpi.organization_id, "kpi.candidate_flagged", {"kpi_id": kpi.pk, "kpi_name": kpi.name, "team_id": kpi.team_id, "reason": result.candidate_reason, "reason_keys": list(result.reason_keys or [])}))
             if result.status != old_status:
                 events.append(HealthEvent(
                     kpi=kpi, kind="status", old=old_status, new=result.status,
@@ -227,6 +233,8 @@ def _evaluate_chunk(kpi_ids: Sequence[int], today: dt.date, started: dt.datetime
             KpiHealth.objects.filter(kpi_id__in=unchanged).update(evaluated_at=started)
         if events:
             HealthEvent.objects.bulk_create(events)
+        if outbox:
+            emit_many(outbox)
         for intent, intent_ids in intents.items():  # the mirror of the loop state
             Kpi.objects.filter(pk__in=intent_ids).update(intent=intent, updated_at=timezone.now())
         if changed or events:  # pages keep health figures per generation

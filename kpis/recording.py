@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.utils import timezone
 
+from core.events import emit_many
+
 from .models import DataPoint, DataPointRevision, Kpi
 from .services import Row, _data_changed
 
@@ -110,4 +112,19 @@ def kpi_record_batch(*, rows: Sequence[Row], source: str, source_ref: str = "",
     if outcome.changed_kpi_ids:
         org_ids = {r.kpi.organization_id for r in rows}
         _data_changed(outcome.changed_kpi_ids, org_ids, one_task=True)
+        _emit_points(rows, new_points, changed, source)
     return outcome
+
+
+def _emit_points(rows: Sequence[Row], new_points: list[dict], changed: list, source: str) -> None:
+    """One outbox event per KPI that changed (its latest changed period), not one per point:
+    a run may change thousands of points (activity: webhooks, Slack, Teams)."""
+    kpis = {r.kpi.pk: r.kpi for r in rows}
+    latest: dict[int, list] = {}
+    for kpi_id, period, value in ([(p["kpi_id"], p["period_start"], p["value"]) for p in new_points]
+                                  + [(p.kpi_id, p.period_start, p.value) for p in changed]):
+        entry = latest.setdefault(kpi_id, [period, value, 0])
+        if period >= entry[0]:
+            entry[0], entry[1] = period, value
+        entry[2] += 1
+    emit_many([(kpis[k].organization_id, "kpi.point_recorded", {"kpi_id": k, "kpi_name": kpis[k].name, "team_id": kpis[k].team_id, "point_id": None, "period_start": period, "value": value, "previous_value": None, "note": "", "source": source, "points": count}) for k, (period, value, count) in sorted(latest.items())])
