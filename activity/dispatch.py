@@ -26,12 +26,12 @@ import time
 import uuid
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from activity import chat, registry, webhooks
 from activity.models import ChatConnection, Delivery, DeliveryAttempt, WebhookSubscription
-from core.events import emit
+from core.events import emit, send_after_commit
 from core.models import OutboxEvent
 from core.outbound import OutboundError
 
@@ -91,10 +91,7 @@ def dispatch(event_id) -> list[int]:
 
 
 def _queue(delivery_id: int) -> None:
-    from activity.tasks import deliver as deliver_task
-    from config.celery import enqueue_on_commit
-
-    enqueue_on_commit(deliver_task, delivery_id)
+    send_after_commit("activity.tasks.deliver", [(delivery_id,)])
 
 
 # --- One try ---------------------------------------------------------------------------------
@@ -259,11 +256,8 @@ def send_test(subscription: WebhookSubscription | None = None,
         id=uuid.uuid4(), organization_id=target.organization_id, kind="webhook.test",
         data={"message": "A test event from Headway.", "organization": target.organization.slug},
         dispatched_at=timezone.now())
-    try:
-        delivery = Delivery.objects.create(
-            event=event, organization_id=target.organization_id, destination=target.destination,
-            subscription=subscription, chat=connection)
-    except IntegrityError:  # cannot happen for a new event; kept for the constraint's sake
-        raise
-    transaction.on_commit(lambda: _queue(delivery.pk))
+    delivery = Delivery.objects.create(
+        event=event, organization_id=target.organization_id, destination=target.destination,
+        subscription=subscription, chat=connection)
+    _queue(delivery.pk)
     return delivery

@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from activity import integrations_views as iv
 from activity import views
 
 app_name = "activity"
@@ -18,4 +19,16 @@ urlpatterns: list = [
     path("preferences/", views.preferences, name="preferences"),
     path("preferences/digest/", views.digest_schedule, name="digest_schedule"),
     path("digest/preview/", views.digest_preview, name="digest_preview"),
+    path("integrations/", iv.integrations, name="integrations"),
+    path("integrations/webhooks/new/", iv.webhook_create, name="webhook_create"),
+    path("integrations/webhooks/<int:pk>/", iv.webhook_detail, name="webhook"),
+    path("integrations/webhooks/<int:pk>/rotate/", iv.webhook_rotate, name="webhook_rotate"),
+    path("integrations/webhooks/<int:pk>/enabled/", iv.webhook_enabled, name="webhook_enabled"),
+    path("integrations/webhooks/<int:pk>/test/", iv.webhook_test, name="webhook_test"),
+    path("integrations/webhooks/<int:pk>/delete/", iv.webhook_delete, name="webhook_delete"),
+    path("integrations/chat/new/", iv.chat_create, name="chat_create"),
+    path("integrations/chat/<int:pk>/", iv.chat_detail, name="chat"),
+    path("integrations/chat/<int:pk>/enabled/", iv.chat_enabled, name="chat_enabled"),
+    path("integrations/chat/<int:pk>/test/", iv.chat_test, name="chat_test"),
+    path("integrations/chat/<int:pk>/delete/", iv.chat_delete, name="chat_delete"),
 ]

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from accounts.audit import audit_record, diff, snapshot
 from config.celery import enqueue_on_commit
+from core.events import emit
 from core.generations import bump_org
 from core.numbers import NumberError, parse_for_reader
 from core.text import check_text
@@ -168,6 +169,7 @@ def _upsert_point(*, kpi: Kpi, period_start: dt.date, value: float, note: str, s
     if existing is None:
         point = DataPoint.objects.create(kpi=kpi, period_start=period_start, value=value,
                                          note=note, source=source, author=author)
+        emit(kpi.organization_id, "kpi.point_recorded", {"kpi_id": kpi.pk, "kpi_name": kpi.name, "team_id": kpi.team_id, "point_id": point.pk, "period_start": period_start, "value": value, "previous_value": None, "note": note, "source": source, "points": 1})
         return RecordOutcome(point=point, created=True)
     if existing.value == value and existing.note == note:
         return RecordOutcome(point=existing, created=False)
@@ -178,6 +180,7 @@ def _upsert_point(*, kpi: Kpi, period_start: dt.date, value: float, note: str, s
     old = existing.value
     existing.value, existing.note, existing.source, existing.author = value, note, source, author
     existing.save(update_fields=["value", "note", "source", "author", "updated_at"])
+    emit(kpi.organization_id, "kpi.point_recorded", {"kpi_id": kpi.pk, "kpi_name": kpi.name, "team_id": kpi.team_id, "point_id": existing.pk, "period_start": period_start, "value": value, "previous_value": old, "note": note, "source": source, "points": 1})
     return RecordOutcome(point=existing, created=False, replaced=old)
 
 

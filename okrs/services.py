@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from accounts.audit import audit_record, diff, snapshot
 from accounts.models import Membership, Organization, User
+from core.events import emit, emit_many
 from core.generations import bump_org
 from core.versioning import locked_current, versioned_update
 from goals.models import Cycle
@@ -121,6 +122,14 @@ def _audit(obj, actor, action, changes=None, note=""):
 # --------------------------------------------------------------- objectives
 
 
+def _objective_event(o: Objective) -> dict:
+    """An objective's public fields in an outbox event (core.events)."""
+    return {"objective_id": o.pk, "title": o.title, "cycle_id": o.cycle_id, "team_id": o.team_id,
+            "owner_id": o.owner_id, "parent_id": o.parent_id, "pillar_id": o.pillar_id,
+            "kind": o.kind, "state": o.state, "closing_status": o.closing_status,
+            "score": o.score}
+
+
 @transaction.atomic
 def objective_create(*, organization: Organization, actor: User, data: Mapping[str, Any],
                      key_results: Iterable[Mapping[str, Any]] = ()) -> Objective:
@@ -135,6 +144,7 @@ def objective_create(*, organization: Organization, actor: User, data: Mapping[s
     _audit(objective, actor, "created")
     for kr_data in key_results:
         key_result_create(objective=objective, actor=actor, data=kr_data)
+    emit(organization.id, "objective.created", _objective_event(objective))
     return objective
 
 
@@ -158,6 +168,8 @@ def objective_update(*, objective: Objective, actor: User, version: int,
     figures.refresh([fresh.id, old_parent_id])  # an UPDATE: no post_save
     changes = diff(before, fresh)
     _audit(fresh, actor, "updated", changes)
+    if changes:  # the outbox (activity: webhooks, Slack, Teams)
+        emit(organization.id, "objective.closed" if "state" in changes and fresh.state == Objective.State.CLOSED else "objective.updated", {**_objective_event(fresh), "changed": sorted(changes)})
     if changes and ("state" in changes or "cycle" in changes):
         _tell_kpis(_kpi_ids(objective=fresh), actor,
                    f"the objective “{fresh.title}” is now {fresh.get_state_display().lower()}"
@@ -367,6 +379,7 @@ def cycle_close(*, cycle: Cycle, actor: User, version: int,
     figures.refresh_cycles(fresh.organization, [fresh])  # every score froze
     audit_record(organization=fresh.organization, actor=actor, action="closed", obj=fresh,
                  note=f"{len(objectives)} objectives closed")
+    emit_many([(fresh.organization_id, "objective.closed", _objective_event(o)) for o in objectives] + [(fresh.organization_id, "cycle.closed", {"cycle_id": fresh.pk, "name": fresh.name, "closed_at": now, "objectives": len(objectives)})])
     for o in objectives:  # an improvement closed unfinished sends its KPI back to the queue
         kpi_ids = {kr.kpi_id for kr in krs_by_obj.get(o.id, []) if kr.kpi_id}
         if kpi_ids:

@@ -156,8 +156,9 @@ def test_a_second_sweep_only_moves_evaluated_at(kpis):
 def test_chunks_read_points_in_one_query_each(kpis, django_assert_num_queries):
     ids = [k.pk for k in kpis]
     # savepoint, kpis (for update), health rows, points, limit periods and exclusions (one
-    # UNION ALL), linked key results, upsert, events, release savepoint
-    with django_assert_num_queries(9):
+    # UNION ALL), linked key results, upsert, events, outbox events (one INSERT for the chunk,
+    # issue 18), release savepoint
+    with django_assert_num_queries(10):
         health._evaluate_chunk(ids, timezone.localdate(), timezone.now())
 
 

@@ -253,15 +253,6 @@ TABLE: dict[str, object] = {
     "o/<slug:org_slug>/kpis/<int:pk>/limits/exclude/": Org(Role.LEADER, {"pk": "kpi"}, get=405),
     "o/<slug:org_slug>/kpis/<int:pk>/limits/include/": Org(Role.LEADER, {"pk": "kpi"}, get=405),
     "o/<slug:org_slug>/kpis/<int:pk>/limits/method/": Org(Role.LEADER, {"pk": "kpi"}, get=405),
-}
-
-# The admin's routes are generated per registered model; rules by regular expression.
-# Admins and owners of an organisation enter the admin (core.admin_scoping.site, staff or
-# not); `user` is what everybody else gets (a viewer, member or leader): every admin page
-# sends them (and anonymous visitors) to the admin login. What an admin or owner sees
-# there, scoped to their organisations, is tested in the admin's own tests.
-ADMIN_RULES: list[tuple[str, Public]] = [
-    (r"^admin/login/$", Public(anon=200, user=200)),
     # --- activity, the inbox side (issue 18): viewers read, comment and choose; no world row
     # is a notification or comment (999999: 404 inside the organisation, like a foreign one)
     "o/<slug:org_slug>/inbox/": Org(Role.VIEWER, post=GET_ONLY),
@@ -281,6 +272,29 @@ ADMIN_RULES: list[tuple[str, Public]] = [
     "o/<slug:org_slug>/digest/preview/": Org(Role.LEADER, post=GET_ONLY),
     # the reminder's signed one-click link: a forged token is refused (400) for everybody
     "check-ins/no-change/<str:token>/": Public(anon=400, user=400, args={"token": "=forged"}),
+    # --- activity, the outgoing side (issue 18): owners and admins; no world row is a webhook
+    # or chat connection (999999: 404 inside the organisation, like a foreign one)
+    "o/<slug:org_slug>/integrations/": Org(Role.ADMIN, post=GET_ONLY),
+    "o/<slug:org_slug>/integrations/webhooks/new/": Org(Role.ADMIN),
+    "o/<slug:org_slug>/integrations/webhooks/<int:pk>/": Org(Role.ADMIN, {"pk": "=999999"}, get=404, post={404}),
+    "o/<slug:org_slug>/integrations/webhooks/<int:pk>/rotate/": Org(Role.ADMIN, {"pk": "=999999"}, get=405, post={404}),
+    "o/<slug:org_slug>/integrations/webhooks/<int:pk>/enabled/": Org(Role.ADMIN, {"pk": "=999999"}, get=405, post={404}),
+    "o/<slug:org_slug>/integrations/webhooks/<int:pk>/test/": Org(Role.ADMIN, {"pk": "=999999"}, get=405, post={404}),
+    "o/<slug:org_slug>/integrations/webhooks/<int:pk>/delete/": Org(Role.ADMIN, {"pk": "=999999"}, get=405, post={404}),
+    "o/<slug:org_slug>/integrations/chat/new/": Org(Role.ADMIN),
+    "o/<slug:org_slug>/integrations/chat/<int:pk>/": Org(Role.ADMIN, {"pk": "=999999"}, get=404, post={404}),
+    "o/<slug:org_slug>/integrations/chat/<int:pk>/enabled/": Org(Role.ADMIN, {"pk": "=999999"}, get=405, post={404}),
+    "o/<slug:org_slug>/integrations/chat/<int:pk>/test/": Org(Role.ADMIN, {"pk": "=999999"}, get=405, post={404}),
+    "o/<slug:org_slug>/integrations/chat/<int:pk>/delete/": Org(Role.ADMIN, {"pk": "=999999"}, get=405, post={404}),
+}
+
+# The admin's routes are generated per registered model; rules by regular expression.
+# Admins and owners of an organisation enter the admin (core.admin_scoping.site, staff or
+# not); `user` is what everybody else gets (a viewer, member or leader): every admin page
+# sends them (and anonymous visitors) to the admin login. What an admin or owner sees
+# there, scoped to their organisations, is tested in the admin's own tests.
+ADMIN_RULES: list[tuple[str, Public]] = [
+    (r"^admin/login/$", Public(anon=200, user=200)),
     (r"^admin/logout/$", Public(anon=302, user=302)),  # GET: back to the admin index
     (r"^admin/.*$", Public(anon=ADMIN_LOGIN, user=ADMIN_LOGIN)),
 ]

@@ -1,0 +1,80 @@
+"""Each service that changes something others may care about writes its outbox event in
+the same transaction (core.events.emit): the payload names ids and public fields, and a
+receiver subscribed to the kind gets it signed."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db import transaction
+from django.utils import timezone
+
+from core.models import OutboxEvent
+from kpis.health import evaluate_kpi
+from kpis.services import kpi_record_value
+from okrs import services as okr_services
+from okrs.checkins.services import checkin_create
+from tests.factories import CycleFactory, KeyResultFactory, KpiFactory, TeamFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def kinds(org):
+    return list(OutboxEvent.objects.filter(organization_id=org.id).order_by("created_at")
+                .values_list("kind", flat=True))
+
+
+def test_a_checkin_emits_checkin_created(org, member):
+    team = TeamFactory(organization=org)
+    kr = KeyResultFactory(objective__organization=org, objective__team=team, title="NPS 40")
+    checkin = checkin_create(key_result=kr, author=member, status="on_track", value=12,
+                             comment="Up")
+    event = OutboxEvent.objects.get(kind="checkin.created")
+    assert event.organization_id == org.id
+    assert event.data["checkin_id"] == checkin.pk and event.data["key_result_id"] == kr.pk
+    assert event.data["objective_id"] == kr.objective_id and event.data["team_id"] == team.pk
+    assert event.data["value"] == 12 and event.data["note"] == "Up"
+    assert event.data["author_name"] == "Mia Member" and event.data["status"] == "on_track"
+
+
+def test_a_refused_checkin_leaves_no_event(org, member):
+    kr = KeyResultFactory(objective__organization=org)
+    with pytest.raises(Exception), transaction.atomic():
+        checkin_create(key_result=kr, author=member, status="nonsense", value=1)
+    assert kinds(org) == []
+
+
+def test_a_data_point_emits_point_recorded_and_health(org, owner):
+    kpi = KpiFactory(organization=org, name="Reply time", target_value=30.0)
+    kpi_record_value(kpi=kpi, period=timezone.localdate() - dt.timedelta(days=7), value=45,
+                     author=owner)
+    point = OutboxEvent.objects.get(kind="kpi.point_recorded")
+    assert point.data["kpi_id"] == kpi.pk and point.data["value"] == 45
+    assert point.data["previous_value"] is None and point.data["points"] == 1
+    evaluate_kpi(kpi.pk)
+    health = OutboxEvent.objects.get(kind="kpi.health_changed")
+    assert health.data["kpi_id"] == kpi.pk and health.data["status"] == "off_target"
+    assert health.data["previous_status"] == "no_data" and health.data["kpi_name"] == "Reply time"
+    evaluate_kpi(kpi.pk)  # nothing changed: no second event
+    assert OutboxEvent.objects.filter(kind="kpi.health_changed").count() == 1
+
+
+def test_objectives_and_cycles_emit_their_events(org, owner):
+    cycle = CycleFactory(organization=org)
+    objective = okr_services.objective_create(organization=org, actor=owner, data={
+        "title": "Delight", "cycle": cycle})
+    objective.refresh_from_db()
+    okr_services.objective_update(objective=objective, actor=owner, version=objective.version,
+                                  data={"title": "Delight more"})
+    objective.refresh_from_db()
+    okr_services.objective_update(objective=objective, actor=owner, version=objective.version,
+                                  data={"title": "Delight more"})  # unchanged: no event
+    cycle.refresh_from_db()
+    okr_services.cycle_close(cycle=cycle, actor=owner, version=cycle.version)
+    assert kinds(org) == ["objective.created", "objective.updated", "objective.closed",
+                          "cycle.closed"]
+    updated = OutboxEvent.objects.get(kind="objective.updated")
+    assert updated.data["title"] == "Delight more" and updated.data["changed"] == ["title"]
+    closed = OutboxEvent.objects.get(kind="cycle.closed")
+    assert closed.data["cycle_id"] == cycle.pk and closed.data["objectives"] == 1
