@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from accounts.models import Organization
-from goals.models import Cycle, StrategicPillar, UltimateGoal
+from goals.models import Cycle, PillarFigure, StrategicPillar, UltimateGoal
 
 
 def org_today(organization: Organization) -> dt.date:
@@ -81,3 +81,13 @@ def pick_cycle(organization: Organization, cycles: list[Cycle], requested: str =
             if c.pk == pk:
                 return c
     return pick_current_cycle(cycles, org_today(organization))
+
+
+def pillar_figures(cycle: Cycle) -> dict[int, PillarFigure]:
+    """Every pillar's stored figure in a cycle, by pillar id (one query).
+
+    The one rule for "how many objectives support a pillar" and its progress (issue 14,
+    defect 10): the cycle's non-draft objectives that support it directly or through
+    their parent chain, as okrs.figures keeps them on write. The goal page and the pillars
+    page both read it, for the same cycle (pick_cycle)."""
+    return {f.pillar_id: f for f in PillarFigure.objects.filter(cycle=cycle)}

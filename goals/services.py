@@ -8,7 +8,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Count, Max, Q
 
 from accounts.audit import audit_record, diff, snapshot
 from accounts.models import Organization, User
@@ -79,6 +79,30 @@ def pillar_update(*, pillar: StrategicPillar, actor: User, version: int,
     audit_record(organization=pillar.organization, actor=actor, action="updated", obj=pillar,
                  changes=changes)
     return pillar
+
+
+def pillar_delete_impact(pillar: StrategicPillar) -> dict[str, int]:
+    """What deleting a pillar touches, for its confirmation page (one query): the
+    objectives aligned to it directly (alive), and how many of them are in open cycles."""
+    return pillar.objectives.filter(deleted_at__isnull=True).aggregate(
+        aligned=Count("id"), open=Count("id", filter=Q(cycle__state=Cycle.State.OPEN)))
+
+
+@transaction.atomic
+def pillar_delete(*, pillar: StrategicPillar, actor: User) -> dict[str, int]:
+    """Delete a pillar. Objectives aligned to it are kept, without a pillar (the database
+    sets it to NULL); objectives aligned under them no longer support it either; its
+    figures per cycle go with it (okrs.signals brings the objectives' stored figures up to
+    date in this transaction). Returns the impact it had (pillar_delete_impact)."""
+    pillar = StrategicPillar.objects.select_for_update().get(pk=pillar.pk)
+    impact = pillar_delete_impact(pillar)
+    organization_id, name = pillar.organization_id, pillar.name
+    audit_record(organization=pillar.organization, actor=actor, action="deleted", obj=pillar,
+                 note=f"“{name}”; {impact['aligned']} aligned objective(s) kept without a "
+                      "pillar")
+    pillar.delete()
+    bump_org(organization_id)
+    return impact
 
 
 def _check_cycle(organization: Organization, data: Mapping[str, Any], exclude_pk=None) -> None:

@@ -36,10 +36,15 @@ def goal_edit(request: HttpRequest) -> HttpResponse:
 
 @org_view(Role.ADMIN)
 def pillars(request: HttpRequest) -> HttpResponse:
-    rows = (StrategicPillar.objects.filter(organization=request.org)
-            .annotate(objective_count=Count("objectives",
-                                            filter=Q(objectives__deleted_at__isnull=True)))
-            .order_by("archived", "order", "id"))
+    """The pillars with how many objectives support each in the cycle shown — the goal
+    page's count, by the same selector (issue 14, defect 10)."""
+    rows = list(StrategicPillar.objects.filter(organization=request.org)
+                .order_by("archived", "order", "id"))  # 1 query
+    cycles = selectors.cycles_for(request.org)  # 1 query
+    cycle = selectors.pick_cycle(request.org, cycles, request.GET.get("cycle", ""))
+    found = selectors.pillar_figures(cycle) if cycle else {}  # 1 query
+    for p in rows:
+        p.objective_count = found[p.pk].objective_count if p.pk in found else 0
     form = PillarForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -50,7 +55,8 @@ def pillars(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, f"Pillar “{pillar.name}” added.")
             return redirect("goals:pillars", org_slug=request.org.slug)
-    return render(request, "goals/pillars.html", {"pillars": rows, "form": form})
+    return render(request, "goals/pillars.html", {"pillars": rows, "form": form,
+                                                   "cycle": cycle, "cycles": cycles})
 
 
 @org_view(Role.ADMIN)
@@ -65,6 +71,20 @@ def pillar_edit(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("goals:pillars", org_slug=request.org.slug)
     return render(request, "goals/pillar_form.html", {"form": edit.form, "pillar": pillar,
                                                        "stale": edit.stale}, status=edit.status)
+
+
+@org_view(Role.ADMIN)
+def pillar_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    """Confirm, then delete a pillar. The page says what happens to the objectives aligned
+    to it (kept, without a pillar) and offers archiving instead. The POST must carry the
+    confirmation field of the page's form: a bare POST only shows the page again."""
+    pillar = get_pillar_for_member(request, pk)
+    if request.method == "POST" and request.POST.get("confirm") == "delete":
+        services.pillar_delete(pillar=pillar, actor=request.user)
+        messages.success(request, f"Pillar “{pillar.name}” deleted.")
+        return redirect("goals:pillars", org_slug=request.org.slug)
+    return render(request, "goals/pillar_delete.html", {
+        "pillar": pillar, "impact": services.pillar_delete_impact(pillar)})
 
 
 @org_view(Role.ADMIN)

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from accounts.models import Organization, Team, User
 from core import generations
+from goals import selectors as goal_selectors
 from goals.models import Cycle, PillarFigure
 from okrs import figures
 from okrs import progress as P
@@ -85,7 +86,7 @@ class CycleProgress:
 
     def _pillar_figures(self) -> dict[int, PillarFigure]:
         if self._figures is None:  # one query of a row per pillar
-            self._figures = {f.pillar_id: f for f in PillarFigure.objects.filter(cycle=self.cycle)}
+            self._figures = goal_selectors.pillar_figures(self.cycle)
         return self._figures
 
     def pillar_progress(self, pillar_ids) -> dict[int, float]:

@@ -112,10 +112,20 @@ def _key_result_deleted(sender, instance, **kwargs) -> None:
 
 @receiver(post_delete, sender=StrategicPillar, dispatch_uid="okrs.figures.pillar.delete")
 def _pillar_deleted(sender, instance, **kwargs) -> None:
-    """Objectives lose the pillar (SET_NULL, an UPDATE): those that showed it refresh."""
-    affected = [oid for oid, pillars in Objective.objects.filter(
-        organization_id=instance.organization_id).exclude(pillar_ids=[])
-        .values_list("id", "pillar_ids") if instance.pk in (pillars or ())]
+    """Objectives lose the pillar (SET_NULL, an UPDATE) and its figures are gone (CASCADE):
+    every objective that showed or counted it drops it from its stored pillars first — a
+    refresh would otherwise take its old contribution out of a figure of a pillar that no
+    longer exists, creating rows the deferred foreign key refuses at commit — then those
+    objectives refresh (issue 14: deleting pillars)."""
+    pid, affected = instance.pk, []
+    for oid, shown, counted in (Objective.objects.filter(
+            organization_id=instance.organization_id)
+            .values_list("id", "pillar_ids", "figure_pillars")):
+        if pid in (shown or ()) or pid in (counted or ()):
+            affected.append(oid)
+            Objective.objects.filter(pk=oid).update(
+                pillar_ids=[p for p in shown or () if p != pid],
+                figure_pillars=[p for p in counted or () if p != pid])
     figures.refresh(affected)
 
 
