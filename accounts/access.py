@@ -98,3 +98,11 @@ def get_team_for_member(request: HttpRequest, slug: str) -> Team:
 def get_membership_for_admin(request: HttpRequest, pk: int) -> Membership:
     require_role(request, Role.ADMIN)
     return get_in_org(request, Membership.objects.select_related("user"), pk=pk)
+
+
+def get_invitation_for_admin(request: HttpRequest, pk: int):
+    """A pending, accepted or revoked invitation of request.org (404 otherwise); admins."""
+    from accounts.models import Invitation
+
+    require_role(request, Role.ADMIN)
+    return get_in_org(request, Invitation.objects.all(), pk=pk)

@@ -67,14 +67,66 @@ def invitation_create(*, organization: Organization, email: str, role: str, invi
     )
     audit_record(organization=organization, actor=invited_by, action="invited", obj=invitation,
                  changes={"role": [None, role]})
+    _send_invitation(invitation, raw, invited_by)
+    return invitation, raw
+
+
+def _send_invitation(invitation: Invitation, raw: str, sender: User) -> None:
+    organization, email = invitation.organization, invitation.email
     link = invitation_url(raw)
-    subject = f"{invited_by.display_name} invited you to {organization.name} on Headway"
+    subject = f"{sender.display_name} invited you to {organization.name} on Headway"
     body = (
-        f"{invited_by.display_name} invited you to join {organization.name} on Headway "
-        f"as {Role(role).label.lower()}.\n\nAccept the invitation (valid for "
+        f"{sender.display_name} invited you to join {organization.name} on Headway "
+        f"as {Role(invitation.role).label.lower()}.\n\nAccept the invitation (valid for "
         f"{settings.INVITATION_DAYS} days, usable once):\n{link}\n"
     )
     transaction.on_commit(lambda: send_mail(subject, body, None, [email], fail_silently=True))
+
+
+def _pending_for_update(invitation: Invitation, actor: Membership) -> Invitation:
+    """The invitation, locked, if it is still pending and the actor may manage it."""
+    if not actor.has_role(Role.ADMIN):
+        raise PermissionDenied("Only admins and owners manage invitations.")
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if invitation.role in (Role.ADMIN, Role.OWNER) and actor.role != Role.OWNER:
+        raise PermissionDenied("Only an owner can manage an invitation for an admin or owner.")
+    if invitation.accepted_at:
+        raise ValidationError(f"The invitation for {invitation.email} has already been "
+                              "accepted.")
+    if invitation.revoked_at:
+        raise ValidationError(f"The invitation for {invitation.email} was revoked.")
+    return invitation
+
+
+@transaction.atomic
+def invitation_revoke(*, invitation: Invitation, actor: Membership) -> Invitation:
+    """Withdraw a pending invitation: its link stops working at once."""
+    invitation = _pending_for_update(invitation, actor)
+    invitation.revoked_at = timezone.now()
+    invitation.save(update_fields=["revoked_at"])
+    audit_record(organization=invitation.organization, actor=actor.user, action="revoked",
+                 obj=invitation)
+    return invitation
+
+
+@transaction.atomic
+def invitation_renew(*, invitation: Invitation, actor: Membership, send: bool
+                     ) -> tuple[Invitation, str]:
+    """A new link for a pending (or expired) invitation, valid for INVITATION_DAYS from now.
+
+    Only a hash of a link is stored, so an old link cannot be shown again: renewing makes
+    a new one and the previous link stops working. With ``send`` it is e-mailed to the
+    invitee (resend); without, it is returned for the admin to copy and pass on."""
+    invitation = _pending_for_update(invitation, actor)
+    raw, hashed = Invitation.new_token()
+    invitation.token_hash = hashed
+    invitation.expires_at = timezone.now() + dt.timedelta(days=settings.INVITATION_DAYS)
+    invitation.save(update_fields=["token_hash", "expires_at"])
+    audit_record(organization=invitation.organization, actor=actor.user,
+                 action="invitation resent" if send else "invitation link renewed",
+                 obj=invitation)
+    if send:
+        _send_invitation(invitation, raw, actor.user)
     return invitation, raw
 
 

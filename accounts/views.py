@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
@@ -13,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from accounts import services
 from accounts.access import (
+    get_invitation_for_admin,
     get_membership_for_admin,
     get_team_for_member,
     has_role,
@@ -197,11 +199,24 @@ def members(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(request, f"Invitation sent to {form.cleaned_data['email']}.")
                 return redirect("accounts:members", org_slug=org.slug)
+    # Shown once, right after the action that made them (a refresh forgets them): the
+    # undo of the last role change and a new invitation link to copy.
+    undo = request.session.pop(UNDO_KEY, None) if is_admin else None
+    if undo and not any(m.pk == undo["pk"] and m.role == undo["to"] for m in memberships):
+        undo = None  # changed again meanwhile, or removed: nothing to undo
+    if undo:
+        undo["person"] = next(m.user.display_name for m in memberships if m.pk == undo["pk"])
+        undo["from_label"] = Role(undo["from"]).label.lower()
+    new_link = request.session.pop(LINK_KEY, None) if is_admin else None
     return render(request, "accounts/members.html", {
         "memberships": memberships, "pending": pending if is_admin else [], "form": form,
         "is_admin": is_admin, "is_owner": request.membership.role == Role.OWNER,
-        "roles": Role.choices, "sso_enforced": sso_enforced,
+        "roles": Role.choices, "sso_enforced": sso_enforced, "undo": undo,
+        "new_link": new_link,
     })
+
+
+UNDO_KEY, LINK_KEY = "members_role_undo", "members_invitation_link"
 
 
 @org_view(Role.ADMIN)
@@ -212,17 +227,67 @@ def member_role(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, "Choose a valid role.")
     else:
+        old, role = membership.role, form.cleaned_data["role"]
         try:
-            services.membership_change_role(membership=membership, role=form.cleaned_data["role"],
+            services.membership_change_role(membership=membership, role=role,
                                             actor=request.membership)
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         except PermissionDenied as exc:
             messages.error(request, str(exc))
         else:
-            messages.success(request, f"{membership.user} is now "
-                                      f"{Role(form.cleaned_data['role']).label.lower()}.")
+            if request.POST.get("undo"):
+                messages.success(request, f"Undone: {membership.user.display_name} is "
+                                          f"{Role(role).label.lower()} again.")
+            elif old != role:
+                messages.success(request, f"{membership.user.display_name} is now "
+                                          f"{Role(role).label.lower()}.")
+                request.session[UNDO_KEY] = {"pk": membership.pk, "from": old, "to": role}
     return redirect("accounts:members", org_slug=request.org.slug)
+
+
+def _invitation_action(request: HttpRequest, pk: int, action) -> HttpResponse:
+    invitation = get_invitation_for_admin(request, pk)
+    try:
+        message = action(invitation)
+    except (ValidationError, PermissionDenied) as exc:
+        messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+    else:
+        messages.success(request, message)
+    return redirect("accounts:members", org_slug=request.org.slug)
+
+
+@org_view(Role.ADMIN)
+@require_POST
+def invitation_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    def revoke(invitation):
+        services.invitation_revoke(invitation=invitation, actor=request.membership)
+        return f"Invitation for {invitation.email} revoked: its link no longer works."
+    return _invitation_action(request, pk, revoke)
+
+
+@org_view(Role.ADMIN)
+@require_POST
+@rate_limit("invitation_send", key=lambda r: f"org:{r.org.pk}:user:{r.user.pk}")
+def invitation_resend(request: HttpRequest, pk: int) -> HttpResponse:
+    def resend(invitation):
+        services.invitation_renew(invitation=invitation, actor=request.membership, send=True)
+        return (f"Invitation sent again to {invitation.email}, with a new link valid for "
+                f"{settings.INVITATION_DAYS} days (the previous link no longer works).")
+    return _invitation_action(request, pk, resend)
+
+
+@org_view(Role.ADMIN)
+@require_POST
+def invitation_link(request: HttpRequest, pk: int) -> HttpResponse:
+    def link(invitation):
+        invitation, raw = services.invitation_renew(invitation=invitation,
+                                                    actor=request.membership, send=False)
+        request.session[LINK_KEY] = {"pk": invitation.pk, "email": invitation.email,
+                                     "url": services.invitation_url(raw)}
+        return (f"A new link for {invitation.email} is below: copy it now, it is shown only "
+                "once (the previous link no longer works).")
+    return _invitation_action(request, pk, link)
 
 
 @org_view(Role.ADMIN)

@@ -373,9 +373,9 @@ def make_world() -> dict:
                                        query="select 1, 2")
     feed = Feed.objects.create(source=source, kpi=kpi)
     raw_inv, inv_hash = Invitation.new_token()
-    Invitation.objects.create(organization=org, email="new@example.com", role=Role.MEMBER,
-                              token_hash=inv_hash, invited_by=users[Role.OWNER],
-                              expires_at=timezone.now() + timezone.timedelta(days=7))
+    invitation = Invitation.objects.create(
+        organization=org, email="new@example.com", role=Role.MEMBER, token_hash=inv_hash,
+        invited_by=users[Role.OWNER], expires_at=timezone.now() + timezone.timedelta(days=7))
     return {
         "org": org, "users": users, "outsider": outsider, "team_slug": team.slug,
         "goal": goal.pk, "pillar": pillar.pk, "cycle": cycle.pk, "objective": objective.pk,
@@ -385,6 +385,7 @@ def make_world() -> dict:
         "leader_token": tokens[Role.LEADER][0], "read_only_token": tokens["read_only"][0],
         "team": team.pk, "admin_token": tokens[Role.ADMIN][0],
         "viewer_ms": memberships[Role.VIEWER].pk, "invitation": raw_inv,
+        "invitation_pk": invitation.pk,
         "memberships": memberships, "source": source.pk, "feed": feed.pk,
     }
 

@@ -156,6 +156,12 @@ TABLE: dict[str, object] = {
                                                              get=405),
     "o/<slug:org_slug>/settings/members/<int:pk>/remove/": Org(Role.ADMIN, {"pk": "viewer_ms"},
                                                                get=405),
+    "o/<slug:org_slug>/settings/members/invitations/<int:pk>/revoke/": Org(
+        Role.ADMIN, {"pk": "invitation_pk"}, get=405),
+    "o/<slug:org_slug>/settings/members/invitations/<int:pk>/resend/": Org(
+        Role.ADMIN, {"pk": "invitation_pk"}, get=405),
+    "o/<slug:org_slug>/settings/members/invitations/<int:pk>/link/": Org(
+        Role.ADMIN, {"pk": "invitation_pk"}, get=405),
     "o/<slug:org_slug>/settings/sso/": Org(Role.ADMIN),
     "o/<slug:org_slug>/settings/sso/tokens/<int:pk>/revoke/": Org(Role.ADMIN, {"pk": "=999999"},
                                                                   get=405, post={404}),
@@ -182,6 +188,9 @@ TABLE: dict[str, object] = {
     "o/<slug:org_slug>/strategy/goal/edit/": Org(Role.ADMIN),
     "o/<slug:org_slug>/strategy/goal/pillars/": Org(Role.ADMIN),
     "o/<slug:org_slug>/strategy/goal/pillars/<int:pk>/edit/": Org(Role.ADMIN, {"pk": "pillar"}),
+    # a bare POST shows the confirmation again (the form's "confirm" field deletes)
+    "o/<slug:org_slug>/strategy/goal/pillars/<int:pk>/delete/": Org(Role.ADMIN,
+                                                                    {"pk": "pillar"}),
     "o/<slug:org_slug>/cycles/": Org(Role.ADMIN),
     "o/<slug:org_slug>/cycles/new/": Org(Role.ADMIN),
     "o/<slug:org_slug>/cycles/<int:pk>/edit/": Org(Role.ADMIN, {"pk": "cycle"}),
