@@ -22,7 +22,7 @@ from core.generations import bump_org
 from core.versioning import locked_current, versioned_update
 from goals.models import Cycle
 from kpis.models import DataPoint
-from okrs import figures
+from okrs import figures, hooks
 from okrs import progress as P
 from okrs.models import CheckIn, KeyResult, Objective
 from okrs.selectors import descendant_ids, kr_input
@@ -202,9 +202,12 @@ def objective_delete(*, objective: Objective, actor: User) -> None:
     _tell_kpis(kpi_ids, actor, f"the objective “{objective.title}” was deleted")
 
 
-def _copy_key_results(source: Objective, target: Objective, *, carry: bool) -> None:
-    rows = []
+def _copy_key_results(source: Objective, target: Objective, *, carry: bool) -> dict[int, int]:
+    """Copy the alive key results of ``source`` into ``target``; returns {source KR id:
+    copy's id} (bulk_create sets the primary keys on PostgreSQL and SQLite)."""
+    rows, sources = [], []
     for kr in KeyResult.objects.alive().filter(objective=source).order_by("order", "id"):
+        sources.append(kr.pk)
         if carry and kr.kind != KeyResult.Kind.MILESTONE:
             start = kr.current_value if kr.current_value is not None else kr.start_value
         else:
@@ -219,6 +222,7 @@ def _copy_key_results(source: Objective, target: Objective, *, carry: bool) -> N
     KeyResult.objects.bulk_create(rows)
     bump_org(target.organization_id)  # bulk_create sends no post_save
     figures.refresh([target.id])
+    return {old: row.pk for old, row in zip(sources, rows, strict=True)}
 
 
 @transaction.atomic
@@ -421,13 +425,14 @@ def objectives_carry_over(*, source: Cycle, target: Cycle, actor: User,
                   .values_list("carried_from_id", flat=True))
     todo = [o for o in carryable(qs.order_by("order", "id")) if o.pk not in already]
     copies: dict[int, Objective] = {}
+    kr_maps: dict[int, dict[int, int]] = {}
     for o in todo:
         copies[o.pk] = Objective.objects.create(
             organization=o.organization, cycle=target, title=o.title,
             description=o.description, owner=o.owner, team=o.team, pillar=o.pillar,
             kind=o.kind, state=Objective.State.ACTIVE, progress_from=o.progress_from,
             carried_from=o, order=o.order, created_by=actor)
-        _copy_key_results(o, copies[o.pk], carry=True)
+        kr_maps[o.pk] = _copy_key_results(o, copies[o.pk], carry=True)
     for o in todo:
         copy = copies[o.pk]
         if o.parent_id in copies:
@@ -442,4 +447,8 @@ def objectives_carry_over(*, source: Cycle, target: Cycle, actor: User,
         _audit(copy, actor, "created", note=f"Carried over from {source.name}")
         _tell_kpis(_kpi_ids(objective=copy), actor,
                    f"the objective “{copy.title}” was carried over into {target.name}")
+    # The apps to the right (initiatives) move what goes with an objective (okrs.hooks).
+    hooks.carried_over(carried=[hooks.CarriedOver(source=o, copy=copies[o.pk],
+                                                  key_results=kr_maps[o.pk]) for o in todo],
+                       actor=actor)
     return list(copies.values())
