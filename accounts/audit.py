@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.db import models
@@ -55,3 +55,19 @@ def history_for(obj: models.Model, limit: int = 50):
         AuditEntry.objects.filter(object_type=obj._meta.label_lower, object_id=str(obj.pk))
         .select_related("actor")[:limit]
     )
+
+
+# How an app shows the values of its objects' history in words: {model label: show(obj,
+# field name, value) -> text, or None for the default}. Registered by the app that owns
+# the model (accounts cannot import it): kpis shows a KPI's target values in the KPI's
+# unit and decimals ("65 pts", not "65.0"). Read by the {% history %} tag.
+ValueWords = Callable[[models.Model, str, Any], "str | None"]
+_value_words: dict[str, ValueWords] = {}
+
+
+def register_value_words(label: str, show: ValueWords) -> None:
+    _value_words[label] = show
+
+
+def value_words(obj: models.Model) -> ValueWords | None:
+    return _value_words.get(obj._meta.label_lower)

@@ -86,3 +86,16 @@ def assurance(health) -> str:
         return ""
     return {"met": MEETS, "hit_and_miss": HIT_AND_MISS, "missed": FAILS}.get(
         health.capability or "", "")
+
+
+# History (issue 14, defect 10): a KPI's recorded changes show its numbers as the KPI
+# shows them — its unit and decimals ("65 pts → 70 pts", "12.30 %"), not the stored float
+# ("65.0", "12.30000"). Registered for the {% history %} tag in KpisConfig.ready().
+HISTORY_NUMBERS = {"target_value", "target_upper"}
+
+
+def history_value(kpi, field: str, value) -> str | None:
+    if field in HISTORY_NUMBERS and isinstance(value, int | float) \
+            and not isinstance(value, bool):
+        return R.format_value(value, kpi.unit, kpi.decimals)
+    return None

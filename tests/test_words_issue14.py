@@ -67,5 +67,43 @@ def test_pillars_numbered_from_one(org, owner, as_user):
     for i, name in enumerate(["Growth", "Quality"]):
         Pillar.objects.create(organization=org, name=name, order=i)
     page = as_user(owner).get(reverse("goals:pillars", kwargs={"org_slug": org.slug}))
-    cells = page.content.decode().split('<td class="num">')[1:]
-    assert [c.split("<")[0] for c in cells][::2] == ["1", "2"]
+    cells = page.content.decode().split('<td class="num">')[1:]  # the numbering column
+    assert [c.split("<")[0] for c in cells] == ["1", "2"]
+
+
+def _kpi_page(client, org, kpi) -> str:
+    return client.get(reverse("kpis:detail", kwargs={"org_slug": org.slug,
+                                                     "pk": kpi.pk})).content.decode()
+
+
+def test_kpi_history_shows_numbers_in_the_kpis_unit_and_decimals(org, admin_user, as_user):
+    whole = KpiFactory(organization=org, owner=admin_user, unit="pts", decimals=0,
+                       target_rule="at_least", target_value=65)
+    services.kpi_change_target(kpi=whole, actor=admin_user, version=whole.version,
+                               target_rule="at_least", target_value=70, reason="Stable")
+    history = _kpi_page(as_user(admin_user), org, whole)
+    history = history[history.index('id="history-title"'):]
+    assert "<del>65 pts</del></span> → <ins>70 pts</ins>" in history
+    assert "65.0" not in history and "70.0" not in history
+    fine = KpiFactory(organization=org, owner=admin_user, unit="%", decimals=2,
+                      target_rule="between", target_value=12.3, target_upper=14)
+    services.kpi_change_target(kpi=fine, actor=admin_user, version=fine.version,
+                               target_rule="between", target_value=12.25, target_upper=14.5,
+                               reason="Tighter")
+    history = _kpi_page(as_user(admin_user), org, fine)
+    history = history[history.index('id="history-title"'):]
+    assert "<del>12.30%</del></span> → <ins>12.25%</ins>" in history
+    assert "<del>14.00%</del></span> → <ins>14.50%</ins>" in history
+
+
+def test_improvement_candidate_is_said_once_per_panel(org, admin_user, as_user):
+    kpi = KpiFactory(organization=org, owner=admin_user, target_rule="at_most", target_value=3)
+    KpiHealth.objects.update_or_create(kpi=kpi, defaults={
+        "status": "off_target", "candidate": "candidate",
+        "candidate_reason": "Off target for 2 periods"})
+    page = _kpi_page(as_user(admin_user), org, kpi)
+    main = page[page.index("<main"):page.index("</main>")]
+    parts = main.split("<section")
+    assert sum("Improvement candidate" in p for p in parts) >= 2  # header chip, its panel
+    for part in parts:
+        assert part.count("Improvement candidate") <= 1, part[:400]

@@ -14,7 +14,7 @@ from django import template
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 
-from accounts.audit import history_for
+from accounts.audit import history_for, value_words
 
 register = template.Library()
 
@@ -52,10 +52,15 @@ def history_rows(obj: models.Model, limit: int = 50) -> list[dict[str, Any]]:
     for related, ids in wanted.items():
         names[related] = {o.pk: str(o) for o in related._default_manager.filter(pk__in=ids)}
     choices_cache: dict[str, dict] = {}
+    words = value_words(obj)
 
     def show(field: models.Field | None, value: Any) -> str:
         if value is None or value == "":
             return EMPTY
+        if words is not None and field is not None:
+            said = words(obj, field.name, value)
+            if said is not None:
+                return said
         if isinstance(field, models.ForeignKey):
             return names.get(field.related_model, {}).get(value, f"#{value}")
         if field is not None and field.choices:
