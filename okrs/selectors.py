@@ -213,6 +213,37 @@ def _stored_cycle(*, organization: Organization, cycle: Cycle,
                          rows=own, by_id=rows, stored=True)
 
 
+def stored_rows(organization: Organization, objectives, *, now: dt.datetime | None = None,
+                with_krs: bool = True) -> list[ObjectiveRow]:
+    """Rows of these objectives (a queryset, read once, or a list) with the figures stored on
+    write; with `with_krs` their key results too (one more query, for these objectives
+    only). Only what moves with the clock is derived here. Pages that show a part of a
+    cycle (a team, a subtree of the strategy map, one page of the OKR list) read just that
+    part with it, whatever the size of the organisation."""
+    now = now or timezone.now()
+    today = timezone.localtime(now, organization.tz).date()
+    objectives = list(objectives)
+    krs_by_obj: dict[int, list] = {o.id: [] for o in objectives}
+    if with_krs and objectives:
+        for kr in (KeyResult.objects.alive()
+                   .filter(organization=organization, objective_id__in=list(krs_by_obj))
+                   .select_related("owner", "kpi").order_by("order", "id")):
+            krs_by_obj[kr.objective_id].append(kr)
+    rows = []
+    for o in objectives:
+        closed = figures.is_closed(o)
+        kr_rows = [KRRow(kr=k, progress=k.progress,
+                         status=P.effective_status(k.status or None, k.last_checkin_at, now,
+                                                   since=k.created_at, closed=closed))
+                   for k in krs_by_obj.get(o.id, [])]
+        rows.append(ObjectiveRow(
+            objective=o, progress=o.progress, rollup=o.rollup,
+            status=figures.objective_status(o.status_summary or {}, now, closed=closed),
+            expected=P.expected_progress(o.cycle.start, o.cycle.end, today), krs=kr_rows,
+            pillar_ids=set(o.pillar_ids or ())))
+    return rows
+
+
 def compute_cycle(*, organization: Organization, cycle: Cycle,
                   now: dt.datetime) -> CycleProgress:
     """The full recompute with okrs.progress (two queries: objectives, then key results):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from accounts.models import Organization
 from okrs.models import Objective
 from tests.conftest import build_org, page_queries, url
@@ -127,12 +129,17 @@ def test_strategy_map_queries_do_not_grow(org, owner, as_user):
     assert page_queries(client, node("objective", company.pk)) == objective
     # session, user, membership (3); cycles (1); goal, pillars (2); objectives, KRs (2);
     # stored pillar figures (1); nav (1)
+    # Each level reads only its own rows with their stored figures (issue 16).
+    # session, user, membership (3); cycles (1); goal, pillars, their stored figures (3);
+    # objectives directly on each pillar (1 aggregate); the unaligned count (1); nav (1)
     assert first == 10
-    # session, user, membership (3); cycles (1); objectives, KRs (2); pillar exists (1)
-    assert pillar == 8  # + nav (1) on the full page
-    # session, user, membership (3); cycles (1); objectives, KRs (2); initiatives (1);
-    # KPI health (0-1: none linked here); nav (1)
-    assert objective == 8
+    # session, user, membership (3); cycles (1); pillar exists (1); its top-most supporters
+    # (1); what they open to (1 aggregate); nav (1)
+    assert pillar == 8
+    # session, user, membership (3); cycles (1); the objective (1), its KRs (1), its aligned
+    # objectives (1) and what they open to (1); initiatives (1); KPI health (0-1: none
+    # linked here); nav (1)
+    assert objective == 10
 
 
 def test_first_level_stays_small_for_a_big_organisation(org, owner, as_user):
@@ -158,3 +165,58 @@ def test_strategy_csv_lists_the_whole_tree(org, owner, as_user):
     for obj in data["objectives"]:
         assert obj.title in text
     assert "Goal" in text and "Pillar" in text and "Key result" in text
+
+
+@pytest.mark.django_db
+def test_each_level_read_alone_equals_the_whole_cycle_on_the_demo():
+    """The map's levels read only their own rows (issue 16); what they show equals what the
+    whole cycle's full recompute (okrs.selectors.compute_cycle) puts under each node."""
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from dashboards.links import Links
+    from dashboards.strategy_map.selectors import map_subtree, strategy_map
+    from goals.selectors import current_cycle, cycles_for
+    from okrs.selectors import compute_cycle
+
+    call_command("load_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    org = Organization.objects.get(slug="acme")
+    cycle, cycles, now = current_cycle(org), cycles_for(org), timezone.now()
+    links = Links(org.slug)
+    cp = compute_cycle(organization=org, cycle=cycle, now=now)
+    children: dict = {}
+    for row in cp.by_id.values():
+        if row.objective.parent_id in cp.by_id:
+            children.setdefault(row.objective.parent_id, []).append(row.objective.pk)
+
+    def roots(pillar_id):
+        return sorted(r.objective.pk for r in cp.by_id.values() if pillar_id in r.pillar_ids
+                      and (r.objective.parent_id not in cp.by_id
+                           or pillar_id not in cp.by_id[r.objective.parent_id].pillar_ids))
+
+    def check(nodes):
+        for n in nodes:
+            row = cp.by_id[n.pk]
+            assert n.progress == pytest.approx(row.progress)
+            assert n.status == row.status
+            assert n.count == len(row.krs) + len(children.get(n.pk, []))
+
+    smap = strategy_map(org, cycle, cycles, links, now=now)
+    assert smap.pillars
+    for p in smap.pillars:
+        _krs, nodes, _title = map_subtree(org, cycle, cycles, "pillar", p.pk, links, now=now)
+        assert sorted(n.pk for n in nodes) == roots(p.pk)
+        assert bool(p.count) == bool(nodes)
+        check(nodes)
+    loose = sorted(r.objective.pk for r in cp.by_id.values() if not r.pillar_ids
+                   and r.objective.parent_id not in cp.by_id)
+    _krs, nodes, _title = map_subtree(org, cycle, cycles, "unaligned", 0, links, now=now)
+    assert sorted(n.pk for n in nodes) == loose
+    assert (smap.unaligned.count if smap.unaligned else 0) == len(loose)
+    for oid, row in cp.by_id.items():
+        krs, nodes, title = map_subtree(org, cycle, cycles, "objective", oid, links, now=now)
+        assert title == row.objective.title
+        assert [k.pk for k in krs] == [k.kr.pk for k in row.krs]
+        assert [k.progress for k in krs] == pytest.approx([k.progress for k in row.krs])
+        assert sorted(n.pk for n in nodes) == sorted(children.get(oid, []))
+        check(nodes)

@@ -29,9 +29,9 @@ from dashboards.kpi_rows import (
     kpi_status_counts,
     with_points,
 )
-from dashboards.strategy_map.selectors import PillarLine
-from goals.models import Cycle, PillarFigure
-from goals.selectors import active_goal, pillars_for
+from dashboards.strategy_map.selectors import PillarLine, pillar_lines
+from goals.models import Cycle
+from goals.selectors import active_goal
 from kpis.models import Kpi, KpiHealth
 from okrs import figures
 from okrs import progress as P
@@ -147,19 +147,6 @@ def company_rows(org: Organization, cycle: Cycle, *, now: dt.datetime) -> list[O
             pillar_ids=set(o.pillar_ids or ())))
     rows.sort(key=lambda r: (P.status_rank(r.status), r.objective.order, r.objective.id))
     return rows
-
-
-def pillar_lines(org: Organization, cycle: Cycle | None) -> list[PillarLine]:
-    """The active pillars with their stored figure in the cycle (two queries: the pillars,
-    their figures; one without pillars or a cycle)."""
-    pillars = pillars_for(org)
-    if not pillars:
-        return []
-    found = ({f.pillar_id: f for f in PillarFigure.objects.filter(cycle=cycle)}
-             if cycle else {})
-    return [PillarLine(p, found[p.pk].progress if p.pk in found else 0.0,
-                       found[p.pk].objective_count if p.pk in found else 0)
-            for p in pillars]
 
 
 @dataclass

@@ -1,25 +1,29 @@
-"""Reads for the strategy map, and the goal and pillar progress it shares with the leader
+"""Reads for the strategy map, and the goal and pillar figures it shares with the leader
 dashboard.
 
 The first level is the goal and its pillars (plus one group for objectives that support
-no pillar); each subtree loads when opened. Progress comes from one
-okrs.selectors.cycle_progress per request (two queries), whatever the size of the tree:
-objective, pillar and goal progress are okrs.progress roll-ups computed there (the
-objective page uses the same).
+no pillar); each subtree loads when opened (htmx). Every level reads only its own rows,
+with the figures okrs.figures stored on write (issue 16): the first level the pillars'
+stored sums and one count per pillar; a pillar its top-most supporting objectives; an
+objective its key results and its aligned objectives. Nothing grows with the rest of the
+organisation. The CSV (the whole tree) reads the whole cycle.
 """
 
 from __future__ import annotations
 
-import weakref
 from dataclasses import dataclass, field
 
+from django.db.models import Count, Q
+from django.utils import timezone
+
 from accounts.models import Organization
-from goals.models import StrategicPillar
+from goals.models import PillarFigure, StrategicPillar
 from goals.selectors import active_goal, pillars_for
 from initiatives.models import Initiative
 from kpis.models import KpiHealth
 from okrs import progress as P
-from okrs.selectors import cycle_progress, status_label
+from okrs.models import Objective
+from okrs.selectors import cycle_objectives_qs, cycle_progress, status_label, stored_rows
 
 
 @dataclass
@@ -33,41 +37,25 @@ class PillarLine:
         return round(self.progress * 100)
 
 
-# Pillar progress and counts of a CycleProgress, remembered while that object lives:
-# okrs.selectors.cycle_progress shares one result between requests until the
-# organisation's OKR data changes, and rolling hundreds of objectives up to their pillars
-# on every dashboard and strategy map request would redo the same sums.
-# {id(cp): (weak ref, ids, figures)}
-_PILLAR_MEMO: dict[int, tuple] = {}
-_PILLAR_MEMO_SIZE = 16
+def pillar_lines(org: Organization, cycle) -> list[PillarLine]:
+    """The active pillars with their stored figure in the cycle (two queries: the pillars,
+    their figures; one without pillars or a cycle)."""
+    pillars = pillars_for(org)
+    if not pillars:
+        return []
+    found = ({f.pillar_id: f for f in PillarFigure.objects.filter(cycle=cycle)}
+             if cycle else {})
+    return [PillarLine(p, found[p.pk].progress if p.pk in found else 0.0,
+                       found[p.pk].objective_count if p.pk in found else 0)
+            for p in pillars]
 
 
-def _pillar_figures(cp, ids: list[int]) -> tuple[dict[int, float], dict[int, int]]:
-    hit = _PILLAR_MEMO.get(id(cp))
-    if hit is not None and hit[0]() is cp and hit[1] == ids:
-        return hit[2]
-    figures = (cp.pillar_progress(ids), cp.pillar_counts(ids))
-    if len(_PILLAR_MEMO) >= _PILLAR_MEMO_SIZE:
-        for key in [k for k, v in list(_PILLAR_MEMO.items()) if v[0]() is None] \
-                or list(_PILLAR_MEMO)[:1]:
-            _PILLAR_MEMO.pop(key, None)
-    _PILLAR_MEMO[id(cp)] = (weakref.ref(cp), list(ids), figures)
-    return figures
-
-
-def strategy_progress(org: Organization, cycle, *, now=None):
-    """(CycleProgress or None, goal, [PillarLine], goal progress): 4 queries with a cycle."""
+def strategy_progress(org: Organization, cycle):
+    """(goal, [PillarLine], goal progress) from the stored figures: 3 queries."""
     goal = active_goal(org)  # query
-    pillars = pillars_for(org)  # query
-    cp = cycle_progress(organization=org, cycle=cycle, now=now) if cycle else None  # 2
-    lines: list[PillarLine] = []
-    if pillars:
-        ids = [p.pk for p in pillars]
-        values, counts = _pillar_figures(cp, ids) if cp else (dict.fromkeys(ids, 0.0),
-                                                               dict.fromkeys(ids, 0))
-        lines = [PillarLine(p, values.get(p.pk, 0.0), counts.get(p.pk, 0)) for p in pillars]
+    lines = pillar_lines(org, cycle)  # 2 queries
     goal_value = P.goal_progress(line.progress for line in lines) if (goal and lines) else None
-    return cp, goal, lines, goal_value
+    return goal, lines, goal_value
 
 
 @dataclass
@@ -107,49 +95,52 @@ class MapNode:
         return f"node-{self.kind}-{self.pk}"
 
 
-def _children_index(cp) -> dict[int | None, list]:
-    index: dict[int | None, list] = {}
-    for row in cp.by_id.values():
-        parent = row.objective.parent_id if row.objective.parent_id in cp.by_id else None
-        index.setdefault(parent, []).append(row)
-    for rows in index.values():
-        rows.sort(key=lambda r: (r.objective.order, r.objective.id))
-    return index
+def _family(cycle, cycles) -> set[int]:
+    """The cycle and the cycles inside it (a year's quarters): whose objectives it shows."""
+    return {cycle.pk} | {c.pk for c in cycles if c.parent_id == cycle.pk}
 
 
-def _objective_node(row, index, links) -> MapNode:
-    o = row.objective
-    owner = o.owner.display_name if o.owner else ""
-    where = o.team.name if o.team else "Company"
-    return MapNode(
-        kind="objective", pk=o.pk, title=o.title, progress=row.progress, expected=row.expected,
-        status=row.status, status_label=row.status_label, row=row,
-        meta=" · ".join(x for x in (where, owner) if x),
-        url=links.obj("okrs:objective", o.pk),
-        count=len(row.krs) + len(index.get(o.pk, [])),
-        draft=o.state == "draft")
+def _shown_parent(o: Objective, family: set[int]) -> Objective | None:
+    """The objective's parent as the map shows it: alive and in the cycle's family."""
+    parent = o.parent
+    if parent is None or parent.deleted_at is not None or parent.cycle_id not in family:
+        return None
+    return parent
 
 
-def pillar_roots(cp, pillar_id: int) -> list:
-    """Objectives shown directly under a pillar: they support it, and their parent (if
-    any, in this cycle) does not — so each objective appears once, under its top-most
-    supporter."""
-    out = []
-    for row in cp.by_id.values():
-        if pillar_id not in row.pillar_ids:
-            continue
-        parent = cp.by_id.get(row.objective.parent_id)
-        if parent is None or pillar_id not in parent.pillar_ids:
-            out.append(row)
-    out.sort(key=lambda r: (r.objective.team_id is not None, r.objective.order, r.objective.id))
-    return out
+def _by_team_then_order(row) -> tuple:
+    return (row.objective.team_id is not None, row.objective.order, row.objective.id)
 
 
-def unaligned_roots(cp) -> list:
-    return sorted((r for r in cp.by_id.values() if not r.pillar_ids
-                   and cp.by_id.get(r.objective.parent_id) is None),
-                  key=lambda r: (r.objective.team_id is not None, r.objective.order,
-                                 r.objective.id))
+def _objective_nodes(org, rows, family, links) -> list[MapNode]:
+    """Map nodes of these rows; what each opens to (its key results and aligned objectives)
+    is counted in one query."""
+    ids = [r.objective.pk for r in rows]
+    children = dict(Objective.objects.alive()
+                    .filter(organization=org, parent_id__in=ids, cycle_id__in=family)
+                    .values_list("parent_id").annotate(n=Count("id")).order_by()) if ids else {}
+    nodes = []
+    for row in rows:
+        o = row.objective
+        owner = o.owner.display_name if o.owner else ""
+        where = o.team.name if o.team else "Company"
+        nodes.append(MapNode(
+            kind="objective", pk=o.pk, title=o.title, progress=row.progress,
+            expected=row.expected, status=row.status, status_label=row.status_label, row=row,
+            meta=" · ".join(x for x in (where, owner) if x),
+            url=links.obj("okrs:objective", o.pk),
+            count=o.kr_count + children.get(o.pk, 0), draft=o.state == "draft"))
+    return nodes
+
+
+def _family_qs(org, cycle, family):
+    return cycle_objectives_qs(org, cycle).filter(cycle_id__in=family)
+
+
+def _unaligned_q(family) -> Q:
+    """No pillar, and no parent the map shows (a parent's pillars would be theirs)."""
+    return Q(pillar_ids=[]) & (Q(parent__isnull=True) | Q(parent__deleted_at__isnull=False)
+                               | ~Q(parent__cycle_id__in=family))
 
 
 @dataclass
@@ -167,49 +158,70 @@ class StrategyMap:
         return None if self.goal_progress is None else round(self.goal_progress * 100)
 
 
-def strategy_map(org: Organization, cycle, cycles, links, *, now=None) -> StrategyMap:
-    """The first level: 4 queries (goal, pillars, objectives, KRs)."""
-    cp, goal, lines, goal_value = strategy_progress(org, cycle, now=now)
+def strategy_map(org: Organization, cycle, cycles, links, *, now=None,
+                 whole: bool = False) -> StrategyMap:
+    """The first level: goal, pillars and their stored figures, what each pillar opens to
+    and the unaligned group (5 queries). With `whole` (the CSV) also the whole cycle."""
+    goal, lines, goal_value = strategy_progress(org, cycle)
     nodes, unaligned = [], None
-    expected = cp.expected if cp else None
+    now = now or timezone.now()
+    expected = (P.expected_progress(cycle.start, cycle.end,
+                                    timezone.localtime(now, org.tz).date()) if cycle else None)
+    direct: dict[int, int] = {}
+    loose = 0
+    if cycle:
+        family = _family(cycle, cycles)
+        qs = Objective.objects.alive().filter(organization=org, cycle_id__in=family)
+        direct = dict(qs.filter(pillar__isnull=False).values_list("pillar_id")
+                      .annotate(n=Count("id")).order_by())  # 1 query
+        loose = qs.filter(_unaligned_q(family)).count()  # 1 query
     for line in lines:
-        roots = pillar_roots(cp, line.pillar.pk) if cp else []
         nodes.append(MapNode(kind="pillar", pk=line.pillar.pk, title=line.pillar.name,
-                             progress=line.progress if cp else None, expected=expected,
+                             progress=line.progress if cycle else None, expected=expected,
                              meta=f"{line.objectives} objective{'s' if line.objectives != 1 else ''}",
-                             count=len(roots)))
-    if cp:
-        loose = unaligned_roots(cp)
-        if loose:
-            unaligned = MapNode(kind="unaligned", pk=0, title="Not linked to a pillar",
-                                count=len(loose), meta=f"{len(loose)} objective"
-                                + ("s" if len(loose) != 1 else ""))
+                             count=direct.get(line.pillar.pk, 0)))
+    if loose:
+        unaligned = MapNode(kind="unaligned", pk=0, title="Not linked to a pillar",
+                            count=loose, meta=f"{loose} objective" + ("s" if loose != 1 else ""))
+    cp = cycle_progress(organization=org, cycle=cycle, now=now) if (whole and cycle) else None
     return StrategyMap(goal=goal, goal_progress=goal_value, cycle=cycle, cycles=cycles,
                        cycle_progress=cp, pillars=nodes, unaligned=unaligned)
 
 
-def map_subtree(org: Organization, cycle, kind: str, pk: int, links, *, now=None
+def map_subtree(org: Organization, cycle, cycles, kind: str, pk: int, links, *, now=None
                 ) -> tuple[list[MapNode], list[MapNode], str] | None:
     """(key result nodes, objective nodes, the node's title) under one node, or None when
-    the node is not in this organisation's cycle. Objectives: 2 queries; an objective adds
-    its initiatives and its KPIs' health (2 more)."""
+    the node is not in this organisation's cycle. Only the node's own rows are read: a
+    pillar 3 queries, the unaligned group 2, an objective 4 (itself, its key results, its
+    aligned objectives and what they open to) and 2 more for its initiatives and its KPIs'
+    health."""
     if cycle is None:
         return None
-    cp = cycle_progress(organization=org, cycle=cycle, now=now)
-    index = _children_index(cp)
+    now = now or timezone.now()
+    family = _family(cycle, cycles)
     if kind == "pillar":
         name = (StrategicPillar.objects.filter(organization=org, pk=pk)
                 .values_list("name", flat=True).first())
         if name is None:
             return None
-        return [], [_objective_node(r, index, links) for r in pillar_roots(cp, pk)], name
+        # The top-most supporters: their own pillar, under no parent that supports it.
+        found = [o for o in _family_qs(org, cycle, family).filter(pillar_id=pk)
+                 if (p := _shown_parent(o, family)) is None or pk not in (p.pillar_ids or ())]
+        rows = sorted(stored_rows(org, found, now=now, with_krs=False), key=_by_team_then_order)
+        return [], _objective_nodes(org, rows, family, links), name
     if kind == "unaligned":
-        return ([], [_objective_node(r, index, links) for r in unaligned_roots(cp)],
-                "Not linked to a pillar")
-    if kind != "objective" or pk not in cp.by_id:
+        rows = sorted(stored_rows(org, _family_qs(org, cycle, family).filter(_unaligned_q(family)),
+                                  now=now, with_krs=False), key=_by_team_then_order)
+        return [], _objective_nodes(org, rows, family, links), "Not linked to a pillar"
+    if kind != "objective":
         return None
-    row = cp.by_id[pk]
-    children = [_objective_node(r, index, links) for r in index.get(pk, [])]
+    own = stored_rows(org, _family_qs(org, cycle, family).filter(pk=pk), now=now)
+    if not own:
+        return None
+    row = own[0]
+    child_rows = stored_rows(org, _family_qs(org, cycle, family).filter(parent_id=pk),
+                             now=now, with_krs=False)
+    children = _objective_nodes(org, child_rows, family, links)
     krs = [MapNode(kind="kr", pk=k.kr.pk, title=k.kr.title, progress=k.progress,
                    expected=row.expected, status=k.status,
                    status_label=status_label(k.status), row=k, kpi=k.kr.kpi,

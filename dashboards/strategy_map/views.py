@@ -35,8 +35,8 @@ def strategy_map(request: HttpRequest) -> HttpResponse:
 def strategy_node(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     if kind not in NODE_KINDS:
         raise Http404("No such node.")
-    cycle, _cycles = shown_cycle(request)
-    found = selectors.map_subtree(request.org, cycle, kind, pk, Links(request.org.slug))
+    cycle, cycles = shown_cycle(request)
+    found = selectors.map_subtree(request.org, cycle, cycles, kind, pk, Links(request.org.slug))
     if found is None:
         raise Http404("No such node in this cycle.")
     krs, objectives, title = found
@@ -53,7 +53,8 @@ def strategy_node(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
 @org_view(Role.VIEWER)
 def strategy_csv(request: HttpRequest) -> HttpResponse:
     cycle, cycles = shown_cycle(request)
-    smap = selectors.strategy_map(request.org, cycle, cycles, Links(request.org.slug))
+    smap = selectors.strategy_map(request.org, cycle, cycles, Links(request.org.slug),
+                                  whole=True)
     name = f"{request.org.slug}-strategy" + (f"-{cycle.name}" if cycle else "")
     return exports.csv_response(name.replace(" ", "-"), exports.STRATEGY_HEADER,
                                 exports.strategy_rows(smap))

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.utils import timezone
+
 from accounts.models import Organization, Team
 from dashboards.kpi_rows import LIGHT, OFF_TARGET_FIRST, KpiRow, kpi_rows
 from goals.selectors import current_cycle
+from okrs import progress as P
 from okrs.checkins.selectors import completion_by_week
-from okrs.selectors import cycle_progress
+from okrs.selectors import cycle_objectives_qs, stored_rows
 
 TEAM_KPIS = 24
 COMPLETION_WEEKS = 8
@@ -19,7 +22,7 @@ COMPLETION_WEEKS = 8
 class TeamPage:
     team: Team
     cycle: object | None
-    objectives: list  # okrs.selectors.ObjectiveRow, shared: copy before changing
+    objectives: list  # okrs.selectors.ObjectiveRow
     expected: int | None  # the cycle's expected progress, in percent
     kpis: list[KpiRow]
     more_kpis: bool  # more than TEAM_KPIS: the rest are on the operations page
@@ -49,19 +52,22 @@ class TeamPage:
 
 
 def team_page(org: Organization, team: Team) -> TeamPage:
-    """Seven queries: the cycle (1), its progress (2), the KPIs (2), completion (2)."""
+    """Eight queries: the cycle (1), the team's objectives with their stored figures (1),
+    the KPIs (2), completion (3, one more the first time an ended week is read)."""
     cycle = current_cycle(org)  # 1 query
     objectives, expected = [], None
     if cycle:
-        cp = cycle_progress(organization=org, cycle=cycle)  # 2 queries
-        expected = cp.expected_pct
-        objectives = [r for r in cp.by_id.values() if r.objective.team_id == team.pk]
+        now = timezone.now()
+        expected = round(P.expected_progress(
+            cycle.start, cycle.end, timezone.localtime(now, org.tz).date()) * 100)
+        objectives = stored_rows(org, cycle_objectives_qs(org, cycle).filter(team=team),
+                                 now=now, with_krs=False)  # 1 query: this team's only
     # The team's KPIs, the ones needing attention first; a long list continues on the
     # operations view (one extra row fetched tells whether there are more).
     rows = kpi_rows(org, team=team, limit=TEAM_KPIS + 1,
                     order_by=(OFF_TARGET_FIRST, "-health__is_stale",
                               "-health__has_unfavourable_signal", "name", "id"),
                     defer=LIGHT)  # 2
-    weeks = completion_by_week(team, COMPLETION_WEEKS)  # 2 queries
+    weeks = completion_by_week(team, COMPLETION_WEEKS)  # 3 queries
     return TeamPage(team=team, cycle=cycle, objectives=objectives, expected=expected,
                     kpis=rows[:TEAM_KPIS], more_kpis=len(rows) > TEAM_KPIS, weeks=weeks)
