@@ -159,3 +159,24 @@ def test_inbox_query_count_is_constant_in_the_organisations_size(as_user, org, o
     # due check-ins, my KPIs, stored entries; + candidates (leaders), invitations (admins)
     assert len(q) == (5 if role == Role.ADMIN else 3)
     print(f"inbox page {len(small_page)} queries, badge {len(small_badge)} queries ({role})")
+
+
+def test_a_disabled_webhook_is_a_notice_for_admins_only(as_user, org, owner, admin_user,
+                                                        member):
+    from django.core import mail
+    from django.db import transaction
+    from django.test import TestCase
+
+    from core.events import emit
+
+    with TestCase.captureOnCommitCallbacks(execute=True), transaction.atomic():
+        emit(org.pk, "webhook.disabled", {"destination": "webhook", "id": 7,
+                                          "name": "https://hooks.example.com/x",
+                                          "reason": "6 failed tries"})
+    entries = Notification.objects.filter(kind="webhook_disabled")
+    assert sorted(e.user_id for e in entries) == sorted([owner.pk, admin_user.pk])
+    assert entries[0].text == ("The webhook https://hooks.example.com/x was disabled after "
+                               "repeated failures: 6 failed tries")
+    assert not mail.outbox  # notices: in the inbox by default
+    assert "was disabled after repeated failures" in texts(as_user(admin_user))
+    assert "was disabled" not in texts(as_user(member))
