@@ -301,3 +301,20 @@ def test_service_refuses_a_target_of_another_organisation(org, lena):
     with pytest.raises(Http404):
         svc.comment_create(organization=org, target=target, author=lena, body="hi")
     assert client_for(None) is not None
+
+
+@pytest.mark.parametrize("role", [Role.VIEWER, Role.MEMBER, Role.LEADER, Role.ADMIN, Role.OWNER])
+def test_the_mention_email_for_each_role(as_user, org, lena, member_of, kr, role):
+    """Every role may read and answer a thread, so every role's e-mail and entry is the same:
+    the text, the link to the thread and to the choices — nothing of another organisation."""
+    person = member_of(role, name="Pat Person", email=f"pat-{role}@example.com")
+    post(as_user(lena), "key_result", kr.pk, "@Pat Person over to you")
+    [message] = mail.outbox
+    html = message.alternatives[0][0]
+    for text in (message.body, html):
+        assert "Lena Leader mentioned you on Backlog under 50" in text
+        assert "@Pat Person over to you" in text
+        assert f"/o/acme/check-ins/kr/{kr.pk}/" in text and "/o/acme/preferences/" in text
+    assert Notification.objects.get(user=person).url == url("checkins:kr", pk=kr.pk)
+    page = as_user(person).get(url("activity:inbox")).content.decode()
+    assert "Reply" in page
