@@ -20,6 +20,7 @@ import difflib
 import os
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -416,10 +417,25 @@ def celery_worker_process(transactional_db):
                 "DJANGO_SETTINGS_MODULE": "config.settings"})
     proc = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", queue, "-c", "1",
-         "--pool", "solo", "-l", "warning", "--without-gossip", "--without-mingle",
+         "--pool", "solo", "-l", "info", "--without-gossip", "--without-mingle",
          "--without-heartbeat"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
+    # The worker's output is drained by a thread (a full pipe would stop the worker) and
+    # the test starts once the worker says it is ready: the tests' own timeouts then
+    # measure the work, not the worker's start on a busy machine (or beside pytest -n).
+    proc.output = []
+    ready = threading.Event()
+
+    def drain():
+        for line in proc.stdout:
+            proc.output.append(line)
+            if " ready." in line:
+                ready.set()
+
+    threading.Thread(target=drain, daemon=True).start()
+    if not ready.wait(timeout=120) and proc.poll() is not None:
+        pytest.fail("the Celery worker did not start:\n" + "".join(proc.output[-40:]))
     old_queue = app.conf.task_default_queue
     old_eager = app.conf.task_always_eager
     app.conf.task_default_queue = queue
