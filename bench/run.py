@@ -244,6 +244,9 @@ def main(argv=None) -> int:
     report = build_report(args, info, counts, pages, mixed, ev, commands, started, seed_s,
                           mixed_fast)
     output.write_text(report)
+    if not args.quick:  # issue 17: a data-source run, its own databases; appends its section
+        subprocess.run([sys.executable, str(ROOT / "bench" / "sources_run.py"), "--append",
+                        str(output)], check=False)
     if not args.quick and not args.output:
         quote_in_readme(report)
     print()

@@ -8,8 +8,11 @@ Measures the first run (every point created: points per second) and a second run
 unchanged data (must write nothing), through sources.services.source_run exactly as the
 worker runs it. Health evaluations are queued to a Redis queue no worker reads (purged
 afterwards), so the figures are the run's own. Databases (created when missing, on
-127.0.0.1:5432 as postgres): headway_bench_sources (Headway) and headway_bench_warehouse.
-Prints the figures and writes bench/out/sources_run.json.
+127.0.0.1:5432 as postgres): headway_bench_sources (Headway) and headway_bench_warehouse
+(BENCH_SOURCES_DB, BENCH_WAREHOUSE_DB). Prints the figures with the load average and writes
+bench/out/sources_run.json; ``--append FILE`` adds them as a section to FILE (make bench:
+bench/run.py appends it to bench/RESULTS.md). Targets (issue 17): first run ≥ 20,000
+points/s, second run ≤ 5 s.
 """
 
 from __future__ import annotations
@@ -28,7 +31,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 PG = "postgres://postgres@127.0.0.1:5432"
-APP_DB, WAREHOUSE_DB = "headway_bench_sources", "headway_bench_warehouse"
+APP_DB = os.environ.get("BENCH_SOURCES_DB", "headway_bench_sources")
+WAREHOUSE_DB = os.environ.get("BENCH_WAREHOUSE_DB", "headway_bench_warehouse")
 
 
 def ensure_db(name: str, *, fresh: bool = False) -> None:
@@ -63,6 +67,8 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--kpis", type=int, default=1000)
     parser.add_argument("--weeks", type=int, default=104)
+    parser.add_argument("--append", type=Path, default=None,
+                        help="add the figures as a Markdown section to this file")
     args = parser.parse_args(argv)
     ensure_db(APP_DB)
     os.environ.update({
@@ -103,14 +109,17 @@ def main(argv=None) -> int:
 
     figures = {"kpis": args.kpis, "weeks": args.weeks, "rows": args.kpis * args.weeks}
     for label in ("first", "second"):
-        t = time.perf_counter()
+        figures.setdefault("load_before", {})[label] = round(os.getloadavg()[0], 1)
+        t, cpu = time.perf_counter(), time.process_time()
         run = services.source_run(source_id=source.pk, trigger="manual")
-        seconds = time.perf_counter() - t
+        seconds, cpu = time.perf_counter() - t, time.process_time() - cpu
         assert run.status == "ok", run.error
-        figures[label] = {"seconds": round(seconds, 2), "created": run.created,
+        figures[label] = {"seconds": round(seconds, 2), "cpu_seconds": round(cpu, 2),
+                          "created": run.created,
                           "replaced": run.replaced, "unchanged": run.unchanged,
                           "points_per_s": round(run.created / seconds) if run.created else 0}
-        print(f"{label} run: {seconds:.2f} s, created {run.created}, replaced {run.replaced}, "
+        print(f"{label} run: {seconds:.2f} s ({cpu:.2f} s CPU in this process), "
+              f"created {run.created}, replaced {run.replaced}, "
               f"unchanged {run.unchanged}"
               + (f", {run.created / seconds:,.0f} points/s" if run.created else ""))
     assert DataPoint.objects.filter(kpi__organization=org).count() == figures["rows"]
@@ -121,7 +130,31 @@ def main(argv=None) -> int:
     out = ROOT / "bench" / "out"
     out.mkdir(exist_ok=True)
     (out / "sources_run.json").write_text(json.dumps(figures, indent=2) + "\n")
+    if args.append:
+        with args.append.open("a") as f:
+            f.write("\n" + report(figures) + "\n")
     return 0
+
+
+def report(f: dict) -> str:
+    first, second, load = f["first"], f["second"], f["load_before"]
+    cores = os.cpu_count() or 1
+    return "\n".join([
+        "## Data-source run (bench/sources_run.py)", "",
+        f"One SQL source feeding {f['kpis']:,} weekly KPIs × {f['weeks']} weeks "
+        f"({f['rows']:,} rows) from a PostgreSQL warehouse, through sources.services.source_run "
+        f"as the worker runs it. Load average (1 min) before each run on {cores} cores: "
+        f"{load['first']} and {load['second']}.", "",
+        "| run | seconds | CPU s (this process) | created | replaced | unchanged | points/s "
+        "| target |",
+        "|---|---|---|---|---|---|---|---|",
+        f"| first | {first['seconds']} | {first['cpu_seconds']} | {first['created']:,} | "
+        f"{first['replaced']} | {first['unchanged']} | {first['points_per_s']:,} | "
+        "≥ 20,000 points/s |",
+        f"| second (unchanged data) | {second['seconds']} | {second['cpu_seconds']} | "
+        f"{second['created']} | {second['replaced']} | {second['unchanged']:,} | — | "
+        "≤ 5 s, writes nothing |",
+    ])
 
 
 if __name__ == "__main__":

@@ -234,17 +234,18 @@ def _finish(source: DataSource, run: SourceRun) -> None:
         if failing_now and not was_failing:
             _tell_failing(source, run)
         elif was_failing and not failing_now:
-            for feed in source.feeds.all():
-                HealthEvent.objects.create(kpi_id=feed.kpi_id, kind="source",
-                                           message=f"Data source {source.name} works again.")
+            HealthEvent.objects.bulk_create([  # one insert for the thousand KPIs of a source
+                HealthEvent(kpi_id=kpi_id, kind="source",
+                            message=f"Data source {source.name} works again.")
+                for kpi_id in source.feeds.values_list("kpi_id", flat=True)])
 
 
 def _tell_failing(source: DataSource, run: SourceRun) -> None:
     """The KPIs' histories say it (the app), and their owners and the admins get an e-mail."""
     feeds = list(source.feeds.select_related("kpi__owner"))
     message = f"Data source {source.name} is failing: {run.error}"
-    for feed in feeds:
-        HealthEvent.objects.create(kpi=feed.kpi, kind="source", new="failing", message=message)
+    HealthEvent.objects.bulk_create([HealthEvent(kpi=feed.kpi, kind="source", new="failing",
+                                                 message=message) for feed in feeds])
     recipients = {f.kpi.owner.email for f in feeds if f.kpi.owner and f.kpi.owner.email}
     recipients |= set(Membership.objects.filter(
         organization=source.organization, role__in=[Role.ADMIN, Role.OWNER],
