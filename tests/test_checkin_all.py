@@ -25,8 +25,8 @@ from tests.conftest import build_org, count_queries
 from tests.factories import CycleFactory, KeyResultFactory, ObjectiveFactory, TeamFactory
 
 HX = {"HTTP_HX_REQUEST": "true"}
-PER_ROW = 6  # per row: savepoint, KR lock (with its last check-in), insert, KR update, release
-SINGLE_POST = 17   # was 19 before issue 19 (without the stale guard)
+PER_ROW = 7  # per row submitted (KR lock, its last check-in for the stale guard, insert, KR update, savepoints)
+SINGLE_POST = 18   # was 19 before issue 19, which adds the stale guard (+1)
 
 
 @pytest.fixture

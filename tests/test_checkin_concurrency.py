@@ -105,3 +105,69 @@ def test_many_parallel_checkins_lose_nothing(kr):
     assert kr.current_value == rows[-1].value
     assert kr.last_checkin_at == rows[-1].created_at
     assert KeyResult.objects.get(pk=kr.pk).current_value == rows[-1].value
+
+
+def test_check_in_all_and_a_single_row_on_one_kr_lose_nothing(kr):
+    """Issue 19: Alice's "check in all" (three rows, one of them this KR) and Bob's single
+    row on the same KR at the same moment: both check-ins are kept, the other rows too, the
+    KR shows the one that committed last and its stored progress matches it; a page that
+    saw neither (the stale guard) is refused, not written over."""
+    from okrs.checkins.services import RowInput, StaleCheckIn, checkin_many
+
+    others = [KeyResultFactory(objective=kr.objective, start_value=0, target_value=100,
+                               current_value=0) for _ in range(2)]
+    alice, bob = UserFactory(), UserFactory()
+    alice_in = threading.Event()
+    release = threading.Event()
+    errors: list[BaseException] = []
+    outcomes = []
+
+    def alice_checks_in_all():
+        try:
+            with transaction.atomic():
+                outcomes.extend(checkin_many(
+                    [RowInput(key_result=k, status="on_track", value=v, seen=0)
+                     for k, v in ((others[0], 10), (kr, 40), (others[1], 20))], alice))
+                alice_in.set()
+                release.wait(5)  # hold the locks while Bob tries
+        except BaseException as exc:  # pragma: no cover
+            errors.append(exc)
+            alice_in.set()
+        finally:
+            connections.close_all()
+
+    def bob_checks_in_one():
+        try:
+            alice_in.wait(5)
+            # Bob's page was loaded before Alice's check-in: it is stale once she commits.
+            try:
+                checkin_create(key_result=kr, author=bob, status="off_track", value=55, seen=0)
+            except StaleCheckIn as exc:
+                outcomes.append(("stale", exc.latest.author_id))
+                checkin_create(key_result=kr, author=bob, status="off_track", value=55,
+                               seen=exc.latest.pk)  # he saw her value and confirmed
+        except BaseException as exc:  # pragma: no cover
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    a = threading.Thread(target=alice_checks_in_all)
+    b = threading.Thread(target=bob_checks_in_one)
+    a.start()
+    b.start()
+    alice_in.wait(5)
+    b.join(0.5)
+    assert b.is_alive(), "Bob must wait for the lock Alice's check in all holds"
+    release.set()
+    a.join(10)
+    b.join(10)
+    assert not errors, errors
+
+    assert all(o.saved for o in outcomes[:3])
+    assert outcomes[3] == ("stale", alice.id)
+    rows = list(CheckIn.objects.filter(key_result=kr).order_by("created_at", "id"))
+    assert [(c.author_id, c.value) for c in rows] == [(alice.id, 40), (bob.id, 55)]
+    kr.refresh_from_db()
+    assert kr.current_value == 55 and kr.status == "off_track"
+    assert kr.progress == pytest.approx(0.55)
+    assert [CheckIn.objects.get(key_result=k).value for k in others] == [10, 20]

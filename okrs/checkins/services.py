@@ -35,12 +35,10 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from accounts.audit import audit_record
 from accounts.models import Membership, Organization, Role
-from core.events import emit
 from core.generations import bump_org
 from core.validators import validate_finite
 from kpis.models import DataPoint
@@ -134,20 +132,14 @@ def kpi_latest_value(kpi_id: int) -> float | None:
     return point.value if point else None
 
 
-def _last_live(field_name: str):
-    return Subquery(CheckIn.objects.filter(key_result_id=OuterRef("pk"), replaced_at__isnull=True)
-                    .order_by("-created_at", "-id").values(field_name)[:1])
-
-
 def _locked_kr(key_result: KeyResult) -> KeyResult:
     # Lock the KR row: concurrent check-ins on one KR are serialised, none is lost, and the
-    # KR ends up mirroring the one that commits last. The last live check-in's id,
-    # confidence and comment come with it (the stale guard and "no change": no extra query).
+    # KR ends up mirroring the one that commits last. (The last check-in is read by a
+    # separate statement once the lock is held: a subquery of this one would see the
+    # snapshot taken before waiting for the lock, on PostgreSQL, and miss the check-in of
+    # the transaction it waited for.)
     return (KeyResult.objects.select_for_update(of=("self",))
             .select_related("objective", "objective__cycle", "organization")
-            .annotate(locked_last_id=_last_live("id"),
-                      locked_last_confidence=_last_live("confidence"),
-                      locked_last_comment=_last_live("comment"))
             .get(pk=key_result.pk, organization_id=key_result.organization_id))
 
 
@@ -207,7 +199,6 @@ def _record(kr: KeyResult, *, author, status: str, value, done, comment: str,
     if now is not None:  # created_at is auto_now_add; tests and imports may pin the moment
         CheckIn.objects.filter(pk=checkin.pk).update(created_at=now)
         checkin.created_at = now
-    emit(kr.organization_id, "checkin.created", {"checkin_id": checkin.pk, "key_result_id": kr.pk, "key_result_title": kr.title, "objective_id": kr.objective_id, "team_id": kr.objective.team_id, "status": status, "value": value, "done": bool(done), "confidence": confidence, "note": comment, "author_id": getattr(author, "pk", None), "author_name": getattr(author, "name", ""), "revision_of": revision_of.pk if revision_of else None, "created_at": checkin.created_at})
     return checkin, {"status": status, "last_checkin_at": checkin.created_at, **kr_update}
 
 
@@ -218,11 +209,13 @@ def _mirror(kr: KeyResult, key_result: KeyResult, fields: dict) -> None:
         setattr(key_result, name, new)
 
 
-def _check_seen(kr: KeyResult, seen) -> None:
-    """StaleCheckIn when the page saw an older check-in than the locked KR's last live one
-    (`seen`: its id, 0 or None for "none yet"; `_NO_SEEN` skips the check)."""
-    if seen is not _NO_SEEN and (kr.locked_last_id or 0) != int(seen or 0):
-        raise StaleCheckIn(latest_checkin(kr))
+def _check_seen(kr: KeyResult, seen) -> CheckIn | None:
+    """The locked KR's last live check-in (read after the lock); StaleCheckIn when the page
+    saw an older one (`seen`: its id, 0 or None for "none yet"; `_NO_SEEN`: no check)."""
+    latest = latest_checkin(kr)
+    if seen is not _NO_SEEN and (latest.pk if latest else 0) != int(seen or 0):
+        raise StaleCheckIn(latest)
+    return latest
 
 
 @transaction.atomic
@@ -270,12 +263,12 @@ def record_no_change(kr: KeyResult, user, *, when: dt.datetime | None = None,
 
     with transaction.atomic():
         locked = _locked_kr(kr)
-        _check_seen(locked, seen)
+        last = _check_seen(locked, seen)
         status = locked.status or suggest_for_kr(locked, when=when).status
         if confidence is _NO_SEEN:
-            confidence = locked.locked_last_confidence
+            confidence = last.confidence if last else None
         if not comment:
-            comment = locked.locked_last_comment or ""
+            comment = last.comment if last else ""
         checkin, fields = _record(
             locked, author=user, status=status, value=locked.current_value, done=locked.done,
             comment=comment, confidence=confidence, moment=when or timezone.now(), now=when)

@@ -4,6 +4,7 @@
      does what the button says.
    - Alt+ArrowDown / Alt+ArrowUp move to the next / previous row not checked in this week
      (its first field).
+   - A row's value is selected when focused: typing replaces the current value.
    - Focus stays where the person is after a swap: htmx puts it back on the element with
      the same id; after "Check in all" it goes to the summary. */
 (function () {
@@ -34,6 +35,22 @@
       }
     }
   }
+
+  // A row's value starts as the current value: focusing it selects it, so typing the new
+  // value replaces it (no select-all first). The mouseup that follows a click-to-focus
+  // would drop the selection: it is skipped once.
+  var justFocused = null;
+  document.addEventListener("focusin", function (evt) {
+    var el = evt.target;
+    if (el.tagName === "INPUT" && el.getAttribute("inputmode") === "decimal" && rowOf(el)) {
+      el.select();
+      justFocused = el;
+    }
+  });
+  document.addEventListener("mouseup", function (evt) {
+    if (justFocused && evt.target === justFocused) evt.preventDefault();
+    justFocused = null;
+  });
 
   document.addEventListener("keydown", function (evt) {
     var target = evt.target;
