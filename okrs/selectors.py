@@ -13,7 +13,7 @@ import datetime as dt
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
-from django.db.models import Q
+from django.db.models import Avg, Count, Exists, OuterRef, Q
 from django.utils import timezone
 
 from accounts.models import Organization, Team, User
@@ -297,9 +297,16 @@ class TeamGroup:
     name: str
     team: Team | None
     rows: list[ObjectiveRow]
+    summary: tuple[int, float] | None = None  # (count, mean progress) without the rows
+
+    @property
+    def count(self) -> int:
+        return self.summary[0] if self.summary else len(self.rows)
 
     @property
     def progress(self) -> float:
+        if self.summary:
+            return self.summary[1]
         return P.mean(r.progress for r in self.rows) or 0.0
 
     @property
@@ -341,6 +348,82 @@ def filter_rows(rows: list[ObjectiveRow], *, team: str = "", owner: str = "", pi
     if state:
         out = [r for r in out if r.objective.state == state]
     return out
+
+
+def list_summaries(organization: Organization, cycle: Cycle, teams: list[Team]
+                   ) -> list[TeamGroup]:
+    """The OKR list's team groups with their count and mean stored progress, without their
+    rows (one aggregate query; company level first, then the teams by name)."""
+    by_id = {t.pk: t for t in teams}
+    groups = []
+    for team_id, n, avg in (Objective.objects.alive()
+                            .filter(organization=organization, cycle=cycle)
+                            .values_list("team_id").annotate(n=Count("id"), avg=Avg("progress"))
+                            .order_by()):
+        team = by_id.get(team_id)
+        if team_id is not None and team is None:
+            continue
+        groups.append(TeamGroup(f"team-{team_id}" if team else "company",
+                                team.name if team else "Company", team, [],
+                                summary=(n, P.clamp(avg or 0.0))))
+    groups.sort(key=lambda g: (g.team is not None, g.name.lower()))
+    return groups
+
+
+def list_rows(organization: Organization, cycle: Cycle, *, team: str = "", owner: str = "",
+              pillar: str = "", status: str = "", state: str = "",
+              now: dt.datetime | None = None) -> list[ObjectiveRow]:
+    """The cycle's objectives the OKR list shows for these filters, with their key results
+    and stored figures (two queries). Team, owner and state are filtered in the database,
+    so a team opened on a long list reads that team's rows only; pillar and status (which
+    moves with the clock) are filtered on the rows read."""
+    qs = (Objective.objects.alive().filter(organization=organization, cycle=cycle)
+          .select_related("owner", "team", "pillar", "parent", "cycle").order_by("order", "id"))
+    if team == "company":
+        qs = qs.filter(team__isnull=True)
+    elif team.isdigit():
+        qs = qs.filter(team_id=int(team))
+    if owner == "none":  # the owner field names nobody in this organisation
+        return []
+    if owner.isdigit():
+        qs = qs.filter(Q(owner_id=int(owner)) | Exists(
+            KeyResult.objects.alive().filter(objective=OuterRef("pk"), owner_id=int(owner))))
+    if state:
+        qs = qs.filter(state=state)
+    return filter_rows(stored_rows(organization, qs, now=now), pillar=pillar, status=status)
+
+
+OWNER_SUGGESTIONS = 20
+
+
+def people_matching(organization: Organization, text: str,
+                    limit: int = OWNER_SUGGESTIONS) -> list[Person]:
+    """Members whose name or e-mail contains `text`, for the owner autocomplete (one query
+    of at most `limit` rows)."""
+    text = text.strip()
+    qs = User.objects.filter(memberships__organization=organization)
+    if text:
+        qs = qs.filter(Q(name__icontains=text) | Q(email__icontains=text))
+    return [Person(*row) for row in qs.order_by("name", "email")
+            .values_list("id", "name", "email")[:limit]]
+
+
+def owner_filter(organization: Organization, value: str) -> tuple[str, str]:
+    """(the owner id to filter by, the text the owner field shows) for the owner field's
+    value: an id (older links), or the e-mail address or exact name picked from the
+    suggestions. ("none", text) when it names nobody here. One query when given."""
+    value = value.strip()
+    if not value:
+        return "", ""
+    qs = User.objects.filter(memberships__organization=organization)
+    if value.isascii() and value.isdigit():
+        found = qs.filter(pk=int(value)).values_list("id", "email").first()
+    else:
+        found = (qs.filter(Q(email__iexact=value) | Q(name__iexact=value))
+                 .order_by("id").values_list("id", "email").first())
+    if found is None:
+        return "none", value
+    return str(found[0]), found[1]
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,7 @@ app_name = "okrs"
 urlpatterns = [
     path("strategy/goal/", views.goal, name="goal"),
     path("okrs/", views.okr_list, name="list"),
+    path("okrs/owners/", views.okr_owner_options, name="owner_options"),
     path("okrs/new/", views.objective_create, name="objective_create"),
     path("okrs/<int:pk>/", views.objective, name="objective"),
     path("okrs/<int:pk>/edit/", views.objective_edit, name="objective_edit"),

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 from django_htmx.http import reswap, retarget, trigger_client_event
 
@@ -68,38 +69,63 @@ def goal(request: HttpRequest) -> HttpResponse:
 
 @org_view(Role.VIEWER)
 def okr_list(request: HttpRequest) -> HttpResponse:
-    """A cycle's objectives grouped by team, progress against expected, status chips."""
+    """A cycle's objectives grouped by team, progress against expected, status chips.
+
+    Reads stored figures only (issue 16): a long unfiltered list shows its team groups
+    from one aggregate (each opens with htmx and reads that team's rows); a short or
+    filtered one reads the matching rows. The owner is picked with an autocomplete
+    (okr_owner_options), not from a list of every member."""
     org = request.org
     cycles = goal_selectors.cycles_for(org)  # 1 query
     cycle = goal_selectors.pick_cycle(org, cycles, request.GET.get("cycle", ""))
     f = {k: request.GET.get(k, "").strip() for k in ("team", "owner", "pillar", "status",
                                                       "state")}
+    owner_id, owner_text = selectors.owner_filter(org, f["owner"])  # 0-1 query
     teams = selectors.org_teams(org)  # 1 query
-    people = selectors.org_people(org)  # 1 query
     pillars = goal_selectors.pillars_for(org, include_archived=True)  # 1 query
-    cp = (selectors.cycle_progress(organization=org, cycle=cycle)
-          if cycle else None)  # 2 queries when not in the store (see cycle_progress)
-    rows = selectors.filter_rows(cp.rows, **f) if cp else []
-    groups = selectors.group_by_team(rows)
+    now = timezone.now()
+    expected = (round(P.expected_progress(cycle.start, cycle.end,
+                                          timezone.localtime(now, org.tz).date()) * 100)
+                if cycle else 0)
+    summaries = selectors.list_summaries(org, cycle, teams) if cycle else []  # 1 query
+    total = sum(g.count for g in summaries)
+    filtered = any(f.values())
+    collapsed = total > COLLAPSE_OVER and not filtered
+    rows: list = []
+    if collapsed:
+        groups = summaries  # long lists open with their team groups closed
+    else:
+        rows = (selectors.list_rows(org, cycle, **{**f, "owner": owner_id}, now=now)
+                if cycle else [])  # 2 queries
+        groups = selectors.group_by_team(rows)
     if request.htmx and request.GET.get("part") == "table" and len(groups) == 1:
         # One collapsed team group opened (the list is long): its table only.
         return render(request, "okrs/list.html#group_table", {
-            "g": groups[0], "cycle": cycle, "cp": cp})
+            "g": groups[0], "cycle": cycle, "expected_pct": expected})
     ctx = {
-        "cycle": cycle, "cycles": cycles, "cp": cp, "groups": groups, "filters": f,
-        "count": len(rows), "total": len(cp.rows) if cp else 0,
-        "teams": teams, "people": people,
+        "cycle": cycle, "cycles": cycles, "expected_pct": expected, "groups": groups,
+        "filters": f, "owner_text": owner_text,
+        "count": total if collapsed else len(rows), "total": total,
+        "teams": teams,
         "pillars": [p for p in pillars if not p.archived],
         "statuses": selectors.STATUS_FILTER_CHOICES,
         "can_edit": has_role(request, Role.LEADER) and cycle is not None
         and not cycle.is_closed,
         "can_close": has_role(request, Role.LEADER),
-        "filtered": any(f.values()),
-        # Long lists open with their team groups closed; each loads when opened.
-        "collapsed": len(rows) > COLLAPSE_OVER and not any(f.values()),
+        "filtered": filtered,
+        "collapsed": collapsed,
     }
     template = "okrs/list.html#groups" if request.htmx else "okrs/list.html"
     return render(request, template, ctx)
+
+
+@org_view(Role.VIEWER)
+def okr_owner_options(request: HttpRequest) -> HttpResponse:
+    """The owner autocomplete's suggestions: at most 20 `<option>`s of members whose name or
+    e-mail contains what was typed (the OKR list's owner field, htmx)."""
+    text = request.GET.get("owner", request.GET.get("q", ""))[:100]
+    return render(request, "okrs/list.html#owner_options",
+                  {"people": selectors.people_matching(request.org, text)})
 
 
 @org_view(Role.VIEWER)

@@ -196,6 +196,7 @@ TABLE: dict[str, object] = {
     "o/<slug:org_slug>/cycles/<int:pk>/edit/": Org(Role.ADMIN, {"pk": "cycle"}),
     # --- okrs -------------------------------------------------------------------------------
     "o/<slug:org_slug>/okrs/": Org(Role.VIEWER, post=GET_ONLY),
+    "o/<slug:org_slug>/okrs/owners/": Org(Role.VIEWER, query="?owner=a", post=GET_ONLY),
     "o/<slug:org_slug>/okrs/new/": Org(Role.LEADER),
     "o/<slug:org_slug>/okrs/<int:pk>/": Org(Role.VIEWER, {"pk": "objective"}, post=GET_ONLY),
     "o/<slug:org_slug>/okrs/<int:pk>/edit/": Org(Role.LEADER, {"pk": "objective"}),
