@@ -12,3 +12,12 @@ class KpisConfig(AppConfig):
         from kpis.words import history_value
 
         register_value_words("kpis.kpi", history_value)
+
+        # The stored status counts follow a KPI's deletion (kpis.status_counts).
+        from django.db.models.signals import post_delete
+
+        from kpis.models import Kpi
+        from kpis.status_counts import recount_after_delete
+
+        post_delete.connect(recount_after_delete, sender=Kpi,
+                            dispatch_uid="kpis.status_counts.after_delete")

@@ -27,7 +27,7 @@ from core.events import emit_many
 from core.generations import bump_org
 
 from . import evaluation as E
-from . import improvement, limit_store, loop
+from . import improvement, limit_store, loop, status_counts
 from .models import STATUS_LABELS, HealthEvent, Kpi, KpiHealth
 
 logger = logging.getLogger(__name__)
@@ -168,6 +168,7 @@ def _evaluate_chunk(kpi_ids: Sequence[int], today: dt.date, started: dt.datetime
         intents: dict[str, list[int]] = defaultdict(list)
         outbox: list[tuple[int, str, dict]] = []
         locks: dict[Kpi, list] = {}
+        recount: set[int] = set()  # organisations whose status counts changed
         for kpi in kpis:
             old = healths.get(kpi.pk)
             old_candidate = old.candidate if old else loop.SUSTAIN
@@ -179,6 +180,9 @@ def _evaluate_chunk(kpi_ids: Sequence[int], today: dt.date, started: dt.datetime
                 reached=improved.get(kpi.pk, False), ready_for_sustain=E.ready_for_sustain(result))
             if result.to_lock:
                 locks[kpi] = result.to_lock
+            if old is None or (old.status, old.is_stale, old.candidate) != (
+                    result.status, result.is_stale, state):
+                recount.add(kpi.organization_id)
             dismissed_keys = (old.dismissed_keys if old else []) if state == loop.DISMISSED else []
             new = (
                 result.status, result.is_stale, result.latest_value, result.latest_period,
@@ -237,6 +241,7 @@ def _evaluate_chunk(kpi_ids: Sequence[int], today: dt.date, started: dt.datetime
             emit_many(outbox)
         for intent, intent_ids in intents.items():  # the mirror of the loop state
             Kpi.objects.filter(pk__in=intent_ids).update(intent=intent, updated_at=timezone.now())
+        status_counts.recount(recount)  # the organisations' stored counts, from the rows above
         if changed or events:  # pages keep health figures per generation
             bump_org(*{kpi.organization_id for kpi in kpis})
         outcome.evaluated = len(kpis)

@@ -292,3 +292,4 @@ class EvaluationLock(models.Model):
 
 from .derived_models import KpiInput  # noqa: E402, F401 (the app's models)
 from .limit_models import ExcludedPoint, LimitPeriod  # noqa: E402, F401 (the app's models)
+from .status_counts import KpiStatusCount  # noqa: E402, F401 (the app's models)

@@ -276,3 +276,11 @@ def kpi_detail(kpi: Kpi, *, events_limit: int = 50) -> KpiDetail:
     events = list(kpi.events.select_related("actor")[:events_limit])
     return KpiDetail(kpi=kpi, health=_health(kpi), points=points, target_changes=changes,
                      events=events, key_results=improvement.linked_to(kpi))
+
+
+def status_counts(org):
+    """The organisation's KPI status counts, kept by the health engine (kpis.status_counts):
+    one query."""
+    from .status_counts import status_counts as stored
+
+    return stored(org)

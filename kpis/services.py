@@ -308,6 +308,10 @@ def kpi_update(*, kpi: Kpi, actor, version: int, **fields) -> Kpi:
     if changes:
         audit_record(organization=kpi.organization, actor=actor, action="updated", obj=kpi,
                      changes=changes)
+    if "active" in changes:  # closed or reopened: the stored status counts follow
+        from .status_counts import recount
+
+        recount([kpi.organization_id])
     if input_ids is not None:
         derived.formula_set(kpi=kpi, stored=kpi.formula, input_ids=input_ids)
         _formula_event(kpi, actor)

@@ -157,8 +157,9 @@ def test_chunks_read_points_in_one_query_each(kpis, django_assert_num_queries):
     ids = [k.pk for k in kpis]
     # savepoint, kpis (for update), health rows, points, limit periods and exclusions (one
     # UNION ALL), linked key results, upsert, events, outbox events (one INSERT for the chunk,
-    # issue 18), release savepoint
-    with django_assert_num_queries(10):
+    # issue 18), the organisation's status counts (one aggregate, one upsert: the statuses
+    # changed, kpis.status_counts), release savepoint
+    with django_assert_num_queries(12):
         health._evaluate_chunk(ids, timezone.localdate(), timezone.now())
 
 
