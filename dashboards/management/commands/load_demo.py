@@ -11,6 +11,7 @@ from django.db import transaction
 
 from accounts import demo as accounts_demo
 from accounts.models import Organization
+from activity import demo as activity_demo
 from goals import demo as goals_demo
 from initiatives import demo as initiatives_demo
 from kpis import demo as kpis_demo
@@ -18,7 +19,7 @@ from okrs import demo as okrs_demo
 from sources import demo as sources_demo
 
 # Each module has seed(ctx: accounts.demo.DemoContext) -> None. Order matters.
-PARTS = [goals_demo, kpis_demo, sources_demo, okrs_demo, initiatives_demo]
+PARTS = [goals_demo, kpis_demo, sources_demo, okrs_demo, initiatives_demo, activity_demo]
 
 
 class Command(BaseCommand):
