@@ -361,3 +361,24 @@ def test_rows_built_in_one_query_with_the_last_checkin(org, team, objective, mem
     assert RowForm.initial(row.kr, row).confidence == "7"
     assert week_start_for(org) == row.kr.last_week
     assert KeyResult.objects.get(pk=kr.pk).current_value == 41
+
+
+def test_objective_page_shows_the_confidence_trend(org, objective, member, leader, as_user):
+    from okrs.templatetags.checkin_tags import confidence_trend
+
+    a, b = make_kr(objective, member, "A"), make_kr(objective, member, "B")
+    last_week = timezone.now() - dt.timedelta(days=7)
+    checkin_create(key_result=a, author=member, status="on_track", value=41, confidence=4,
+                   now=last_week)
+    checkin_create(key_result=a, author=member, status="on_track", value=42, confidence=6)
+    checkin_create(key_result=b, author=member, status="on_track", value=43, confidence=9)
+    undone = checkin_create(key_result=b, author=member, status="on_track", value=44,
+                            confidence=1)
+    checkin_undo(undone, member)                           # an undone check-in does not count
+    with count_queries(1):
+        weeks = confidence_trend(objective)
+    assert [(w.mean, w.count) for w in weeks] == [(4, 1), (7.5, 2)]
+    html = as_user(leader).get(reverse("okrs:objective", kwargs={
+        "org_slug": org.slug, "pk": objective.pk})).content.decode()
+    trend = html.split('id="confidence-trend"')[1].split("</section>")[0]
+    assert "7.5" in trend and 'class="h-75"' in trend and "4.0" in trend
