@@ -18,3 +18,19 @@ class NumberField(forms.FloatField):
             return parse_for_reader(value)
         except NumberError as exc:
             raise forms.ValidationError(str(exc), code="invalid") from None
+
+
+class WholeNumberField(forms.IntegerField):
+    """An integer typed by a person, by the same rules as NumberField (Django's own
+    parsing takes "1_000" as 1000 and "٣" as 3); "12.0" is 12, "12.5" is refused."""
+
+    def to_python(self, value):
+        if value in self.empty_values or (isinstance(value, str) and not value.strip()):
+            return None
+        try:
+            number = parse_for_reader(value)
+        except NumberError as exc:
+            raise forms.ValidationError(str(exc), code="invalid") from None
+        if number != int(number):
+            raise forms.ValidationError("Enter a whole number.", code="invalid")
+        return int(number)

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 
 from accounts.models import Organization, Role, Team, User
+from core.fields import NumberField
 from core.validators import validate_finite
 from core.widgets import NumberInput
 from goals.models import Cycle, StrategicPillar
@@ -115,6 +116,9 @@ class KeyResultForm(forms.ModelForm):
         model = KeyResult
         fields = ["title", "kind", "unit", "start_value", "target_value", "current_value",
                   "guard", "done", "weight", "owner", "kpi"]
+        # Typed numbers by core.numbers (the reader's locale: "23,5"; no "1_000", "٣", NaN)
+        field_classes = dict.fromkeys(("start_value", "target_value", "current_value",
+                                       "weight"), NumberField)
         labels = {"start_value": "Start", "target_value": "Target",
                   "current_value": "Current value", "kpi": "Tracks KPI",
                   "guard": "Guardrail side", "done": "Done (milestones)"}

@@ -7,6 +7,7 @@ from django.contrib import admin
 from django.contrib.admin.filters import RelatedOnlyFieldListFilter
 from django.contrib.admin.utils import flatten, get_fields_from_path
 from django.core.exceptions import FieldDoesNotExist
+from django.db import models
 from django.http import Http404
 
 from core.admin_scoping.forms import (
@@ -26,6 +27,7 @@ from core.admin_scoping.rules import (
     register_org_path,
     scope_queryset,
 )
+from core.fields import NumberField, WholeNumberField
 
 
 def _scoped_formfield_kwargs(admin_obj, db_field, request, kwargs):
@@ -44,6 +46,10 @@ class _ScopedPermissions:
     """Membership-based permissions shared by model admins and inlines."""
 
     read_only = False  # True: view only, even for superusers (logs, append-only rows)
+    # Numbers typed in the admin are read by core.numbers, as on the pages (the reader's
+    # locale; no "1_000", no digits other than 0–9, no NaN), not by Django's float()/int().
+    formfield_overrides = {models.FloatField: {"form_class": NumberField},
+                           models.IntegerField: {"form_class": WholeNumberField}}
 
     def _may_see(self, request, obj=None) -> bool:
         if is_superadmin(request):
