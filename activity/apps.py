@@ -10,5 +10,7 @@ class ActivityConfig(AppConfig):
     name = "activity"
 
     def ready(self) -> None:
-        # The inbox's consumers of outbox events (activity.registry) and its Celery tasks.
-        from activity import mail_tasks, notify  # noqa: F401
+        # The inbox's consumers of outbox events (activity.registry) and its Celery tasks;
+        # the outbox's tasks, registered at start-up so that emit() finds its dispatch task
+        # without importing every app's task modules on the first write (core.events._task).
+        from activity import mail_tasks, notify, tasks  # noqa: F401

@@ -117,7 +117,7 @@ def _send(delivery: Delivery):
 
 def _claim(delivery_id: int, now: dt.datetime) -> tuple[Delivery | None, DeliveryAttempt | None, str]:
     with transaction.atomic():
-        delivery = (Delivery.objects.select_for_update(skip_locked=True)
+        delivery = (Delivery.objects.select_for_update(skip_locked=True, of=("self",))
                     .select_related("event", "subscription", "chat")
                     .filter(pk=delivery_id).first())
         if delivery is None:
