@@ -184,12 +184,82 @@ def run_width(tree: Path, width: int, port: int) -> dict:
             "screenshot": str(workdir / f"after-{width}.png")}
 
 
+TIMING = r"""
+import datetime as dt, json, re, statistics, time
+from django.test import Client
+from django.utils import timezone
+from accounts.models import Membership, Organization, Role, Team, User
+from goals.models import Cycle
+from okrs.models import KeyResult, Objective
+org, created = Organization.objects.get_or_create(slug="timing", defaults={"name": "Timing"})
+user, _ = User.objects.get_or_create(email="timing@example.com", defaults={"name": "Tim"})
+Membership.objects.get_or_create(user=user, organization=org, defaults={"role": Role.MEMBER})
+today = timezone.localdate()
+if created:
+    cycle = Cycle.objects.create(organization=org, name="Q", kind="quarter",
+                                 start=today - dt.timedelta(days=45), end=today + dt.timedelta(days=45))
+    for t in range(%(teams)d):
+        team = Team.objects.create(organization=org, name=f"Team {t}", slug=f"team-{t}")
+        team.members.add(user)
+        for o in range(6):
+            obj = Objective.objects.create(organization=org, cycle=cycle, team=team, title=f"O{o}")
+            KeyResult.objects.bulk_create([KeyResult(
+                organization=org, objective=obj, title=f"KR {o}.{k}", start_value=0,
+                target_value=100, current_value=40, owner=user) for k in range(6)])
+client = Client()
+client.force_login(user)
+page = "/o/timing/teams/team-0/check-in/"
+def form():
+    html = client.get(page).content.decode()
+    data = {m.group(1): m.group(2) for m in re.finditer(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', html)}
+    for m in re.finditer(r'name="(kr\d+-status)"[^>]*>(.*?)</select>', html, re.S):
+        data[m.group(1)] = re.search(r'<option value="([^"]*)" selected', m.group(2)).group(1)
+    ids = sorted({int(k[2:-5]) for k in data if k.endswith("-orig")})
+    return data, ids
+single, every = [], []
+for i in range(%(repeat)d):
+    data, ids = form()
+    data[f"kr{ids[0]}-value"] = str(41 + i %% 50)
+    t = time.perf_counter()
+    r = client.post(f"/o/timing/check-ins/kr/{ids[0]}/new/", data, HTTP_HX_REQUEST="true")
+    single.append((time.perf_counter() - t) * 1000)
+    assert r.status_code == 200
+for i in range(%(repeat_all)d):
+    data, ids = form()
+    for pk in ids:
+        data[f"kr{pk}-value"] = str(50 + i %% 40)
+    t = time.perf_counter()
+    r = client.post("/o/timing/teams/team-0/check-in/all/", data, HTTP_HX_REQUEST="true")
+    every.append((time.perf_counter() - t) * 1000)
+    assert r.status_code == 200 and b"36 checked in" in r.content, r.content[:300]
+print("TIMING" + json.dumps({"rows": len(ids), "krs_in_org": KeyResult.objects.filter(organization=org).count(),
+      "single_p50_ms": round(statistics.median(single), 1), "all36_p50_ms": round(statistics.median(every), 1),
+      "single_n": len(single), "all_n": len(every)}))
+"""
+
+
+def timing(tree: Path, database_url: str, teams: int = 20) -> dict:
+    """p50 of the single check-in POST and of "check in all" of a 36-row team page, in
+    process (Django's test client: the whole middleware stack, no HTTP server), on the
+    PostgreSQL database `database_url` (migrated here; the organisation seeded once)."""
+    env = {**os.environ, "DATABASE_URL": database_url}
+    env.pop("REDIS_URL", None)
+    _manage(tree, env, "migrate", "--noinput")
+    code = TIMING % {"teams": teams, "repeat": 30, "repeat_all": 10}
+    return _tagged(_manage(tree, env, "shell", "-c", code), "TIMING")
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--tree", type=Path, default=ROOT, help="the checkout to measure")
     ap.add_argument("--port", type=int, default=8183)
     ap.add_argument("--markdown", action="store_true")
+    ap.add_argument("--timing", metavar="DATABASE_URL",
+                    help="measure the POSTs' p50 on this PostgreSQL database instead")
     args = ap.parse_args(argv)
+    if args.timing:
+        print(json.dumps(timing(args.tree, args.timing)))
+        return 0
     results = [run_width(args.tree, width, args.port) for width in (1280, 390)]
     for r in results:
         print(json.dumps(r))
