@@ -65,7 +65,7 @@ from bench.report import (  # noqa: E402
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="small scale, few requests (CI)")
-    ap.add_argument("--scale", choices=["large", "small", "tiny"], default=None)
+    ap.add_argument("--scale", choices=["xlarge", "large", "small", "tiny"], default=None)
     ap.add_argument("--port", type=int, default=int(os.environ.get("BENCH_PORT", "8119")))
     ap.add_argument("--workers", type=int, default=None, help="gunicorn workers [2 × CPUs + 1]")
     ap.add_argument("--threads", type=int, default=1,
@@ -80,6 +80,13 @@ def main(argv=None) -> int:
     ap.add_argument("--worker-concurrency", type=int, default=1,
                     help="Celery worker processes [1: --pool solo; more: prefork]")
     ap.add_argument("--skip-worker", action="store_true", help="no Celery worker measures")
+    ap.add_argument("--rush-pairs", type=int, default=None,
+                    help="Monday rush: read-only/rush slice pairs [3; 1 quick; 0 = none]")
+    ap.add_argument("--rush-slice", type=float, default=None,
+                    help="seconds per Monday-rush slice [20; 3 quick]")
+    ap.add_argument("--rush-only", action="store_true",
+                    help="only the query counts, one-client latencies and the Monday rush "
+                         "(no 8-client page runs, no KPI evaluation)")
     ap.add_argument("--output", default=None, help="[bench/RESULTS.md; bench/out/RESULTS-quick.md "
                                                    "with --quick]")
     args = ap.parse_args(argv)
@@ -89,6 +96,8 @@ def main(argv=None) -> int:
     args.warmup = args.warmup if args.warmup is not None else (1 if args.quick else 3)
     args.per_client = args.per_client or (1 if args.quick else 10)
     args.page_budget = args.page_budget or (5.0 if args.quick else 30.0)
+    args.rush_pairs = args.rush_pairs if args.rush_pairs is not None else (1 if args.quick else 3)
+    args.rush_slice = args.rush_slice or (3.0 if args.quick else 20.0)
     if args.naive_limit is None:
         # The naive way is measured per KPI: a sample gives its rate without minutes of wait.
         args.naive_limit = 100 if args.quick else 1000
@@ -150,6 +159,7 @@ def main(argv=None) -> int:
     gunicorn = None
     worker = None
     mixed = mixed_fast = None
+    rush = None
     ev = Eval()
     try:
         gcmd = [str(BIN / "gunicorn"), "config.wsgi:application", "-b", f"127.0.0.1:{args.port}",
@@ -187,7 +197,7 @@ def main(argv=None) -> int:
             log(f"  p50 {fmt_ms(statistics.median(p.lat))} ms, p95 "
                 f"{fmt_ms(percentile(p.lat, 0.95))} ms, {p.queries} queries")
         for p in pages:
-            if not p.path or args.quick:
+            if not p.path or args.quick or args.rush_only:
                 continue
             if p.lat and statistics.median(p.lat) > SLOW_PAGE_S:
                 p.note = f"8 clients skipped: one request takes over {SLOW_PAGE_S:.0f} s"
@@ -199,7 +209,9 @@ def main(argv=None) -> int:
             p.errors += errors
             log(f"8 clients: {p.label}: {rps:.1f} req/s")
         jobs = [(p, 1) for p in pages if p.path and not p.is_floor and p.method == "GET"]
-        if jobs:
+        if args.rush_pairs and jobs:
+            rush = run_rush(args, session, cookies, pages, jobs, gunicorn.pid, org)
+        if jobs and not args.rush_only:
             mixed = measure_concurrent(args.port, cookies, jobs, 8, args.per_client * 3, forms,
                                        args.page_budget * 2)
             log(f"8 clients, mixed pages: {mixed[0]:.1f} req/s")
@@ -214,6 +226,8 @@ def main(argv=None) -> int:
             post.recorded = CheckIn.objects.filter(organization=org).count() - checkins_before
             log(f"check-ins recorded: {post.recorded} for {post.sent} POSTs")
 
+        if args.rush_only:
+            raise _Done
         log("KPI evaluation in process (kpis.health.evaluate_all)")
         evaluate_in_process(org, ev)
         log(f"  {ev.kpis} KPIs in {ev.inproc_s:.2f}s, {ev.inproc_queries} queries, "
@@ -236,6 +250,8 @@ def main(argv=None) -> int:
             if ev.p2h:
                 log(f"  median {statistics.median(ev.p2h) * 1000:.0f} ms, "
                     f"max {max(ev.p2h) * 1000:.0f} ms")
+    except _Done:
+        pass
     finally:
         stop(gunicorn)
         stop(worker)
@@ -243,8 +259,13 @@ def main(argv=None) -> int:
     info["git_end"] = git_state()
     report = build_report(args, info, counts, pages, mixed, ev, commands, started, seed_s,
                           mixed_fast)
+    if rush is not None:
+        from bench.rush import report as rush_report
+
+        report = report.rstrip("\n") + "\n" + "\n".join(rush_report(
+            rush, [(p.key, p.label) for p, _ in jobs])) + "\n"
     output.write_text(report)
-    if not args.quick:  # issue 17: a data-source run, its own databases; appends its section
+    if not args.quick and not args.rush_only:  # issue 17: a data-source run, its own databases; appends its section
         subprocess.run([sys.executable, str(ROOT / "bench" / "sources_run.py"), "--append",
                         str(output)], check=False)
     if not args.quick and not args.output:
@@ -253,6 +274,37 @@ def main(argv=None) -> int:
     print(report)
     log(f"wrote {output.relative_to(ROOT) if output.is_relative_to(ROOT) else output}")
     return 0
+
+
+class _Done(Exception):
+    """--rush-only: the measures after the rush are skipped."""
+
+
+def run_rush(args, session, cookies, pages, jobs, master_pid, org):
+    """The Monday rush (bench/rush.py): the check-in forms of the bench user's team pages
+    (up to 200 key results, so the POSTs vary), then the slice pairs."""
+    from bench.pages import checkin_forms
+    from bench.rush import monday_rush
+    from okrs.models import CheckIn
+
+    team = next(p for p in pages if p.key == "team")
+    post = next(p for p in pages if p.key == "post")
+    forms = checkin_forms(session, post, team.path, 200) if team.path else []
+    if not forms and team.path:  # the check-in page as one form (issue 19)
+        from bench.rush import row_posts
+
+        forms = row_posts(session, team.path, 200)
+    if not forms:
+        log("monday rush: skipped (no check-in form on the team page)")
+        return None
+    before = CheckIn.objects.filter(organization=org).count()
+    log(f"monday rush: {args.rush_pairs} pairs of {args.rush_slice:.0f}-second slices, "
+        f"{len(forms)} key results")
+    rush = monday_rush(args.port, cookies, [p for p, _ in jobs], forms,
+                       slice_s=args.rush_slice, pairs=args.rush_pairs, master_pid=master_pid,
+                       log=log)
+    rush.recorded = CheckIn.objects.filter(organization=org).count() - before
+    return rush
 
 
 def seeded_counts(org) -> dict:

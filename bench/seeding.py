@@ -38,6 +38,9 @@ class Scale:
 
 
 SCALES = {
+    # Five times large (issue 16): is a page's cost independent of the organisation's size?
+    "xlarge": Scale(teams=250, members=2500, objectives=5000, krs=20000, checkin_weeks=12,
+                    initiatives=10000, kpis=50000, points=104),
     "large": Scale(teams=50, members=500, objectives=1000, krs=4000, checkin_weeks=12,
                    initiatives=2000, kpis=10000, points=104),
     "small": Scale(teams=5, members=50, objectives=100, krs=400, checkin_weeks=12,

@@ -454,7 +454,7 @@ def org_teams(organization: Organization) -> list[Team]:
 @dataclass
 class ObjectiveDetail:
     row: ObjectiveRow
-    cycle: CycleProgress
+    cycle: None  # no longer read: the page shows the objective's own figures
     ancestors: list[dict]  # root first: {"id", "title", "cycle_id"}
     children: list[ObjectiveRow | Objective]
     initiatives_by_kr: dict[int, list]
@@ -507,15 +507,24 @@ def objective_detail(*, organization: Organization, objective: Objective,
     # okrs never imports initiatives (it sits to the right): read the reverse relation.
     Initiative = objective.initiatives.model  # noqa: N806
 
-    cp = cycle_progress(organization=organization, cycle=objective.cycle, now=now)  # 2 queries
-    row = cp.by_id.get(objective.id)
-    if row is None:  # defensive: the objective always belongs to its cycle
-        row = ObjectiveRow(objective=objective, progress=0.0, status=None, expected=cp.expected)
+    # Its own stored figures and key results (2 queries), its aligned objectives' (1): never
+    # the rest of the cycle (issue 16).
+    now = now or timezone.now()
+    cycle = objective.cycle
+    own = stored_rows(organization, cycle_objectives_qs(organization, cycle)
+                      .filter(pk=objective.pk), now=now)
+    row = own[0] if own else ObjectiveRow(objective=objective, progress=0.0, status=None,
+                                          expected=P.expected_progress(
+                                              cycle.start, cycle.end,
+                                              timezone.localtime(now, organization.tz).date()))
     ancestors = ancestors_of(organization, objective)  # 1 query (0 without a parent)
     children_qs = (Objective.objects.alive().filter(organization=organization,
                                                     parent=objective)
-                   .select_related("owner", "team", "cycle").order_by("order", "id"))
-    children = [cp.by_id.get(c.id) or c for c in children_qs]  # 1 query
+                   .select_related("owner", "team", "pillar", "parent", "cycle")
+                   .order_by("order", "id"))
+    children = [r if (r.objective.cycle_id == cycle.pk or r.objective.cycle.parent_id == cycle.pk)
+                else r.objective
+                for r in stored_rows(organization, children_qs, now=now, with_krs=False)]
     kr_ids = [k.kr.id for k in row.krs]
     initiatives_by_kr: dict[int, list] = {i: [] for i in kr_ids}
     objective_initiatives = []
@@ -534,7 +543,7 @@ def objective_detail(*, organization: Organization, objective: Objective,
             if len(bucket) < CHECKINS_PER_KR:
                 bucket.append(ci)
     has_history = any(checkins_by_kr.values())
-    return ObjectiveDetail(row=row, cycle=cp, ancestors=ancestors, children=children,
+    return ObjectiveDetail(row=row, cycle=None, ancestors=ancestors, children=children,
                            initiatives_by_kr=initiatives_by_kr,
                            objective_initiatives=objective_initiatives,
                            checkins_by_kr=checkins_by_kr, has_history=has_history)
