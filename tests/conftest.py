@@ -393,6 +393,29 @@ def make_world() -> dict:
 
 # --- A real Celery worker on Redis (CI) --------------------------------------------------
 
+def start_celery_worker(args: list[str], env: dict) -> subprocess.Popen:
+    """Start a Celery worker process and return once it says it is ready.
+
+    Its output is drained by a thread into ``proc.output`` (a full pipe would stop the
+    worker), and the caller's timeouts then measure the work, not the worker's start on
+    a busy machine (or beside the other processes of ``pytest -n``)."""
+    proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    proc.output = []
+    ready = threading.Event()
+
+    def drain():
+        for line in proc.stdout:
+            proc.output.append(line)
+            if " ready." in line:
+                ready.set()
+
+    threading.Thread(target=drain, daemon=True).start()
+    if not ready.wait(timeout=120) and proc.poll() is not None:
+        pytest.fail("the Celery worker did not start:\n" + "".join(proc.output[-40:]))
+    return proc
+
+
 @pytest.fixture
 def celery_worker_process(transactional_db):
     """Start `celery worker` as a subprocess on a private queue, against the test database.
@@ -415,27 +438,10 @@ def celery_worker_process(transactional_db):
         pytest.skip("the worker test needs PostgreSQL (SQLite test DB is in memory)")
     env.update({"CELERY_QUEUE": queue, "REDIS_URL": settings.REDIS_URL,
                 "DJANGO_SETTINGS_MODULE": "config.settings"})
-    proc = subprocess.Popen(
+    proc = start_celery_worker(
         [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", queue, "-c", "1",
          "--pool", "solo", "-l", "info", "--without-gossip", "--without-mingle",
-         "--without-heartbeat"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
-    # The worker's output is drained by a thread (a full pipe would stop the worker) and
-    # the test starts once the worker says it is ready: the tests' own timeouts then
-    # measure the work, not the worker's start on a busy machine (or beside pytest -n).
-    proc.output = []
-    ready = threading.Event()
-
-    def drain():
-        for line in proc.stdout:
-            proc.output.append(line)
-            if " ready." in line:
-                ready.set()
-
-    threading.Thread(target=drain, daemon=True).start()
-    if not ready.wait(timeout=120) and proc.poll() is not None:
-        pytest.fail("the Celery worker did not start:\n" + "".join(proc.output[-40:]))
+         "--without-heartbeat"], env)
     old_queue = app.conf.task_default_queue
     old_eager = app.conf.task_always_eager
     app.conf.task_default_queue = queue

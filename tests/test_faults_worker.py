@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import signal
-import subprocess
 import time
 
 import pytest
@@ -17,7 +16,7 @@ from django.db.models import Count
 from kpis import tasks
 from kpis.models import DataPoint, EvaluationLock, HealthEvent, Kpi, KpiHealth
 from kpis.sweep import LEASE
-from tests.conftest import ROOT, wait_for
+from tests.conftest import start_celery_worker, wait_for
 
 N = 3000
 
@@ -49,8 +48,7 @@ def test_a_sweep_killed_mid_run_is_resumed_and_evaluates_each_kpi_once(
 
     # A new worker; beat's next minutely tick sends evaluate_pending.
     env_cmd = celery_worker_process.args
-    worker = subprocess.Popen(env_cmd, cwd=ROOT, env=worker_env(),
-                              stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    worker = start_celery_worker(env_cmd, worker_env())
     try:
         back = time.monotonic()
         tasks.evaluate_pending.apply_async()
