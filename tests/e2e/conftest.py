@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 from django.core import mail
 
+from tests.e2e.axe import axe, check_every_page  # noqa: F401 (the axe fixture; HEADWAY_AXE=1)
+
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--no-first-run"]
@@ -169,6 +171,7 @@ class Watched:
 
     def assert_clean(self) -> None:
         self.page.wait_for_load_state("load")
+        check_every_page(self)
         assert not self.problems, "\n".join(self.problems)
 
     def enter_as(self, user) -> None:
