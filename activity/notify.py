@@ -103,10 +103,12 @@ def notify_webhook_disabled(event) -> None:
         user__is_active=True).select_related("user")]
     data = event.data or {}
     name = str(data.get("name") or "")[:120]
+    # The disabled subscription's or connection's own page (its log, the switch to enable it).
+    page = "activity:chat" if data.get("destination") == "chat" else "activity:webhook"
     try:
-        url = reverse("activity:webhooks", kwargs={"org_slug": org.slug})
-    except NoReverseMatch:
-        url = reverse("activity:inbox", kwargs={"org_slug": org.slug})
+        url = reverse(page, kwargs={"org_slug": org.slug, "pk": int(data["id"])})
+    except (KeyError, TypeError, ValueError, NoReverseMatch):
+        url = reverse("activity:integrations", kwargs={"org_slug": org.slug})
     what = "The chat connection" if data.get("destination") == "chat" else "The webhook"
     text = (f"{what} {name} was disabled after repeated failures" if name
             else f"{what} was disabled after repeated failures")

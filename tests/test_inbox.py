@@ -177,6 +177,7 @@ def test_a_disabled_webhook_is_a_notice_for_admins_only(as_user, org, owner, adm
     assert sorted(e.user_id for e in entries) == sorted([owner.pk, admin_user.pk])
     assert entries[0].text == ("The webhook https://hooks.example.com/x was disabled after "
                                "repeated failures: 6 failed tries")
+    assert entries[0].url == url("activity:webhook", pk=7)  # its log and the switch
     assert not mail.outbox  # notices: in the inbox by default
     assert "was disabled after repeated failures" in texts(as_user(admin_user))
     assert "was disabled" not in texts(as_user(member))
