@@ -382,3 +382,31 @@ def test_objective_page_shows_the_confidence_trend(org, objective, member, leade
         "org_slug": org.slug, "pk": objective.pk})).content.decode()
     trend = html.split('id="confidence-trend"')[1].split("</section>")[0]
     assert "7.5" in trend and 'class="h-75"' in trend and "4.0" in trend
+
+
+def test_a_stale_row_in_check_in_all_is_saved_on_the_second_press(org, team, objective, member,
+                                                                   leader, as_user):
+    """The refused row keeps what was typed and still counts as changed: pressing Check in
+    all again (after reading the newer value) saves it."""
+    kr, other = make_kr(objective, member, "Reply time"), make_kr(objective, member, "Other")
+    client = as_user(member)
+    data = page_form(client, org, team)
+    checkin_create(key_result=kr, author=leader, status="off_track", value=52)
+    data[f"kr{kr.pk}-value"] = "45"
+    response = client.post(team_url(org, team, "_all"), data, **HX)
+    html = response.content.decode()
+    assert "0 checked in, 1 needs fixing." in html
+    assert "Leo Leader checked in since you loaded the page" in html
+    again = {}
+    form = html.split('id="ci-all"')[1].split("</form>")[0]
+    for m in re.finditer(r'<input type="(hidden|text)" name="([^"]+)"(?: value="([^"]*)")?', form):
+        again[m.group(2)] = _unescape(m.group(3) or "")
+    for m in re.finditer(r'<select name="([^"]+)".*?</select>', form, re.S):
+        sel = re.search(r'<option value="([^"]*)" selected>', m.group(0))
+        again[m.group(1)] = sel.group(1) if sel else ""
+    assert again[f"kr{kr.pk}-value"] == "45"
+    response = client.post(team_url(org, team, "_all"), again, **HX)
+    assert "1 checked in." in response.content.decode()
+    kr.refresh_from_db()
+    assert kr.current_value == 45
+    assert not CheckIn.objects.filter(key_result=other).exists()

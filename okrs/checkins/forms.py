@@ -176,6 +176,7 @@ class RowForm:
     comment: str = ""
     seen: int = 0                   # the last check-in id the row shows
     suggested: str = ""             # the suggested status (marked in the select)
+    orig_from: str | None = None    # a refused row: the fresh row's signature (see orig)
     errors: dict[str, list[str]] = field(default_factory=_no_errors)
     non_field_errors: list[str] = field(default_factory=list)
 
@@ -229,7 +230,10 @@ class RowForm:
 
     @property
     def orig(self) -> str:
-        """The signature of the values the row is rendered with (see `signature`)."""
+        """The signature of the values the row is rendered with (see `signature`); for a
+        refused row, that of the fresh row, so what was typed still counts as a change."""
+        if self.orig_from is not None:
+            return self.orig_from
         return signature(self.value if self.asks_value else "",
                          ("1" if self.done else "0") if self.asks_done else "",
                          self.status, self.confidence, self.comment)

@@ -236,6 +236,7 @@ def _row_response_stale(request, kr, form, *, toast, error_status, stale, stale_
     else:
         row.form = RowForm.from_form(form, seen=row.last_id if stale_seen else None,
                                      suggested=suggested)
+        row.form.orig_from = RowForm.initial(row.kr, row).orig
         row.stale = stale_seen
     row.saved = toast is not None
     _attach_urls(request, [row])
@@ -343,6 +344,7 @@ def checkin_all(request: HttpRequest, team: str | None = None) -> HttpResponse:
             row.form = RowForm.from_form(
                 refused_forms[pk], seen=row.last_id if stale else None,
                 suggested=row.suggestion.status if row.suggestion else "")
+            row.form.orig_from = RowForm.initial(row.kr, row).orig  # typed = changed
             row.stale = stale
         elif pk in outcomes:
             row.saved = True
