@@ -274,3 +274,21 @@ def test_the_form_defines_it_and_the_page_says_what_is_empty(org, admin_user, as
     made.refresh_from_db()
     assert made.formula == formula
     assert HealthEvent.objects.filter(kpi=made, kind="formula").count() == 1
+
+
+def test_the_admin_refuses_to_delete_an_input(org, fcr, client):
+    from accounts.models import Role
+    from tests.factories import MembershipFactory, UserFactory
+
+    kpi, tickets, _ = fcr
+    staff = UserFactory(name="Ada Admin", is_staff=True)
+    MembershipFactory(user=staff, organization=org, role=Role.ADMIN)
+    client.force_login(staff)
+    path = f"/admin/kpis/kpi/{tickets.pk}/delete/"
+    page = client.get(path)
+    assert page.status_code == 200
+    assert "would require deleting the following protected related objects" in (
+        page.content.decode())
+    r = client.post(path, {"post": "yes"})
+    assert r.status_code in (200, 403)
+    assert Kpi.objects.filter(pk=tickets.pk).exists()
