@@ -15,12 +15,13 @@ from . import candidates, checkins, initiatives, kpi_definitions, kpis, okrs, pe
 from .auth import TokenAuth
 from .docs import PlainDocs
 from .errors import add_error_handlers, complete_error_responses
+from .webhooks_doc import add_webhooks
 
 
 class HeadwayAPI(NinjaAPI):
     def get_openapi_schema(self, *, path_prefix=None, path_params=None):
         schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
-        return complete_error_responses(schema)
+        return add_webhooks(complete_error_responses(schema))
 
 
 api = HeadwayAPI(

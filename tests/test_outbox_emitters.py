@@ -78,3 +78,44 @@ def test_objectives_and_cycles_emit_their_events(org, owner):
     assert updated.data["title"] == "Delight more" and updated.data["changed"] == ["title"]
     closed = OutboxEvent.objects.get(kind="cycle.closed")
     assert closed.data["cycle_id"] == cycle.pk and closed.data["objectives"] == 1
+
+
+def test_every_emitted_payload_matches_the_documented_webhook(org, owner, member, client):
+    """The OpenAPI `webhooks` models (api/webhooks_doc.py) are the payloads: each event the
+    services above write validates against its kind's model, no field missing or extra."""
+    from api.webhooks_doc import DATA
+    from kpis.recording import kpi_record_batch
+    from kpis.services import Row
+
+    kr = KeyResultFactory(objective__organization=org)
+    checkin_create(key_result=kr, author=member, status="on_track", value=3)
+    kpi = KpiFactory(organization=org, target_value=30.0)
+    period = timezone.localdate() - dt.timedelta(days=14)
+    kpi_record_value(kpi=kpi, period=period, value=45, author=owner)
+    kpi_record_value(kpi=kpi, period=period, value=46, author=owner)  # a replacement
+    kpi_record_batch(rows=[Row(kpi=kpi, period_start=period - dt.timedelta(days=7), value=1)],
+                     source="sql")
+    evaluate_kpi(kpi.pk)
+    cycle = CycleFactory(organization=org)
+    objective = okr_services.objective_create(organization=org, actor=owner, data={
+        "title": "O", "cycle": cycle})
+    objective.refresh_from_db()
+    okr_services.objective_update(objective=objective, actor=owner, version=objective.version,
+                                  data={"title": "O2"})
+    cycle.refresh_from_db()
+    okr_services.cycle_close(cycle=cycle, actor=owner, version=cycle.version)
+    seen = set()
+    for event in OutboxEvent.objects.filter(organization_id=org.id):
+        DATA[event.kind].model_validate(event.data)
+        seen.add(event.kind)
+    assert seen >= {"checkin.created", "kpi.point_recorded", "kpi.health_changed",
+                    "objective.created", "objective.updated", "objective.closed",
+                    "cycle.closed"}
+    schema = client.get("/api/v1/openapi.json").json()
+    assert schema["openapi"].startswith("3.1")
+    assert set(schema["webhooks"]) == set(DATA)
+    post = schema["webhooks"]["checkin.created"]["post"]
+    assert [p["name"] for p in post["parameters"]] == [
+        "webhook-id", "webhook-timestamp", "webhook-signature"]
+    ref = post["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    assert ref.rsplit("/", 1)[1] in schema["components"]["schemas"]
