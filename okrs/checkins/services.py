@@ -39,6 +39,7 @@ from django.utils import timezone
 
 from accounts.audit import audit_record
 from accounts.models import Membership, Organization, Role
+from core.events import emit
 from core.generations import bump_org
 from core.validators import validate_finite
 from kpis.models import DataPoint
@@ -199,6 +200,7 @@ def _record(kr: KeyResult, *, author, status: str, value, done, comment: str,
     if now is not None:  # created_at is auto_now_add; tests and imports may pin the moment
         CheckIn.objects.filter(pk=checkin.pk).update(created_at=now)
         checkin.created_at = now
+    emit(kr.organization_id, "checkin.created", {"checkin_id": checkin.pk, "key_result_id": kr.pk, "key_result_title": kr.title, "objective_id": kr.objective_id, "team_id": kr.objective.team_id, "status": status, "value": value, "done": bool(done), "confidence": confidence, "note": comment, "author_id": getattr(author, "pk", None), "author_name": getattr(author, "name", ""), "revision_of": revision_of.pk if revision_of else None, "created_at": checkin.created_at})
     return checkin, {"status": status, "last_checkin_at": checkin.created_at, **kr_update}
 
 
