@@ -282,3 +282,55 @@ def connection_set_enabled(*, connection: ChatConnection, enabled: bool) -> Chat
         conn.disabled_reason = "Disabled by an administrator."
     conn.save(update_fields=["enabled", "disabled_reason", "consecutive_failures"])
     return conn
+
+
+# --- The weekly digest in chat -----------------------------------------------------------------
+
+def digest_lines(data) -> list[str]:
+    """activity.digest's weekly figures as short lines for a chat message."""
+    lines = []
+    if data.goal_pct is not None:
+        lines.append(f"Goal: {data.goal_pct} %"
+                     + (f" (expected {data.expected_pct} %)" if data.expected_pct is not None else ""))
+    if data.behind:
+        more = f" and {data.behind_more} more" if data.behind_more else ""
+        lines.append("Behind pace: " + ", ".join(f"{t} ({p} %)" for t, p, _e, _u in data.behind[:5])
+                     + more)
+    if data.signals:
+        lines.append("KPI signals: " + ", ".join(f"{n} ({w})" for n, w, _u in data.signals[:5]))
+    new = [n for n, _r, _u, is_new in data.candidates if is_new]
+    if new:
+        lines.append("New improvement candidates: " + ", ".join(new[:5]))
+    if data.teams:
+        lines.append("Check-ins this week: " + ", ".join(
+            f"{name} {done}/{total}" for name, done, total, _p in data.teams[:10]))
+    return lines or ["Nothing needs attention this week."]
+
+
+def chat_digest_emit(*, organization_id: int, now=None) -> bool:
+    """Once a week, at the organisation's digest moment (activity.digest.digest_due), write one
+    ``digest.weekly`` event for its chat connections that chose the weekly digest. Once per
+    week: the organisation's row is locked and an event of this week stops a second one."""
+    from django.utils import timezone
+
+    from activity import digest
+    from activity.models import DigestSchedule
+    from core.events import emit
+
+    now = now or timezone.now()
+    if not any("digest" in (events or []) for events in ChatConnection.objects.filter(
+            organization_id=organization_id, enabled=True).values_list("events", flat=True)):
+        return False
+    with transaction.atomic():
+        org = Organization.objects.select_for_update().get(pk=organization_id)
+        week = digest.digest_due(org, DigestSchedule.objects.filter(organization=org).first(),
+                                 now)
+        if week is None or OutboxEvent.objects.filter(
+                organization_id=org.pk, kind="digest.weekly",
+                data__week_start=week.isoformat()).exists():
+            return False
+        data = digest.build(org, now=now)
+        emit(org.pk, "digest.weekly", {
+            "week_start": week.isoformat(), "title": f"{org.name}: the week of {week:%-d %B}",
+            "lines": digest_lines(data), "url": f"{settings.SITE_URL}/o/{org.slug}/"})
+    return True

@@ -22,6 +22,26 @@ def deliver(delivery_id: int) -> str:
     return dispatch.deliver(delivery_id)
 
 
+@shared_task(name="activity.tasks.post_chat_digests", ignore_result=True)
+def post_chat_digests() -> int:
+    """Beat, every 15 minutes: the weekly digest for the Slack/Teams connections that chose it,
+    once per organisation and week at its digest hour. Returns how many were written."""
+    import logging
+
+    from activity import chat
+    from activity.models import ChatConnection
+
+    posted = 0
+    for org_id in sorted(set(ChatConnection.objects.filter(enabled=True)
+                             .values_list("organization_id", flat=True))):
+        try:
+            posted += chat.chat_digest_emit(organization_id=org_id)
+        except Exception:  # one organisation's trouble must not stop the others
+            logging.getLogger(__name__).exception("Chat digest failed for organisation %s",
+                                                  org_id)
+    return posted
+
+
 @shared_task(name="activity.tasks.sweep_outbox", ignore_result=True)
 def sweep_outbox() -> dict:
     """Dispatch events the on-commit dispatch missed (broker down, worker killed) and queue

@@ -210,6 +210,7 @@ CELERY_BEAT_SCHEDULE: dict = {
     "send-digests": {"task": "activity.tasks.send_digests", "schedule": 15 * 60},
     "run-due-sources": {"task": "sources.tasks.run_due_sources", "schedule": 60},
     "sweep-outbox": {"task": "activity.tasks.sweep_outbox", "schedule": 60},
+    "post-chat-digests": {"task": "activity.tasks.post_chat_digests", "schedule": 15 * 60},
 }
 
 # --- Email -----------------------------------------------------------------------------

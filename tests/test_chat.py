@@ -143,3 +143,28 @@ def test_the_url_is_a_secret_and_bad_urls_are_refused(receiver):
     assert chat.expected_host("https://hooks.slack.com/services/x", "slack")
     assert chat.expected_host("https://acme.webhook.office.com/webhookb2/x", "teams")
     assert not chat.expected_host("https://hooks.slack.com.evil.test/x", "slack")
+
+
+def test_the_weekly_digest_reaches_the_channels_that_chose_it_once_a_week(
+        receiver, django_capture_on_commit_callbacks):
+    import datetime as dt
+
+    from activity.tasks import post_chat_digests
+
+    org = OrganizationFactory(name="Acme")
+    connect(org, "slack", receiver.url("/slack"), events=["digest"])
+    connect(org, "teams", receiver.url("/teams"), events=["digest"])
+    connect(org, "slack", receiver.url("/other"), events=["candidate"])
+    monday = dt.datetime(2026, 11, 30, 7, 0, tzinfo=dt.UTC)  # before the default 08:00
+    assert chat.chat_digest_emit(organization_id=org.id, now=monday) is False
+    later = monday + dt.timedelta(hours=2)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert chat.chat_digest_emit(organization_id=org.id, now=later) is True
+        assert chat.chat_digest_emit(organization_id=org.id, now=later) is False  # once a week
+        post_chat_digests()  # beat's run in the same week: nothing more
+    paths = sorted(r.path for r in receiver.requests)
+    assert paths == ["/slack", "/teams"]
+    slack = next(r.json() for r in receiver.requests if r.path == "/slack")
+    validate(slack, SLACK)
+    assert slack["blocks"][0]["text"]["text"].startswith("Acme: the week of")
+    validate(next(r.json() for r in receiver.requests if r.path == "/teams"), TEAMS)
