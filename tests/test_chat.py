@@ -168,3 +168,26 @@ def test_the_weekly_digest_reaches_the_channels_that_chose_it_once_a_week(
     validate(slack, SLACK)
     assert slack["blocks"][0]["text"]["text"].startswith("Acme: the week of")
     validate(next(r.json() for r in receiver.requests if r.path == "/teams"), TEAMS)
+
+
+def test_a_failing_channel_is_disabled_and_the_admins_told(
+        receiver, django_capture_on_commit_callbacks):
+    from django.utils import timezone
+
+    org = OrganizationFactory()
+    conn = connect(org, "teams", receiver.url("/teams"), events=["candidate"])
+    receiver.status = 400
+    receiver.answer = b"Bad payload"
+    with django_capture_on_commit_callbacks(execute=True):
+        event = emit(org.id, "kpi.candidate_flagged", {"kpi_id": 1, "kpi_name": "X"})
+    for _ in range(dispatch.max_tries() - 1):
+        Delivery.objects.filter(status=Delivery.PENDING).update(next_attempt_at=timezone.now())
+        with django_capture_on_commit_callbacks(execute=True):
+            dispatch.sweep()
+    delivery = Delivery.objects.get(event=event)
+    assert delivery.status == Delivery.FAILED and len(receiver.requests) == 6
+    assert delivery.tries.first().response_head == "Bad payload"
+    conn.refresh_from_db()
+    assert not conn.enabled
+    notice = OutboxEvent.objects.get(kind="webhook.disabled")
+    assert notice.data["destination"] == "teams" and notice.data["name"] == "teams channel"
