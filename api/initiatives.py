@@ -14,7 +14,8 @@ from typing import Annotated, Literal
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from ninja import Field, Query, Router, Schema, Status
-from pydantic import Strict
+from pydantic import BeforeValidator
+from pydantic import Field as PydanticField
 
 from accounts.access import has_role
 from accounts.models import Role
@@ -32,7 +33,20 @@ from .schemas import MAX_ID, IsoDate, Text, id_path
 router = Router()
 
 _ID = {"ge": 1, "le": MAX_ID}
-Percent = Annotated[int, Strict(), Field(ge=0, le=100)]
+
+
+def _json_integer(value):
+    """A JSON integer: 74 or 74.0 (JSON Schema counts both), never "74", true or 74.5."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("Enter a whole number.")
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise ValueError("Enter a whole number.")
+        return int(value)
+    return value
+
+
+Percent = Annotated[int, PydanticField(ge=0, le=100), BeforeValidator(_json_integer)]
 StatusName = Literal[*Initiative.Status.values]
 FIELDS = ("title", "description", "status", "due_date", "percent_complete")
 

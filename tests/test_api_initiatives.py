@@ -82,7 +82,12 @@ def test_the_parent_is_one_of_this_organisations(leader_api, kr):
                                   "objective_id": kr.objective_id}):
         r = leader_api.send("post", "/initiatives", body)
         assert r.status_code == 400 and "key_result_id" in r.json()["errors"], body
+    r = leader_api.send("post", "/initiatives", {"title": "x", "key_result_id": kr.pk,
+                                                 "percent_complete": 45.0})
+    assert r.status_code == 201 and r.json()["percent_complete"] == 45  # a JSON integer
+    Initiative.objects.all().delete()
     for bad in ({"percent_complete": 101}, {"percent_complete": "50"},
+                {"percent_complete": 45.5}, {"percent_complete": True},
                 {"due_date": 0}, {"due_date": "20/12/2026"}, {"status": "maybe"},
                 {"title": "   "}, {"title": "a\x00b"}):
         r = leader_api.send("post", "/initiatives", {"title": "x", "key_result_id": kr.pk,
@@ -157,7 +162,7 @@ def test_delete_is_audited(member, member_api, kr):
 
 def test_an_idempotency_key_writes_once(member_api, kr):
     headers = {"HTTP_IDEMPOTENCY_KEY": "abc-123"}
-    body = '{"title": "Once", "key_result_id": %d}' % kr.pk
+    body = f'{{"title": "Once", "key_result_id": {kr.pk}}}'
     first = member_api.client.post("/api/v1/initiatives", body, content_type="application/json",
                                    **member_api.headers, **headers)
     again = member_api.client.post("/api/v1/initiatives", body, content_type="application/json",
