@@ -410,3 +410,24 @@ def test_a_stale_row_in_check_in_all_is_saved_on_the_second_press(org, team, obj
     kr.refresh_from_db()
     assert kr.current_value == 45
     assert not CheckIn.objects.filter(key_result=other).exists()
+
+
+def test_check_in_all_on_my_check_ins(org, team, objective, member, as_user):
+    mine = [make_kr(objective, member, f"Mine {i}") for i in range(2)]
+    client = as_user(member)
+    page = reverse("checkins:mine", kwargs={"org_slug": org.slug})
+    html = client.get(page).content.decode()
+    form = html.split('id="ci-all"')[1].split("</form>")[0]
+    assert f'action="{reverse("checkins:mine_all", kwargs={"org_slug": org.slug})}"' in html
+    data = {m.group(2): _unescape(m.group(3) or "") for m in re.finditer(
+        r'<input type="(hidden|text)" name="([^"]+)"(?: value="([^"]*)")?', form)}
+    for m in re.finditer(r'<select name="([^"]+)".*?</select>', form, re.S):
+        sel = re.search(r'<option value="([^"]*)" selected>', m.group(0))
+        data[m.group(1)] = sel.group(1) if sel else ""
+    data[f"kr{mine[0].pk}-value"] = "48"
+    data["untouched"] = "1"
+    response = client.post(reverse("checkins:mine_all", kwargs={"org_slug": org.slug}), data,
+                           **HX)
+    assert "2 checked in." in response.content.decode()
+    assert sorted(CheckIn.objects.filter(key_result__in=mine).values_list("value", flat=True)) \
+        == [40, 48]
