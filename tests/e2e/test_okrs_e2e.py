@@ -64,7 +64,7 @@ def test_write_an_objective_and_check_in_without_reload(open_page, acme):
     row.locator("input[name$='-value']").fill("44")
     row.locator("select[name$='-status']").select_option("on_track")
     row.locator("input[name$='-comment']").fill("New macros help")
-    row.locator("button[type=submit]").click()
+    row.get_by_role("button", name="Check in", exact=True).click()  # not "No change"
     w.page.locator(f"#kr-row-{kr.pk}.ci-row--saved").wait_for()
     assert w.page.evaluate("window.__notReloaded === true"), "the page was reloaded"
     assert w.path() == "/o/acme/teams/support/check-in/"
@@ -77,7 +77,7 @@ def test_write_an_objective_and_check_in_without_reload(open_page, acme):
     row = w.page.locator(f"#kr-row-{kr.pk}")
     row.locator("input[name$='-value']").fill("lots")
     row.locator("select[name$='-status']").select_option("on_track")
-    row.locator("button[type=submit]").click()
+    row.get_by_role("button", name="Check in", exact=True).click()  # not "No change"
     w.page.locator(f"#kr-row-{kr.pk}.ci-row--error").wait_for()
     assert w.page.evaluate("window.__notReloaded === true")
     assert CheckIn.objects.filter(key_result=kr).count() == 1
