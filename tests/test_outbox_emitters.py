@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -40,7 +41,7 @@ def test_a_checkin_emits_checkin_created(org, member):
 
 def test_a_refused_checkin_leaves_no_event(org, member):
     kr = KeyResultFactory(objective__organization=org)
-    with pytest.raises(Exception), transaction.atomic():
+    with pytest.raises(ValidationError), transaction.atomic():
         checkin_create(key_result=kr, author=member, status="nonsense", value=1)
     assert kinds(org) == []
 
