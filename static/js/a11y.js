@@ -1,11 +1,12 @@
-/* Accessibility glue (issue 23). A table wrapper that scrolls sideways (phones) becomes a
-   focusable, named region, so a keyboard user can scroll it (axe scrollable-region-focusable);
+/* Accessibility glue (issue 23). A table wrapper or a <pre> that scrolls sideways (phones)
+   becomes a focusable, named region, so a keyboard user can scroll it (axe scrollable-region-focusable);
    when it fits again it leaves the tab order. Runs on load, after htmx swaps and on resize. */
 (function () {
   "use strict";
 
   function nameFor(wrap) {
     if (wrap.dataset.label) return wrap.dataset.label;
+    if (wrap.tagName === "PRE") return "Code (scrolls sideways)";
     var table = wrap.querySelector("table");
     var caption = table && table.querySelector("caption");
     if (caption && caption.textContent.trim()) return caption.textContent.trim();
@@ -15,7 +16,7 @@
   }
 
   function markScrollable(root) {
-    (root || document).querySelectorAll(".table-wrap").forEach(function (wrap) {
+    (root || document).querySelectorAll(".table-wrap, pre").forEach(function (wrap) {
       if (wrap.scrollWidth > wrap.clientWidth + 1) {
         wrap.setAttribute("tabindex", "0");
         wrap.setAttribute("role", "region");
