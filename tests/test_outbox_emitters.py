@@ -120,3 +120,30 @@ def test_every_emitted_payload_matches_the_documented_webhook(org, owner, member
         "webhook-id", "webhook-timestamp", "webhook-signature"]
     ref = post["requestBody"]["content"]["application/json"]["schema"]["$ref"]
     assert ref.rsplit("/", 1)[1] in schema["components"]["schemas"]
+
+
+def test_a_new_candidate_emits_candidate_flagged_once(org, admin_user):
+    """The loop's data (tests/test_kpi_loop.py's candidate): stable, then two points far
+    above the limits make the KPI a candidate; its event validates against the docs."""
+    from api.webhooks_doc import DATA
+    from kpis import services as kpi_services
+    from kpis.models import KpiHealth
+    from tests.test_kpi_loop import weeks_back
+
+    team = TeamFactory(organization=org)
+    kpi = KpiFactory(organization=org, name="Reply time", team=team, frequency="weekly",
+                     target_rule="at_most", target_value=30)
+    CycleFactory(organization=org)
+    periods = weeks_back(16)
+    for chunk, values in ((periods[:10], [24, 26, 25, 27, 25, 24, 26, 25, 27, 26]),
+                          (periods[10:12], [52, 55])):
+        kpi_services.kpi_record_values(rows=[kpi_services.Row(kpi=kpi, period_start=p, value=v)
+                                             for p, v in zip(chunk, values, strict=True)],
+                                       source="manual", author=None)
+        evaluate_kpi(kpi.pk)
+    assert KpiHealth.objects.get(kpi=kpi).candidate == "candidate"
+    evaluate_kpi(kpi.pk)  # still a candidate: no second event
+    [event] = OutboxEvent.objects.filter(kind="kpi.candidate_flagged")
+    DATA[event.kind].model_validate(event.data)
+    assert event.data["kpi_id"] == kpi.pk and event.data["team_id"] == team.pk
+    assert event.data["reason"]
