@@ -134,8 +134,17 @@ def _pillar_deleted(sender, instance, **kwargs) -> None:
 # (issue 14, defect 9): the team's ended weeks are stored first.
 
 
+def _deleted_for_itself(origin, model) -> bool:
+    """Whether the delete started at a row of `model` (not a cascade from a team, a cycle
+    or the organisation, whose weeks go with it: storing them then would point at rows
+    being deleted)."""
+    return isinstance(origin, model) or getattr(origin, "model", None) is model
+
+
 @receiver(pre_delete, sender=KeyResult, dispatch_uid="okrs.weeks.kr.pre_delete")
-def _key_result_deleting_freezes_weeks(sender, instance, **kwargs) -> None:
+def _key_result_deleting_freezes_weeks(sender, instance, origin=None, **kwargs) -> None:
+    if not _deleted_for_itself(origin, KeyResult):
+        return  # an objective's delete stores its team's weeks once, before its KRs go
     from okrs.checkins.selectors import freeze_past_weeks
 
     team_id = (Objective.objects.filter(pk=instance.objective_id)
@@ -144,7 +153,9 @@ def _key_result_deleting_freezes_weeks(sender, instance, **kwargs) -> None:
 
 
 @receiver(pre_delete, sender=Objective, dispatch_uid="okrs.weeks.objective.pre_delete")
-def _objective_deleting_freezes_weeks(sender, instance, **kwargs) -> None:
+def _objective_deleting_freezes_weeks(sender, instance, origin=None, **kwargs) -> None:
+    if not _deleted_for_itself(origin, Objective):
+        return
     from okrs.checkins.selectors import freeze_past_weeks
 
     freeze_past_weeks([instance.team_id])

@@ -128,3 +128,23 @@ def test_completion_history_reads_a_constant_number_of_queries(world, django_ass
     # the team's organisation, the stored weeks, this week's key results, their check-ins
     with django_assert_num_queries(4):
         completion_by_week(team, 8)
+
+
+def test_a_cascade_stores_nothing_for_rows_being_deleted(org, world):
+    """Key results deleted with their objective: the objective's delete stores the team's
+    weeks once; a team deleted takes its stored weeks with it."""
+    from okrs.models import WeekCompletion
+
+    completion_by_week(world["team"], 8)
+    assert WeekCompletion.objects.filter(team=world["team"]).exists()
+    world["team"].delete()
+    assert not WeekCompletion.objects.exists()
+
+
+def test_deleting_an_objective_stores_its_team_weeks_once(world):
+    from okrs.models import WeekCompletion
+
+    objective = world["objective"]
+    KeyResult.objects.filter(objective=objective).exclude(pk=world["krs"][0].pk).delete()
+    objective.delete()
+    assert WeekCompletion.objects.filter(team=world["team"]).count() == 8
