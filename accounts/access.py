@@ -16,7 +16,9 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 
+from accounts.locale import apply_organization_default
 from accounts.models import Membership, Role, Team
 
 M = TypeVar("M", bound=models.Model)
@@ -50,8 +52,10 @@ def org_view(min_role: str = Role.VIEWER) -> Callable:
                 raise Http404("No such organisation.")
             request.org = membership.organization
             request.membership = membership
+            apply_organization_default(request, membership.organization)
             if not membership.has_role(min_role):
-                raise PermissionDenied(f"This needs the {Role(min_role).label} role or higher.")
+                raise PermissionDenied(
+                    _("This needs the %(role)s role or higher.") % {"role": Role(min_role).label})
             return view(request, *args, **kwargs)
 
         wrapper.headway_min_role = min_role  # read by the URL-access tests
@@ -67,7 +71,8 @@ def has_role(request: HttpRequest, minimum: str) -> bool:
 
 def require_role(request: HttpRequest, minimum: str) -> None:
     if not has_role(request, minimum):
-        raise PermissionDenied(f"This needs the {Role(minimum).label} role or higher.")
+        raise PermissionDenied(
+            _("This needs the %(role)s role or higher.") % {"role": Role(minimum).label})
 
 
 def get_in_org(request: HttpRequest, model_or_qs: type[M] | models.QuerySet, *,

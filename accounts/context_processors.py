@@ -3,21 +3,22 @@
 from __future__ import annotations
 
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Membership
 from accounts.tenancy import ADMIN_ROLES
 
 NAV = [
-    ("Dashboard", "dashboards:home"),
-    ("Goal & pillars", "okrs:goal"),
-    ("Strategy map", "dashboards:strategy_map"),
-    ("OKRs", "okrs:list"),
-    ("Check-ins", "checkins:mine"),
-    ("KPIs", "kpis:list"),
-    ("Operations", "dashboards:operations"),
-    ("Review", "dashboards:review"),
-    ("Teams", "accounts:teams"),
-    ("Settings", "accounts:settings"),
+    (_("Dashboard"), "dashboards:home"),
+    (_("Goal & pillars"), "okrs:goal"),
+    (_("Strategy map"), "dashboards:strategy_map"),
+    (_("OKRs"), "okrs:list"),
+    (_("Check-ins"), "checkins:mine"),
+    (_("KPIs"), "kpis:list"),
+    (_("Operations"), "dashboards:operations"),
+    (_("Review"), "dashboards:review"),
+    (_("Teams"), "accounts:teams"),
+    (_("Settings"), "accounts:settings"),
 ]
 
 

@@ -3,8 +3,10 @@ from __future__ import annotations
 import zoneinfo
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organization, Role, Team, User
 
@@ -12,32 +14,32 @@ TIME_ZONES = sorted(zoneinfo.available_timezones())
 
 
 class LoginForm(AuthenticationForm):
-    username = forms.EmailField(label="Email", widget=forms.EmailInput(attrs={"autofocus": True}))
+    username = forms.EmailField(label=_("Email"), widget=forms.EmailInput(attrs={"autofocus": True}))
     error_messages = {
-        "invalid_login": "That email and password do not match an account.",
-        "inactive": "This account is inactive.",
+        "invalid_login": _("That email and password do not match an account."),
+        "inactive": _("This account is inactive."),
     }
 
 
 class SignupForm(forms.Form):
-    name = forms.CharField(max_length=150, label="Your name")
-    email = forms.EmailField(label="Work email")
-    password = forms.CharField(widget=forms.PasswordInput, strip=False)
-    org_name = forms.CharField(max_length=120, label="Organisation name")
-    org_slug = forms.SlugField(max_length=60, required=False, label="Address",
-                               help_text="Letters, digits and dashes. Leave empty to derive it "
-                                         "from the name.")
+    name = forms.CharField(max_length=150, label=_("Your name"))
+    email = forms.EmailField(label=_("Work email"))
+    password = forms.CharField(widget=forms.PasswordInput, strip=False, label=_("Password"))
+    org_name = forms.CharField(max_length=120, label=_("Organisation name"))
+    org_slug = forms.SlugField(max_length=60, required=False, label=_("Address"),
+                               help_text=_("Letters, digits and dashes. Leave empty to derive "
+                                           "it from the name."))
 
     def clean_email(self) -> str:
         email = self.cleaned_data["email"].strip().lower()
         if User.objects.filter(email__iexact=email).exists():
-            raise forms.ValidationError("An account with this email already exists. Log in.")
+            raise forms.ValidationError(_("An account with this email already exists. Log in."))
         return email
 
     def clean_org_slug(self) -> str:
         slug = self.cleaned_data["org_slug"].lower()
         if slug and Organization.objects.filter(slug=slug).exists():
-            raise forms.ValidationError("That address is taken; choose another.")
+            raise forms.ValidationError(_("That address is taken; choose another."))
         return slug
 
     def clean(self):
@@ -58,7 +60,7 @@ class OrganizationForm(forms.Form):
     def clean_slug(self) -> str:
         slug = self.cleaned_data["slug"].lower()
         if slug and Organization.objects.filter(slug=slug).exists():
-            raise forms.ValidationError("That address is taken; choose another.")
+            raise forms.ValidationError(_("That address is taken; choose another."))
         return slug
 
 
@@ -88,19 +90,37 @@ class RoleForm(forms.Form):
 
 
 class OrgSettingsForm(forms.ModelForm):
-    time_zone = forms.ChoiceField(choices=[(tz, tz) for tz in TIME_ZONES])
+    time_zone = forms.ChoiceField(label=_("Time zone"), choices=[(tz, tz) for tz in TIME_ZONES])
+    language = forms.ChoiceField(required=False, label=_("Default language"), choices=[
+        ("", _("The site's default (English)")), *settings.LANGUAGES])
 
     class Meta:
         model = Organization
-        fields = ["name", "time_zone", "reminder_weekday", "reminder_hour"]
-        labels = {"reminder_weekday": "Check-in reminder day",
-                  "reminder_hour": "Reminder hour (0–23, your time zone)"}
+        fields = ["name", "time_zone", "reminder_weekday", "reminder_hour", "language"]
+        labels = {"name": _("Name"), "language": _("Default language"),
+                  "reminder_weekday": _("Check-in reminder day"),
+                  "reminder_hour": _("Reminder hour (0–23, your time zone)")}
 
     def clean_reminder_hour(self) -> int:
         hour = self.cleaned_data["reminder_hour"]
         if hour > 23:
-            raise forms.ValidationError("Choose an hour from 0 to 23.")
+            raise forms.ValidationError(_("Choose an hour from 0 to 23."))
         return hour
+
+
+class LanguageForm(forms.ModelForm):
+    """A person's own language; blank follows the browser, then the organisation."""
+
+    class Meta:
+        model = User
+        fields = ["language"]
+        labels = {"language": _("Your language")}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["language"].choices = [("", _("As my browser asks (else the "
+                                                  "organisation's default)"))] + list(
+            settings.LANGUAGES)
 
 
 class TeamForm(forms.Form):

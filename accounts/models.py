@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class UserManager(BaseUserManager["User"]):
@@ -46,6 +47,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=timezone.now)
+    # Blank: the browser's Accept-Language, then the organisation's default (accounts.locale).
+    language = models.CharField(max_length=10, blank=True, default="",
+                                choices=settings.LANGUAGES)
 
     objects = UserManager()
 
@@ -84,9 +88,13 @@ class Organization(models.Model):
     # Weekly check-in reminder, in the organisation's time zone (0 = Monday).
     reminder_weekday = models.PositiveSmallIntegerField(
         default=0, choices=[(i, d) for i, d in enumerate(
-            ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"])]
+            [_("Monday"), _("Tuesday"), _("Wednesday"), _("Thursday"), _("Friday"),
+             _("Saturday"), _("Sunday")])]
     )
     reminder_hour = models.PositiveSmallIntegerField(default=9)
+    # For members who chose none and whose browser asks for none we ship; blank: the site's.
+    language = models.CharField(max_length=10, blank=True, default="",
+                                choices=settings.LANGUAGES)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -116,11 +124,11 @@ class Organization(models.Model):
 
 
 class Role(models.TextChoices):
-    VIEWER = "viewer", "Viewer"
-    MEMBER = "member", "Member"
-    LEADER = "leader", "Leader"
-    ADMIN = "admin", "Admin"
-    OWNER = "owner", "Owner"
+    VIEWER = "viewer", _("Viewer")
+    MEMBER = "member", _("Member")
+    LEADER = "leader", _("Leader")
+    ADMIN = "admin", _("Admin")
+    OWNER = "owner", _("Owner")
 
 
 ROLE_RANK = {Role.VIEWER: 0, Role.MEMBER: 1, Role.LEADER: 2, Role.ADMIN: 3, Role.OWNER: 4}

@@ -228,6 +228,13 @@ def organization_update(*, organization: Organization, actor: User, **fields) ->
     return organization
 
 
+def user_language_set(*, user: User, language: str) -> User:
+    user.language = language
+    user.full_clean(validate_unique=False, exclude=["password"])
+    user.save(update_fields=["language"])
+    return user
+
+
 @transaction.atomic
 def team_save(*, organization: Organization, actor: User, team: Team | None = None,
               name: str, parent: Team | None = None, lead: User | None = None,

@@ -20,6 +20,7 @@ urlpatterns = [
 org_urlpatterns = [
     path("switch/", views.switch_org, name="switch"),
     path("settings/", views.settings_page, name="settings"),
+    path("settings/language/", views.language_set, name="language"),
     path("settings/members/", views.members, name="members"),
     path("settings/sso/", sso_views.sso_settings, name="sso_settings"),
     path("settings/sso/tokens/<int:pk>/revoke/", sso_views.scim_token_revoke,

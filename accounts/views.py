@@ -10,6 +10,8 @@ from django.db.models import Count, Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts import services
@@ -24,6 +26,7 @@ from accounts.access import (
 from accounts.forms import (
     AcceptSignupForm,
     InviteForm,
+    LanguageForm,
     LoginForm,
     OrganizationForm,
     OrgSettingsForm,
@@ -31,6 +34,7 @@ from accounts.forms import (
     SignupForm,
     TeamForm,
 )
+from accounts.locale import language_for
 from accounts.models import Invitation, Membership, Role, SsoConfig, Team, User
 from core.forms import apply_errors
 from core.ratelimit import rate_limit
@@ -165,7 +169,24 @@ def settings_page(request: HttpRequest) -> HttpResponse:
                                          **{f: form.cleaned_data[f] for f in form.Meta.fields})
             messages.success(request, "Settings saved.")
             return redirect("accounts:settings", org_slug=org.slug)
-    return render(request, "accounts/settings.html", {"form": form, "can_edit": can_edit})
+    return render(request, "accounts/settings.html", {
+        "form": form, "can_edit": can_edit, "language_form": LanguageForm(instance=request.user)})
+
+
+@org_view(Role.VIEWER)
+@require_POST
+def language_set(request: HttpRequest) -> HttpResponse:
+    """Any member picks their own interface language (blank: browser, then organisation)."""
+    form = LanguageForm(request.POST, instance=request.user)
+    if not form.is_valid():
+        return render(request, "accounts/settings.html", {
+            "form": OrgSettingsForm(instance=request.org) if has_role(request, Role.ADMIN)
+            else None, "can_edit": has_role(request, Role.ADMIN), "language_form": form},
+            status=400)
+    services.user_language_set(user=request.user, language=form.cleaned_data["language"])
+    with translation.override(language_for(request.user, request.org)):
+        messages.success(request, _("Language saved."))
+    return redirect("accounts:settings", org_slug=request.org.slug)
 
 
 @org_view(Role.VIEWER)

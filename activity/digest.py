@@ -20,8 +20,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
+from accounts.locale import language_for
 from accounts.models import Membership, Organization, Role
 from activity import mail
 from activity.models import DigestLog, DigestSchedule
@@ -107,8 +108,9 @@ def render(org: Organization, user, data: Digest) -> tuple[str, str]:
     ctx = {"org": org, "user": user, "d": data,
            "dashboard_url": _abs(org, "dashboards:home"),
            "preferences_url": _abs(org, "activity:preferences")}
-    return (render_to_string("emails/digest.html", ctx),
-            render_to_string("emails/digest.txt", ctx))
+    with translation.override(language_for(user, org)):  # the recipient's language
+        return (render_to_string("emails/digest.html", ctx),
+                render_to_string("emails/digest.txt", ctx))
 
 
 def digest_due(org: Organization, schedule: DigestSchedule | None,

@@ -10,7 +10,9 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
+from django.utils import translation
 
+from accounts.locale import language_for
 from accounts.models import Organization
 from activity.comments import Target, render_body
 
@@ -21,9 +23,10 @@ def absolute(path: str) -> str:
 
 def send(*, template: str, to: str, context: dict) -> None:
     """Render ``emails/<template>_subject.txt``, ``.txt`` and ``.html`` and send them."""
-    subject = " ".join(render_to_string(f"emails/{template}_subject.txt", context).split())
-    text = render_to_string(f"emails/{template}.txt", context)
-    html = render_to_string(f"emails/{template}.html", context)
+    with translation.override(language_for(context.get("user"), context.get("org"))):
+        subject = " ".join(render_to_string(f"emails/{template}_subject.txt", context).split())
+        text = render_to_string(f"emails/{template}.txt", context)
+        html = render_to_string(f"emails/{template}.html", context)
     message = EmailMultiAlternatives(subject, text, None, [to])
     message.attach_alternative(html, "text/html")
     message.send()

@@ -78,6 +78,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After auth (reads the person's choice), before anything that renders text.
+    "accounts.locale.PersonLocaleMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "core.middleware.HeadersMiddleware",  # Permissions-Policy; Cache-Control on private pages
     "core.middleware.UnstorableInputMiddleware",  # NUL / lone surrogates: 400 (core.text)
@@ -138,6 +140,9 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
 LANGUAGE_CODE = "en-gb"
+# The interface's languages (README: Languages). Order: the settings page's choice list.
+LANGUAGES = [("en-gb", "English"), ("de", "Deutsch"), ("fr", "Français"), ("es", "Español")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

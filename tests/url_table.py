@@ -151,6 +151,7 @@ TABLE: dict[str, object] = {
     # --- accounts ---------------------------------------------------------------------------
     "o/<slug:org_slug>/switch/": Org(Role.VIEWER, get=302, post=GET_ONLY),
     "o/<slug:org_slug>/settings/": Org(Role.VIEWER, post_role=Role.ADMIN),
+    "o/<slug:org_slug>/settings/language/": Org(Role.VIEWER, get=405),  # each their own
     "o/<slug:org_slug>/settings/members/": Org(Role.VIEWER, post_role=Role.ADMIN),
     "o/<slug:org_slug>/settings/members/<int:pk>/role/": Org(Role.ADMIN, {"pk": "viewer_ms"},
                                                              get=405),

@@ -11,8 +11,9 @@ from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
+from accounts.locale import language_for
 from accounts.models import Organization, Role, role_at_least
 from goals.models import Cycle
 from okrs.models import KeyResult, Objective, ReminderLog, Status
@@ -142,9 +143,11 @@ def checkin_reminders_send(*, organization_id: int, now: dt.datetime | None = No
         rows = [(kr, no_change_url(org, kr, owner_id, week)) for kr in krs]
         ctx = {"org": org, "user": owner, "krs": krs, "rows": rows, "week_start": week,
                "url": url}
-        subject = " ".join(render_to_string("emails/checkin_reminder_subject.txt", ctx).split())
-        body = render_to_string("emails/checkin_reminder.txt", ctx)
-        html = render_to_string("emails/checkin_reminder.html", ctx)
+        with translation.override(language_for(owner, org)):  # the recipient's language
+            subject = " ".join(
+                render_to_string("emails/checkin_reminder_subject.txt", ctx).split())
+            body = render_to_string("emails/checkin_reminder.txt", ctx)
+            html = render_to_string("emails/checkin_reminder.html", ctx)
         try:
             with transaction.atomic():
                 ReminderLog.objects.create(organization=org, user=owner, week_start=week,
