@@ -180,6 +180,10 @@ def main(argv=None) -> int:
         forms: list[tuple[str, dict]] = []
         if post.path and team.path:
             forms = checkin_forms(session, post, team.path, 8)
+            if not forms:  # the check-in page as one form (issue 19): the rows' own POSTs
+                from bench.rush import row_posts
+
+                forms = row_posts(session, team.path, 8)
             if not forms:
                 post.note = "no check-in form found on the team page"
                 post.path = None
