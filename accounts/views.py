@@ -170,14 +170,14 @@ def settings_page(request: HttpRequest) -> HttpResponse:
             messages.success(request, "Settings saved.")
             return redirect("accounts:settings", org_slug=org.slug)
     return render(request, "accounts/settings.html", {
-        "form": form, "can_edit": can_edit, "language_form": LanguageForm(instance=request.user)})
+        "form": form, "can_edit": can_edit, "language_form": LanguageForm(instance=request.user, prefix="me")})
 
 
 @org_view(Role.VIEWER)
 @require_POST
 def language_set(request: HttpRequest) -> HttpResponse:
     """Any member picks their own interface language (blank: browser, then organisation)."""
-    form = LanguageForm(request.POST, instance=request.user)
+    form = LanguageForm(request.POST, instance=request.user, prefix="me")
     if not form.is_valid():
         return render(request, "accounts/settings.html", {
             "form": OrgSettingsForm(instance=request.org) if has_role(request, Role.ADMIN)

@@ -59,7 +59,7 @@ def pseudo():
 
 # <option> texts of these selects are data, not interface: time-zone names, and each
 # language's own name (an autonym is never translated).
-DATA_SELECTS = {"time_zone", "language"}
+DATA_SELECTS = {"time_zone", "language", "me-language"}
 SKIP = {"script", "style", "template"}
 ATTRS = ("aria-label", "placeholder", "alt")
 
@@ -219,18 +219,18 @@ def test_anonymous_pages_follow_the_browser(db):
 def test_a_member_saves_their_language(org, member_of):
     user = member_of(Role.VIEWER, name="Vic Viewer")
     client = client_for(user)
-    response = client.post(url("accounts:language", org), {"language": "de"}, follow=True)
+    response = client.post(url("accounts:language", org), {"me-language": "de"}, follow=True)
     user.refresh_from_db()
     assert user.language == "de"
     html = response.content.decode()
     assert "Sprache gespeichert." in html and "Einstellungen" in html
     # Unknown code: refused on the page, nothing stored.
-    response = client.post(url("accounts:language", org), {"language": "xx"})
+    response = client.post(url("accounts:language", org), {"me-language": "xx"})
     assert response.status_code == 400
     user.refresh_from_db()
     assert user.language == "de"
     # Blank: back to the browser / organisation.
-    client.post(url("accounts:language", org), {"language": ""})
+    client.post(url("accounts:language", org), {"me-language": ""})
     user.refresh_from_db()
     assert user.language == ""
 
