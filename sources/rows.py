@@ -147,6 +147,9 @@ def check(raw: list[RawRow], *, feeds, single=None, today: dt.date | None = None
         elif feed is None:
             problem = "two columns, but this source feeds several KPIs: add the kpi key column"
         period = value = None
+        if problem is None and kpi_of[id(feed)].formula:  # a derived KPI (issue 20)
+            problem = (f"{kpi_of[id(feed)].name} is computed from its formula: feed the KPIs "
+                       "it uses instead")
         if problem is None:
             kpi = kpi_of[id(feed)]
             kpi_id = kpi.id

@@ -317,3 +317,19 @@ def test_webhook_rate_limited(org, kpi, settings):
     codes = [Client().post(_hook(source), body, content_type="application/json").status_code
              for _ in range(3)]
     assert codes == [200, 200, 429]
+
+
+def test_a_source_feeding_a_derived_kpi_records_nothing_and_says_why(org, kpi, admin_user,
+                                                                    sqlite_warehouse):
+    """A derived KPI (issue 20) is computed from its formula: a source's rows for it are
+    row errors, and nothing is recorded."""
+    from kpis import services as kpi_services
+
+    ratio = kpi_services.kpi_create(organization=org, actor=admin_user, name="Doubled",
+                                    frequency=Kpi.Frequency.WEEKLY, formula="[Tickets opened] * 2")
+    source = make_source(org, ratio, url=f"sqlite:///{sqlite_warehouse}",
+                         query="select week, opened from tickets")
+    result = run(source)
+    assert result.status == "failed"
+    assert "Doubled is computed from its formula" in result.row_errors[0]
+    assert not DataPoint.objects.filter(kpi=ratio).exists()
