@@ -11,7 +11,18 @@ from __future__ import annotations
 
 from ninja import NinjaAPI
 
-from . import candidates, checkins, initiatives, kpi_definitions, kpis, okrs, people, sources
+from . import (
+    candidates,
+    checkins,
+    comments,
+    initiatives,
+    kpi_definitions,
+    kpis,
+    okrs,
+    people,
+    sources,
+    webhooks,
+)
 from .auth import TokenAuth
 from .docs import PlainDocs
 from .errors import add_error_handlers, complete_error_responses
@@ -41,3 +52,5 @@ api.add_router("", initiatives.router)
 api.add_router("", people.router)
 api.add_router("", candidates.router)
 api.add_router("", sources.router)
+api.add_router("", comments.router)
+api.add_router("", webhooks.router)

@@ -148,6 +148,23 @@ TABLE: dict[str, object] = {
         Write("patch", "member", 200, {"version": 1}),
         Write("delete", "member", 204),
     )),
+    # Comments (every role writes them, so POST is not in the table: tests/test_api_comments.py
+    # checks viewers' writes, authors only, foreign targets). No target named → 400.
+    "api/v1/comments": Api(get=400, foreign=False),
+    "api/v1/comments/<comment_id>": Api(args={"comment_id": "=1"}, get=404),  # none in the world
+    # Webhook subscriptions: admins' tokens only (role before lookup); the world has none, and
+    # the loopback URL is refused by the outbound guard (400). tests/test_api_webhooks.py.
+    "api/v1/webhook-subscriptions": Api(get=403, foreign=False, writes=(
+        Write("post", "admin", 400, {"url": "http://127.0.0.1/hook",
+                                     "events": ["checkin.created"]}),)),
+    "api/v1/webhook-subscriptions/<webhook_id>": Api(args={"webhook_id": "=1"}, get=403, writes=(
+        Write("patch", "admin", 404, {"enabled": False}),
+        Write("delete", "admin", 404),
+    )),
+    "api/v1/webhook-subscriptions/<webhook_id>/rotate-secret": Api(
+        args={"webhook_id": "=1"}, get=None, writes=(Write("post", "admin", 404),)),
+    "api/v1/webhook-subscriptions/<webhook_id>/deliveries": Api(args={"webhook_id": "=1"},
+                                                               get=403),
     # --- accounts ---------------------------------------------------------------------------
     "o/<slug:org_slug>/switch/": Org(Role.VIEWER, get=302, post=GET_ONLY),
     "o/<slug:org_slug>/settings/": Org(Role.VIEWER, post_role=Role.ADMIN),
