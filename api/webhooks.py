@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Literal
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
 
 from accounts.access import get_in_org, has_role
@@ -30,7 +31,7 @@ from .schemas import Text, id_path
 router = Router(tags=["webhook subscriptions"])
 
 EventKind = Literal[*PUBLIC_KINDS]
-# Bounds a little above the services' (they give the message a person can act on).
+# The services' bounds, declared; the services still give the message a person can act on.
 _URL = Text(svc.URL_MAX_LENGTH, min_length=1)
 _DESCRIPTION = Text(svc.DESCRIPTION_MAX_LENGTH)
 
@@ -85,8 +86,9 @@ def _out(sub: WebhookSubscription) -> dict:
         "events": list(sub.events or []), "enabled": sub.enabled,
         "disabled_reason": sub.disabled_reason,
         "consecutive_failures": sub.consecutive_failures, "created_at": sub.created_at,
-        "previous_secret_until": sub.previous_secret_until
-        if len(sub.signing_secrets()) > 1 else None,
+        "previous_secret_until": sub.previous_secret_until if (
+            sub.previous_secret_encrypted and sub.previous_secret_until
+            and sub.previous_secret_until > timezone.now()) else None,  # no decryption
     }
 
 
