@@ -180,3 +180,13 @@ def test_thread_query_count_is_constant(org, member, member_api, objective, n):
     assert [c["text"] for c in r.json()["items"]][:2] == ["#0 @x", "#1 @x"]  # newest last
     # token (+ its membership, last-used update) + target + count + page + mentions
     assert len(q) == 7, q.listing()
+
+
+def test_an_untouched_edit_changes_nothing(member_api, objective):
+    pk = member_api.send("post", "/comments", {"target": "objective",
+                                               "target_id": objective.pk,
+                                               "text": "Same"}).json()["id"]
+    before = AuditEntry.objects.count()
+    r = member_api.send("patch", f"/comments/{pk}", {"text": "Same"})
+    assert r.status_code == 200 and r.json()["edited_at"] is None
+    assert AuditEntry.objects.count() == before
