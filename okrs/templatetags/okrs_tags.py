@@ -37,9 +37,11 @@ def progress_bar(pct, expected=None, pace="", label=""):
     draws up to a few hundred of them (the OKR list's team groups, the team pages), and
     an inclusion tag renders a template each time."""
     pct = max(0, min(100, int(pct or 0)))
-    has_expected = expected is not None
+    # A missing value reaches the tag as "" (an unset context variable, e.g. the goal page
+    # with no cycle): no tick, as with None.
+    has_expected = expected is not None and expected != ""
     if has_expected:  # the tick's position is a class (static/css/utilities.css: no style="")
-        expected = max(0, min(100, round(expected)))
+        expected = max(0, min(100, round(float(expected))))
     title = f"{pct} % done" + (f", {expected} % expected by now" if has_expected else "")
     bar = {"behind": "bar bar--behind", "ahead": "bar bar--ahead"}.get(pace, "bar")
     return format_html(
