@@ -13,7 +13,6 @@ from dashboards import kpi_rows
 from dashboards.home import feed as feeds
 from dashboards.home import selectors as home
 from dashboards.links import Links
-from dashboards.strategy_map import selectors as strategy
 from kpis.models import Kpi, KpiHealth
 from okrs.checkins.selectors import team_completion
 from okrs.checkins.services import week_start_for
@@ -175,31 +174,3 @@ def test_dashboard_pages_leave_the_shared_cycle_progress_alone(org, owner, as_us
     assert not any(hasattr(k, "label") for r in cp.by_id.values() for k in r.krs)
     html = client.get(url("dashboards:review")).content.decode()
     assert data["krs"][0].title in html  # the improvement objective's KRs, labelled
-
-
-class _FakeProgress:
-    def __init__(self):
-        self.calls = 0
-
-    def pillar_progress(self, ids):
-        self.calls += 1
-        return dict.fromkeys(ids, 0.5)
-
-    def pillar_counts(self, ids):
-        return dict.fromkeys(ids, 2)
-
-
-def test_pillar_figures_are_computed_once_per_cycle_progress():
-    cp = _FakeProgress()
-    assert strategy._pillar_figures(cp, [1, 2]) == ({1: 0.5, 2: 0.5}, {1: 2, 2: 2})
-    assert strategy._pillar_figures(cp, [1, 2]) == ({1: 0.5, 2: 0.5}, {1: 2, 2: 2})
-    assert cp.calls == 1
-    assert strategy._pillar_figures(cp, [1]) == ({1: 0.5}, {1: 2})  # other pillars: recomputed
-    assert cp.calls == 2
-    other = _FakeProgress()
-    strategy._pillar_figures(other, [1])
-    assert other.calls == 1
-    many = [_FakeProgress() for _ in range(3 * strategy._PILLAR_MEMO_SIZE)]
-    for fake in many:
-        strategy._pillar_figures(fake, [1])
-    assert len(strategy._PILLAR_MEMO) <= strategy._PILLAR_MEMO_SIZE
