@@ -183,7 +183,9 @@ def test_writes_with_redis_killed_are_quick_true_and_caught_up_after(
     # Redis returns: the minutely catch-up evaluates every pending KPI, once.
     private_redis.start()
     celery_module.mark_broker(up=True)
-    _, catch_up = timed(lambda: tasks.evaluate_pending.apply().get())
+    # (disable_sync_subtasks=False: this test is the caller, not a task. Celery refused the
+    # .get() once as "within a task" under pytest -n, after other tests in the process.)
+    _, catch_up = timed(lambda: tasks.evaluate_pending.apply().get(disable_sync_subtasks=False))
     assert not health.pending_ids()
     assert catch_up < 60
     print(f"\nwith Redis killed: {timings}; up: {up_time:.2f}s; catch-up {catch_up:.2f}s")
