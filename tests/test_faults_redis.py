@@ -117,6 +117,7 @@ def timed(fn):
     return result, time.monotonic() - start
 
 
+@pytest.mark.alone  # its budget is a time: run by make test after the parallel run
 def test_writes_with_redis_killed_are_quick_true_and_caught_up_after(
         private_redis, org, owner, member, leader, world, as_user,
         django_capture_on_commit_callbacks):

@@ -27,6 +27,7 @@ def small_chunks(monkeypatch):
 
 
 @pytest.mark.worker
+@pytest.mark.alone  # "within a minute" is a time: run by make test after the parallel run
 @pytest.mark.django_db(transaction=True)
 def test_a_sweep_killed_mid_run_is_resumed_and_evaluates_each_kpi_once(
         org, small_chunks, celery_worker_process):
