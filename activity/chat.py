@@ -34,9 +34,10 @@ from django.urls import NoReverseMatch, reverse
 
 from accounts.models import Organization
 from activity.models import ChatConnection, Delivery
+from activity.webhooks import clean_outbound_url
 from core import secrets
 from core.models import OutboxEvent
-from core.outbound import OutboundError, check_url, post
+from core.outbound import post
 
 TIMEOUT_SECONDS = 10.0
 
@@ -213,21 +214,9 @@ def send(delivery: Delivery):
 # --- Services for the pages --------------------------------------------------------------------
 
 def clean_url(raw, platform: str) -> str:
-    url = str(raw or "").strip()
-    if "\x00" in url:
-        raise ValidationError("The URL contains a NUL character.")
-    if not url:
-        raise ValidationError("Paste the channel's incoming-webhook URL.")
-    if len(url) > 2000:
-        raise ValidationError("The URL is longer than 2000 characters.")
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https"):
-        raise ValidationError("Only https:// (or http://) incoming-webhook URLs can be used.")
-    try:
-        check_url(url)
-    except (OutboundError, ValueError) as exc:
-        raise ValidationError(str(exc))
-    return url
+    return clean_outbound_url(
+        raw, empty="Paste the channel's incoming-webhook URL.",
+        scheme="Only https:// (or http://) incoming-webhook URLs can be used.")
 
 
 def clean_events(raw) -> list[str]:

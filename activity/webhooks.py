@@ -76,16 +76,23 @@ def send(delivery: Delivery):
 # --- Services for the pages --------------------------------------------------------------------
 
 def clean_url(raw) -> str:
+    return clean_outbound_url(raw, empty="Enter the URL to send events to.",
+                              scheme="Only http:// and https:// URLs can receive events.")
+
+
+def clean_outbound_url(raw, *, empty: str, scheme: str) -> str:
+    """The one check of a URL Headway will post to (webhooks, Slack and Teams): the
+    page's words for an empty URL and a wrong scheme, then the SSRF guard."""
     url = str(raw or "").strip()
     if "\x00" in url:
         raise ValidationError("The URL contains a NUL character.")
     if not url:
-        raise ValidationError("Enter the URL to send events to.")
+        raise ValidationError(empty)
     if len(url) > URL_MAX_LENGTH:
         raise ValidationError(f"The URL is longer than {URL_MAX_LENGTH} characters.")
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https"):
-        raise ValidationError("Only http:// and https:// URLs can receive events.")
+        raise ValidationError(scheme)
     if not parts.hostname:
         raise ValidationError("The URL has no host.")
     if parts.username or parts.password:
