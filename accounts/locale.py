@@ -61,3 +61,22 @@ class PersonLocaleMiddleware:
         patch_vary_headers(response, ("Accept-Language",))
         response.headers.setdefault("Content-Language", translation.get_language())
         return response
+
+
+def javascript_catalog(request, lang: str):
+    """Django's JavaScript catalogue (domain djangojs) for `lang`, served from our origin as a
+    script file (the CSP allows only 'self'). The language is in the URL — base.html asks for the
+    page's own language, which may be the organisation's default that this URL cannot see — so
+    the browser may cache it for a day; a new deploy's catalogue comes with a changed page
+    anyway (the page links the language, not the content)."""
+    from django.http import Http404
+    from django.views.i18n import JavaScriptCatalog
+
+    code = supported(lang)
+    if code is None or code != lang:
+        raise Http404
+    with translation.override(code):
+        response = JavaScriptCatalog.as_view(domain="djangojs")(request)
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    response.headers["Content-Language"] = code
+    return response

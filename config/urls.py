@@ -9,6 +9,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from accounts import views as account_views
+from accounts.locale import javascript_catalog
 from accounts.sso.scim_views import scim_endpoint
 from api.main import api
 from sources import views as source_views
@@ -30,6 +31,8 @@ urlpatterns = [
     path("favicon.ico", RedirectView.as_view(url=static("img/favicon.svg"), permanent=True),
          name="favicon"),
     path("admin/", admin.site.urls),
+    # The JavaScript strings' catalogue in one language (static/js/*.js call gettext()).
+    path("jsi18n/<str:lang>.js", javascript_catalog, name="javascript-catalog"),
     path("api/v1/", api.urls),
     # A webhook source's secret URL: no session, no CSRF; the token names the source.
     path("hooks/sources/<str:token>/", source_views.webhook, name="source_webhook"),

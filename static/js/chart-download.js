@@ -4,6 +4,7 @@
    inline script, no eval. */
 (function () {
   "use strict";
+  var _ = window.gettext || function (text) { return text; };
   document.addEventListener("click", function (event) {
     var button = event.target.closest("[data-plot-download]");
     if (!button || !window.Plotly) return;
@@ -15,7 +16,7 @@
       format: format, filename: button.dataset.filename || "chart",
       width: plot.offsetWidth || 900, height: plot.offsetHeight || 380
     }).catch(function () {
-      button.textContent = "Download failed";
+      button.textContent = _("Download failed");
     });
   });
 })();

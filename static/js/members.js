@@ -2,6 +2,10 @@
 // (an undo follows on the page), and a new invitation link can be copied.
 (function () {
   "use strict";
+  var _ = window.gettext || function (text) { return text; };
+  var interpolate = window.interpolate || function (format, values) {
+    return format.replace(/%\((\w+)\)s/g, function (all, name) { return values[name]; });
+  };
   document.addEventListener("submit", function (evt) {
     var form = evt.target;
     if (!form.classList || !form.classList.contains("role-form")) return;
@@ -9,11 +13,13 @@
     var chosen = select.options[select.selectedIndex].text;
     if (chosen === form.dataset.current) {
       evt.preventDefault();
-      window.alert(form.dataset.person + " is already " + chosen.toLowerCase() + ".");
+      window.alert(interpolate(_("%(person)s already has the role “%(role)s”."),
+                               { person: form.dataset.person, role: chosen }, true));
       return;
     }
-    if (!window.confirm("Change " + form.dataset.person + "’s role from " +
-                        form.dataset.current.toLowerCase() + " to " + chosen.toLowerCase() + "?")) {
+    if (!window.confirm(interpolate(_("Change the role of %(person)s from “%(current)s” to “%(role)s”?"),
+                                    { person: form.dataset.person, current: form.dataset.current,
+                                      role: chosen }, true))) {
       evt.preventDefault();
     }
   });
@@ -23,7 +29,7 @@
     var field = document.querySelector(button.dataset.copy);
     if (!field) return;
     field.select();
-    var done = function () { button.textContent = "Copied"; };
+    var done = function () { button.textContent = _("Copied"); };
     if (navigator.clipboard && window.isSecureContext) {
       navigator.clipboard.writeText(field.value).then(done, function () {
         document.execCommand("copy"); done();

@@ -63,7 +63,7 @@ def test_role_change_asks_first_and_can_be_undone(open_page, acme):
     w.page.once("dialog", dismiss)
     w.page.locator(f"form.role-form:has(#role-{ms.pk}) button[type=submit]").click()
     w.page.wait_for_timeout(300)
-    assert asked == ["Change Mia Member’s role from member to leader?"]
+    assert asked == ["Change the role of Mia Member from “Member” to “Leader”?"]
     ms.refresh_from_db()
     assert ms.role == Role.MEMBER  # "Cancel" changes nothing
 
