@@ -86,6 +86,7 @@ TABLE: dict[str, object] = {
     "": Public(anon=LOGIN, user=302),
     "healthz": Public(anon=200, user=200),
     "favicon.ico": Public(anon=301, user=301),
+    "jsi18n/<str:lang>.js": Public(anon=200, user=200, args={"lang": "=de"}),  # JS catalogue
     "hooks/sources/<str:token>/": Public(anon=405, user=405, args={"token": "=no-such-token"}),
     "accounts/login/": Public(anon=200, user=302),
     "accounts/logout/": Public(anon=302, user=302),
