@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organization
 from core.widgets import DateInput
@@ -23,9 +24,9 @@ class GoalForm(VersionedForm):
     class Meta:
         model = UltimateGoal
         fields = ["title", "mission", "vision"]
-        labels = {"title": "Ultimate goal"}
-        help_texts = {"mission": "Why we exist: what we do, for whom.",
-                      "vision": "Where we will be when we succeed."}
+        labels = {"title": _("Ultimate goal"), "mission": _("Mission"), "vision": _("Vision")}
+        help_texts = {"mission": _("Why we exist: what we do, for whom."),
+                      "vision": _("Where we will be when we succeed.")}
 
 
 class PillarForm(VersionedForm):
@@ -33,12 +34,14 @@ class PillarForm(VersionedForm):
         model = StrategicPillar
         fields = ["name", "description", "order", "archived"]
         widgets = {"description": forms.Textarea(attrs={"rows": 2})}
-        help_texts = {"archived": "Archived pillars no longer appear on the goal page."}
+        labels = {"name": _("Name"), "description": _("Description"), "order": _("Order"),
+                  "archived": _("Archived")}
+        help_texts = {"archived": _("Archived pillars no longer appear on the goal page.")}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["order"].required = False
-        self.fields["order"].help_text = "Pillars are shown in this order; empty puts it last."
+        self.fields["order"].help_text = _("Pillars are shown in this order; empty puts it last.")
         if not self.instance.pk:
             del self.fields["archived"]
             self.fields["order"].initial = None
@@ -52,7 +55,9 @@ class CycleForm(VersionedForm):
         model = Cycle
         fields = ["name", "kind", "start", "end", "parent"]
         widgets = {"start": DateInput(), "end": DateInput()}
-        labels = {"parent": "Inside (for a quarter of a year)"}
+        labels = {"name": _("Name"), "kind": _("Kind"), "start": _("Start"), "end": _("End"),
+                  "parent": _("Inside (for a quarter of a year)")}
+        help_texts = {"parent": _("A quarter may sit in a year.")}
 
     def __init__(self, *args, organization: Organization, **kwargs):
         super().__init__(*args, **kwargs)
@@ -69,5 +74,5 @@ class CycleForm(VersionedForm):
         data = super().clean()
         start, end = data.get("start"), data.get("end")
         if start and end and end <= start:
-            self.add_error("end", "The end must come after the start.")
+            self.add_error("end", _("The end must come after the start."))
         return data

@@ -5,6 +5,8 @@ import datetime as dt
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.models import Organization
 
@@ -56,13 +58,13 @@ class StrategicPillar(models.Model):
 
 class Cycle(models.Model):
     class Kind(models.TextChoices):
-        YEAR = "year", "Year"
-        QUARTER = "quarter", "Quarter"
-        CUSTOM = "custom", "Custom"
+        YEAR = "year", _("Year")
+        QUARTER = "quarter", _("Quarter")
+        CUSTOM = "custom", _("Custom")
 
     class State(models.TextChoices):
-        OPEN = "open", "Open"
-        CLOSED = "closed", "Closed"
+        OPEN = "open", pgettext_lazy("cycle state", "Open")
+        CLOSED = "closed", _("Closed")
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="cycles")
     name = models.CharField(max_length=60)

@@ -9,6 +9,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Max, Q
+from django.utils.translation import gettext as _
 
 from accounts.audit import audit_record, diff, snapshot
 from accounts.models import Organization, User
@@ -50,7 +51,7 @@ def _check_pillar_name(organization, name, exclude_pk=None):
     if exclude_pk:
         qs = qs.exclude(pk=exclude_pk)
     if qs.exists():
-        raise ValidationError({"name": "Another pillar already has this name."})
+        raise ValidationError({"name": _("Another pillar already has this name.")})
 
 
 @transaction.atomic
@@ -109,13 +110,13 @@ def _check_cycle(organization: Organization, data: Mapping[str, Any], exclude_pk
     errors = {}
     start, end = data.get("start"), data.get("end")
     if start and end and end <= start:
-        errors["end"] = "The end must come after the start."
+        errors["end"] = _("The end must come after the start.")
     parent = data.get("parent")
     if parent is not None:
         if parent.organization_id != organization.id:
-            errors["parent"] = "Choose one of this organisation's cycles."
+            errors["parent"] = _("Choose one of this organisation's cycles.")
         elif exclude_pk and parent.pk == exclude_pk:
-            errors["parent"] = "A cycle cannot sit inside itself."
+            errors["parent"] = _("A cycle cannot sit inside itself.")
         elif start and end and not (parent.start <= start and end <= parent.end):
             errors["parent"] = f"The dates must lie inside {parent.name} " \
                                f"({parent.start:%d %b %Y} – {parent.end:%d %b %Y})."
@@ -125,7 +126,7 @@ def _check_cycle(organization: Organization, data: Mapping[str, Any], exclude_pk
         if exclude_pk:
             qs = qs.exclude(pk=exclude_pk)
         if qs.exists():
-            errors["name"] = "Another cycle already has this name."
+            errors["name"] = _("Another cycle already has this name.")
     if errors:
         raise ValidationError(errors)
 
@@ -142,7 +143,7 @@ def cycle_create(*, organization: Organization, actor: User, data: Mapping[str, 
 @transaction.atomic
 def cycle_update(*, cycle: Cycle, actor: User, version: int, data: Mapping[str, Any]) -> Cycle:
     if cycle.is_closed:
-        raise ValidationError("A closed cycle is read-only.")
+        raise ValidationError(_("A closed cycle is read-only."))
     data = {k: v for k, v in data.items() if k in CYCLE_FIELDS}
     _check_cycle(cycle.organization, data, exclude_pk=cycle.pk)
     cycle, changes = _guarded_update(cycle, version, data)

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 
 from accounts.access import org_view
 from accounts.models import Role
@@ -28,7 +29,7 @@ def goal_edit(request: HttpRequest) -> HttpResponse:
         organization=request.org, actor=request.user, goal=goal, version=version,
         data=form.service_data()), refreshed=lambda current: GoalForm(instance=current))
     if edit.saved:
-        messages.success(request, "Goal saved.")
+        messages.success(request, _("Goal saved."))
         return redirect("okrs:goal", org_slug=request.org.slug)
     return render(request, "goals/goal_form.html", {"form": edit.form, "goal": goal,
                                                      "stale": edit.stale}, status=edit.status)
@@ -53,7 +54,7 @@ def pillars(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
-            messages.success(request, f"Pillar “{pillar.name}” added.")
+            messages.success(request, _("Pillar “%(name)s” added.") % {"name": pillar.name})
             return redirect("goals:pillars", org_slug=request.org.slug)
     return render(request, "goals/pillars.html", {"pillars": rows, "form": form,
                                                    "cycle": cycle, "cycles": cycles})
@@ -67,7 +68,7 @@ def pillar_edit(request: HttpRequest, pk: int) -> HttpResponse:
         pillar=pillar, actor=request.user, version=version, data=form.service_data()),
         refreshed=lambda current: PillarForm(instance=current))
     if edit.saved:
-        messages.success(request, "Pillar saved.")
+        messages.success(request, _("Pillar saved."))
         return redirect("goals:pillars", org_slug=request.org.slug)
     return render(request, "goals/pillar_form.html", {"form": edit.form, "pillar": pillar,
                                                        "stale": edit.stale}, status=edit.status)
@@ -81,7 +82,7 @@ def pillar_delete(request: HttpRequest, pk: int) -> HttpResponse:
     pillar = get_pillar_for_member(request, pk)
     if request.method == "POST" and request.POST.get("confirm") == "delete":
         services.pillar_delete(pillar=pillar, actor=request.user)
-        messages.success(request, f"Pillar “{pillar.name}” deleted.")
+        messages.success(request, _("Pillar “%(name)s” deleted.") % {"name": pillar.name})
         return redirect("goals:pillars", org_slug=request.org.slug)
     return render(request, "goals/pillar_delete.html", {
         "pillar": pillar, "impact": services.pillar_delete_impact(pillar)})
@@ -100,7 +101,7 @@ def cycles(request: HttpRequest) -> HttpResponse:
 def cycle_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     cycle = get_cycle_for_member(request, pk) if pk is not None else None
     if cycle is not None and cycle.is_closed:
-        messages.error(request, f"{cycle.name} is closed: it is read-only.")
+        messages.error(request, _("%(name)s is closed: it is read-only.") % {"name": cycle.name})
         return redirect("goals:cycles", org_slug=request.org.slug)
     form = CycleForm(request.POST or None, instance=cycle, organization=request.org)
 
@@ -114,7 +115,7 @@ def cycle_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     edit = save_versioned(form, save, refreshed=lambda current: CycleForm(
         instance=current, organization=request.org))
     if edit.saved:
-        messages.success(request, "Cycle saved.")
+        messages.success(request, _("Cycle saved."))
         return redirect("goals:cycles", org_slug=request.org.slug)
     return render(request, "goals/cycle_form.html", {"form": edit.form, "cycle": cycle,
                                                       "stale": edit.stale}, status=edit.status)
