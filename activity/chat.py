@@ -46,6 +46,7 @@ CHAT_EVENTS: dict[str, tuple[str, ...]] = {
     "candidate": ("kpi.candidate_flagged",),
     "kpi_off": ("kpi.health_changed",),
     "digest": ("digest.weekly",),
+    "checkin_summary": ("checkins.summary",),
     "checkins": ("checkin.created",),
 }
 # Hosts the pages say are expected; others are accepted (self-hosted proxies) with a warning.
@@ -130,6 +131,22 @@ def message_for(event: OutboxEvent, org: Organization) -> Message:
             facts=[("By", str(data.get("author_name", "")))] + facts,
             link=_link("okrs:objective", slug, pk=data.get("objective_id", 0)),
             link_label="Open the objective")
+    if event.kind == "checkins.summary":
+        done, total = data.get("done", 0), data.get("total", 0)
+        lines = [f"{done} of {total} key results checked in."]
+        if data.get("checked"):
+            lines.append("Checked in: " + "; ".join(
+                f"{c.get('title', '')} ({str(c.get('status', '')).replace('_', ' ')})"
+                for c in data["checked"][:10])
+                + (f" and {data['checked_more']} more" if data.get("checked_more") else ""))
+        if data.get("missing"):
+            lines.append("Not checked in: " + "; ".join(data["missing"][:10])
+                         + (f" and {data['missing_more']} more" if data.get("missing_more") else ""))
+        return Message(
+            title=f"{data.get('team_name', 'A team')}: check-ins, week of {data.get('week_label', '')}",
+            text="\n".join(lines),
+            facts=[("Checked in", f"{done}/{total}")],
+            link=data.get("url") or settings.SITE_URL + "/", link_label="Open the team")
     if event.kind == "digest.weekly":
         return Message(title=data.get("title") or f"{org.name}: the week in Headway",
                        text="\n".join(str(x) for x in data.get("lines", [])) or "Nothing new.",
@@ -323,3 +340,86 @@ def chat_digest_emit(*, organization_id: int, now=None) -> bool:
             "week_start": week.isoformat(), "title": f"{org.name}: the week of {week:%-d %B}",
             "lines": digest_lines(data), "url": f"{settings.SITE_URL}/o/{org.slug}/"})
     return True
+
+
+# --- A team's weekly check-in summary ----------------------------------------------------------
+
+SUMMARY_ROWS = 10
+
+
+def _summary_data(org: Organization, team, week) -> dict:
+    """The check-ins of the team's key results in the week starting ``week``: how many of the
+    key results due were checked in, which (with their status) and which not."""
+    from okrs.checkins.selectors import _counted_krs
+    from okrs.models import CheckIn
+
+    krs = list(_counted_krs(org, week).filter(objective__team=team)
+               .order_by("objective_id", "id").values("id", "title"))
+    latest: dict[int, str] = {}
+    for kr_id, status in (CheckIn.objects.filter(
+            organization=org, key_result_id__in=[k["id"] for k in krs], week_start=week,
+            replaced_at__isnull=True, undone=False)
+            .order_by("key_result_id", "created_at", "id").values_list("key_result_id", "status")):
+        latest[kr_id] = status
+    checked = [{"title": k["title"][:120], "status": latest[k["id"]]} for k in krs
+               if k["id"] in latest]
+    missing = [k["title"][:120] for k in krs if k["id"] not in latest]
+    return {
+        "team_id": team.pk, "team_name": team.name, "week_start": week.isoformat(),
+        "week_label": f"{week:%-d %B %Y}", "done": len(checked), "total": len(krs),
+        "checked": checked[:SUMMARY_ROWS], "checked_more": max(0, len(checked) - SUMMARY_ROWS),
+        "missing": missing[:SUMMARY_ROWS], "missing_more": max(0, len(missing) - SUMMARY_ROWS),
+        "url": _link("checkins:team", org.slug, team=team.slug),
+    }
+
+
+def chat_summaries_emit(*, organization_id: int, now=None) -> int:
+    """Once a week per team, at the organisation's digest moment (activity.digest.digest_due),
+    one ``checkins.summary`` event for the week that has just ended (the check-in window is
+    the week, Monday to Sunday in the organisation's time zone), for the teams a connection
+    that chose "checkin_summary" covers (its own team, or every team for an organisation-wide
+    connection). Teams with no key result due that week get none. Once per team and week:
+    ``ChatSummaryLog``'s unique key, written with the event in one transaction."""
+    import datetime as dt
+
+    from django.db import IntegrityError
+    from django.utils import timezone
+
+    from accounts.models import Team
+    from activity import digest
+    from activity.models import ChatSummaryLog, DigestSchedule
+    from core.events import emit
+
+    now = now or timezone.now()
+    conns = [c for c in ChatConnection.objects.filter(organization_id=organization_id,
+                                                      enabled=True)
+             if "checkin_summary" in (c.events or [])]
+    if not conns:
+        return 0
+    org = Organization.objects.get(pk=organization_id)
+    this_week = digest.digest_due(org, DigestSchedule.objects.filter(organization=org).first(),
+                                  now)
+    if this_week is None:
+        return 0
+    week = this_week - dt.timedelta(weeks=1)
+    teams = Team.objects.filter(organization=org).order_by("name")
+    if all(c.team_id for c in conns):
+        teams = teams.filter(pk__in=[c.team_id for c in conns])
+    done = set(ChatSummaryLog.objects.filter(organization=org, week_start=week)
+               .values_list("team_id", flat=True))
+    written = 0
+    for team in teams:
+        if team.pk in done:
+            continue
+        data = _summary_data(org, team, week)
+        if not data["total"]:
+            continue
+        try:
+            with transaction.atomic():
+                event = emit(org.pk, "checkins.summary", data)
+                ChatSummaryLog.objects.create(organization=org, team=team, week_start=week,
+                                              event_id=event.id)
+        except IntegrityError:  # another run wrote it meanwhile
+            continue
+        written += 1
+    return written

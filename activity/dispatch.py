@@ -48,6 +48,9 @@ SWEEP_GRACE_SECONDS = 10
 # a row failed, the webhook or chat connection is disabled and the admins told.
 DISABLE_AFTER_FAILURES = 6
 RESPONSE_HEAD_CHARS = 500
+UNKNOWN_NOTE = ("Outcome unknown: the worker stopped during the send, so the message may or may "
+                "not have been posted. Not resent automatically (Slack and Teams cannot "
+                "de-duplicate); resend it if the channel does not show it.")
 
 
 def retry_delays() -> tuple[int, ...]:
@@ -91,7 +94,55 @@ def dispatch(event_id) -> list[int]:
 
 
 def _queue(delivery_id: int) -> None:
+    if _eager() and eager_mode() == "thread":
+        transaction.on_commit(lambda: _background().submit(_deliver_in_thread, delivery_id))
+        return
     send_after_commit("activity.tasks.deliver", [(delivery_id,)])
+
+
+# --- Without a broker (eager mode) ------------------------------------------------------------
+# Without REDIS_URL every task runs in process, right after the commit of the write that
+# caused it, i.e. inside that request. The fan-out (``dispatch``) only writes rows and stays
+# there; the sends themselves go to a small pool of background threads
+# (HEADWAY_EAGER_DELIVERY = "thread", the default), so a slow or failing receiver never
+# slows the response. "inline" sends in the request (the test suite's choice: deterministic);
+# each send is still bounded by its timeout (10 s). Retries need beat (`sweep_outbox`), i.e.
+# a broker: without one a failed send stays in the log as "waiting to retry".
+
+_pool = None
+_pool_lock = __import__("threading").Lock()
+
+
+def _eager() -> bool:
+    from config.celery import app
+
+    return bool(app.conf.task_always_eager)
+
+
+def eager_mode() -> str:
+    return getattr(settings, "HEADWAY_EAGER_DELIVERY", "thread")
+
+
+def _background():
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            _pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="headway-delivery")
+    return _pool
+
+
+def _deliver_in_thread(delivery_id: int) -> str:
+    from django.db import connections
+
+    try:
+        return deliver(delivery_id)
+    except Exception:  # nothing to propagate to: logged, the delivery stays due
+        logger.exception("Background delivery %s failed", delivery_id)
+        return "error"
+    finally:
+        connections.close_all()  # this thread's own connections
 
 
 # --- One try ---------------------------------------------------------------------------------
@@ -122,10 +173,23 @@ def _claim(delivery_id: int, now: dt.datetime) -> tuple[Delivery | None, Deliver
                     .filter(pk=delivery_id).first())
         if delivery is None:
             return None, None, "locked or gone"
-        if delivery.status in (Delivery.SENT, Delivery.FAILED, Delivery.CANCELLED):
+        if delivery.status in (Delivery.SENT, Delivery.FAILED, Delivery.CANCELLED,
+                               Delivery.UNKNOWN):
             return None, None, delivery.status
         if delivery.status == Delivery.SENDING and delivery.lease_until and delivery.lease_until > now:
             return None, None, "held by another worker"
+        if delivery.status == Delivery.SENDING and delivery.chat_id:
+            # The worker that claimed this chat send died before recording its outcome: the
+            # message may have been posted. Slack and Teams cannot de-duplicate, so it is not
+            # resent by itself (at most once); the log offers a resend by hand.
+            delivery.status = Delivery.UNKNOWN
+            delivery.lease_until = None
+            delivery.last_error = UNKNOWN_NOTE
+            delivery.save(update_fields=["status", "lease_until", "last_error"])
+            DeliveryAttempt.objects.filter(delivery=delivery, number=delivery.attempts,
+                                           ok=False, status_code__isnull=True).update(
+                error=UNKNOWN_NOTE)
+            return None, None, Delivery.UNKNOWN
         if delivery.status == Delivery.PENDING and delivery.next_attempt_at > now:
             return None, None, "not due"
         if not _destination_enabled(delivery):
@@ -244,6 +308,23 @@ def sweep(now: dt.datetime | None = None, limit: int = 500) -> dict:
     for delivery_id in due + lost:
         _queue(delivery_id)
     return {"dispatched": len(events), "due": len(due), "resumed": len(lost)}
+
+
+# --- A resend by hand ------------------------------------------------------------------------
+
+RESENDABLE = (Delivery.UNKNOWN, Delivery.FAILED)
+
+
+def resend(delivery: Delivery) -> bool:
+    """An admin's "Resend" of a delivery whose outcome is unknown or that gave up: one more
+    try, now (a webhook keeps its webhook-id). False when it is not in such a state (any
+    more): two clicks, or two admins, queue one try."""
+    with transaction.atomic():
+        updated = Delivery.objects.filter(pk=delivery.pk, status__in=RESENDABLE).update(
+            status=Delivery.PENDING, next_attempt_at=timezone.now(), lease_until=None)
+        if updated:
+            _queue(delivery.pk)
+    return bool(updated)
 
 
 # --- A test event ----------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -18,7 +18,7 @@ from accounts.access import get_in_org, org_url, org_view
 from accounts.audit import audit_record
 from accounts.models import Role, Team
 from activity import chat, dispatch, webhooks
-from activity.models import ChatConnection, DeliveryAttempt, WebhookSubscription
+from activity.models import ChatConnection, Delivery, DeliveryAttempt, WebhookSubscription
 from core.events import PUBLIC_KINDS
 
 LOG_ROWS = 50
@@ -291,3 +291,27 @@ def chat_delete(request: HttpRequest, pk: int) -> HttpResponse:
     conn.delete()
     messages.success(request, "Connection deleted.")
     return redirect(org_url("activity:integrations", request))
+
+
+@org_view(Role.ADMIN)
+@require_POST
+def delivery_resend(request: HttpRequest, pk: int) -> HttpResponse:
+    """One more try of a delivery whose outcome is unknown (a chat send cut by a worker's
+    death) or that gave up; back to its subscription's or connection's page."""
+    delivery = (Delivery.objects.filter(organization_id=request.org.pk, pk=pk)
+                .exclude(destination__startswith="handler:")
+                .select_related("subscription", "chat").first())
+    if delivery is None:
+        raise Http404("Not found.")
+    target = delivery.subscription or delivery.chat
+    back = (org_url("activity:webhook", request, pk=delivery.subscription_id)
+            if delivery.subscription_id else org_url("activity:chat", request, pk=delivery.chat_id))
+    if target is None or not target.enabled:
+        messages.error(request, "Enable it before resending.")
+    elif dispatch.resend(delivery):
+        audit_record(organization=request.org, actor=request.user, action="delivery resent",
+                     obj=target)
+        messages.success(request, "Resent: its try is in the log below.")
+    else:
+        messages.info(request, "That delivery is not waiting for a resend (any more).")
+    return redirect(back)

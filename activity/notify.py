@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import logging
 
+from django.db import IntegrityError, transaction
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 
 from accounts.models import Membership, Organization, Role
 from activity import mail
 from activity.comments import find_target
-from activity.models import Comment, Notification
+from activity.models import Comment, MailSend, Notification
 from activity.preferences import Kind, choices_of_many
 from activity.registry import consumer
 
@@ -40,7 +42,32 @@ def _deliver(*, event, org: Organization, kind: str, users: list, comment: Comme
         ignore_conflicts=True)
     for user in users:
         if prefs[user.pk][1]:
-            send_mail(user)
+            send_once(event_id=event.id, user=user, kind=kind, send=send_mail)
+
+
+def send_once(*, event_id, user, kind: str, send) -> bool:
+    """Send one person's e-mail for one event at most once, whatever the retries.
+
+    The claim (a ``MailSend`` row, unique on event × person × kind) is committed before the
+    send and marked sent after it. A handler run again — a retry after another recipient's
+    failure, or after a worker was killed — finds the claim and sends nothing. A send that
+    raised is known not to have gone: its claim is released so the retry sends it. A worker
+    killed between the claim and the mark leaves a claim without ``sent_at``: that e-mail may
+    be lost, never doubled (the inbox entry, written before, still tells the person)."""
+    try:
+        with transaction.atomic():  # its own savepoint: a conflict leaves the caller usable
+            MailSend.objects.create(event_id=event_id, user=user, kind=kind)
+    except IntegrityError:  # claimed before: sent, or cut mid-send (not repeated)
+        return False
+    try:
+        send(user)
+    except Exception:
+        MailSend.objects.filter(event_id=event_id, user=user, kind=kind,
+                                sent_at__isnull=True).delete()
+        raise
+    MailSend.objects.filter(event_id=event_id, user=user, kind=kind).update(
+        sent_at=timezone.now())
+    return True
 
 
 def _comment_and_target(event):

@@ -24,8 +24,9 @@ def deliver(delivery_id: int) -> str:
 
 @shared_task(name="activity.tasks.post_chat_digests", ignore_result=True)
 def post_chat_digests() -> int:
-    """Beat, every 15 minutes: the weekly digest for the Slack/Teams connections that chose it,
-    once per organisation and week at its digest hour. Returns how many were written."""
+    """Beat, every 15 minutes: the weekly digest, and each team's weekly check-in summary, for
+    the Slack/Teams connections that chose them, once per organisation (team) and week at the
+    organisation's digest hour. Returns how many events were written."""
     import logging
 
     from activity import chat
@@ -39,6 +40,11 @@ def post_chat_digests() -> int:
         except Exception:  # one organisation's trouble must not stop the others
             logging.getLogger(__name__).exception("Chat digest failed for organisation %s",
                                                   org_id)
+        try:  # the teams' weekly check-in summaries, at the same moment
+            posted += chat.chat_summaries_emit(organization_id=org_id)
+        except Exception:
+            logging.getLogger(__name__).exception(
+                "Check-in summaries failed for organisation %s", org_id)
     return posted
 
 
@@ -47,3 +53,12 @@ def sweep_outbox() -> dict:
     """Dispatch events the on-commit dispatch missed (broker down, worker killed) and queue
     deliveries that are due: retries, and sends whose worker died mid-delivery."""
     return dispatch.sweep()
+
+
+@shared_task(name="activity.tasks.prune_outbox", ignore_result=True)
+def prune_outbox() -> dict:
+    """Beat, daily: delete delivered outbox events and old delivery-log rows after the
+    retention period, keeping the last N deliveries of each subscription (activity.prune)."""
+    from activity import prune
+
+    return prune.prune()

@@ -31,4 +31,5 @@ urlpatterns: list = [
     path("integrations/chat/<int:pk>/enabled/", iv.chat_enabled, name="chat_enabled"),
     path("integrations/chat/<int:pk>/test/", iv.chat_test, name="chat_test"),
     path("integrations/chat/<int:pk>/delete/", iv.chat_delete, name="chat_delete"),
+    path("integrations/deliveries/<int:pk>/resend/", iv.delivery_resend, name="delivery_resend"),
 ]

@@ -216,6 +216,7 @@ CELERY_BEAT_SCHEDULE: dict = {
     "run-due-sources": {"task": "sources.tasks.run_due_sources", "schedule": 60},
     "sweep-outbox": {"task": "activity.tasks.sweep_outbox", "schedule": 60},
     "post-chat-digests": {"task": "activity.tasks.post_chat_digests", "schedule": 15 * 60},
+    "prune-outbox": {"task": "activity.tasks.prune_outbox", "schedule": 24 * 60 * 60},
 }
 
 # --- Email -----------------------------------------------------------------------------
@@ -284,6 +285,13 @@ AXES_CLIENT_IP_CALLABLE = "core.ratelimit.client_ip"  # log-in lockout counts th
 
 # --- Headway ---------------------------------------------------------------------------
 INVITATION_DAYS = 7
+# Outbox and delivery log (activity.prune, README "Integrations"): delivered events older
+# than this many days (at least 8) are deleted, keeping each subscription's last N deliveries.
+HEADWAY_OUTBOX_RETENTION_DAYS = int(os.environ.get("HEADWAY_OUTBOX_RETENTION_DAYS", "30"))
+HEADWAY_DELIVERY_LOG_KEEP = int(os.environ.get("HEADWAY_DELIVERY_LOG_KEEP", "50"))
+# Without REDIS_URL: "thread" sends webhooks/Slack/Teams from background threads (the request
+# never waits on a receiver), "inline" in the request (activity.dispatch).
+HEADWAY_EAGER_DELIVERY = os.environ.get("HEADWAY_EAGER_DELIVERY", "thread")
 
 # --- Data sources (sources/, README "Data sources") -------------------------------------
 # Fernet keys for secrets at rest, comma-separated: the first encrypts, all decrypt (put a

@@ -315,6 +315,7 @@ TABLE: dict[str, object] = {
     "o/<slug:org_slug>/integrations/chat/<int:pk>/enabled/": Org(Role.ADMIN, {"pk": "=999999"}, get=405, post={404}),
     "o/<slug:org_slug>/integrations/chat/<int:pk>/test/": Org(Role.ADMIN, {"pk": "=999999"}, get=405, post={404}),
     "o/<slug:org_slug>/integrations/chat/<int:pk>/delete/": Org(Role.ADMIN, {"pk": "=999999"}, get=405, post={404}),
+    "o/<slug:org_slug>/integrations/deliveries/<int:pk>/resend/": Org(Role.ADMIN, {"pk": "=999999"}, get=405, post={404}),
 }
 
 # The admin's routes are generated per registered model; rules by regular expression.

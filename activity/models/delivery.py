@@ -12,7 +12,8 @@ from django.utils import timezone
 
 from core import secrets
 
-__all__ = ["WebhookSubscription", "ChatConnection", "Delivery", "DeliveryAttempt"]
+__all__ = ["WebhookSubscription", "ChatConnection", "Delivery", "DeliveryAttempt", "MailSend",
+           "ChatSummaryLog"]
 
 
 class WebhookSubscription(models.Model):
@@ -69,7 +70,8 @@ class ChatConnection(models.Model):
         ("candidate", "New improvement candidate"),
         ("kpi_off", "KPI off target or with an unfavourable signal"),
         ("digest", "Weekly digest"),
-        ("checkins", "The team's check-ins"),
+        ("checkin_summary", "The team's weekly check-in summary"),
+        ("checkins", "Each check-in as it happens (one message per check-in)"),
     ]
 
     organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE,
@@ -109,8 +111,13 @@ class ChatConnection(models.Model):
 
 class Delivery(models.Model):
     PENDING, SENDING, SENT, FAILED, CANCELLED = "pending", "sending", "sent", "failed", "cancelled"
+    # A chat send whose worker died mid-send: it may or may not have been posted. Slack and
+    # Teams incoming webhooks take no idempotency key, so it is not resent by itself (at most
+    # once); the delivery log shows it with a "Resend" button (activity.dispatch.resend).
+    UNKNOWN = "unknown"
     STATUSES = [(PENDING, "Waiting to retry"), (SENDING, "Sending"), (SENT, "Delivered"),
-                (FAILED, "Gave up"), (CANCELLED, "Cancelled")]
+                (FAILED, "Gave up"), (CANCELLED, "Cancelled"),
+                (UNKNOWN, "Outcome unknown (not resent)")]
 
     event = models.ForeignKey("core.OutboxEvent", on_delete=models.CASCADE,
                               related_name="deliveries")
@@ -167,3 +174,42 @@ class DeliveryAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.delivery_id} #{self.number}"
+
+
+class MailSend(models.Model):
+    """One e-mail an outbox consumer sends to one person for one event, claimed (committed)
+    before the send and marked sent after it: a handler run again — a retry, or after a worker
+    died — never sends that e-mail twice (at most once; a claim without ``sent_at`` is one
+    whose send was cut, and is not repeated)."""
+
+    event_id = models.UUIDField()
+    user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=30)
+    claimed_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["event_id", "user", "kind"],
+                                               name="activity_mail_once")]
+        indexes = [models.Index(fields=["claimed_at"], name="activity_mail_claimed")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.event_id} → {self.user_id}"
+
+
+class ChatSummaryLog(models.Model):
+    """A team's weekly check-in summary, written once per team and week (the unique key)."""
+
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE,
+                                     related_name="+")
+    team = models.ForeignKey("accounts.Team", on_delete=models.CASCADE, related_name="+")
+    week_start = models.DateField()
+    event_id = models.UUIDField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["team", "week_start"],
+                                               name="activity_chat_summary_once")]
+
+    def __str__(self) -> str:
+        return f"team {self.team_id}, week of {self.week_start}"
