@@ -64,6 +64,7 @@ def _fast_and_quiet(settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.AXES_ENABLED = False
     settings.RATELIMIT_ENABLED = False  # tests of the limits turn it back on
+    settings.HEADWAY_EAGER_DELIVERY = "inline"  # eager sends in the request (activity.dispatch)
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
