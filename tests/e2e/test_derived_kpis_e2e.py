@@ -96,7 +96,8 @@ def test_an_admin_defines_a_derived_kpi_and_reads_it(open_page):
         _enter(w, tickets, day, value)
     for day, value in zip(weeks[:2], ("150", "200"), strict=True):
         _enter(w, resolved, day, value)
-    assert "Used by First-contact resolution" in w.page.inner_text("main")
+    assert ("so it cannot be deleted while that KPI is computed from it: First-contact resolution"
+            in w.page.inner_text("main"))
 
     w.goto(f"/o/acme/kpis/{fcr.pk}/")
     main = w.page.inner_text("main")
