@@ -3,6 +3,8 @@ organisation has set up its strategy."""
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
+
 from accounts.access import has_role
 from accounts.models import Role
 from dashboards.links import Links
@@ -17,22 +19,22 @@ def setup_steps(request) -> list[dict]:
     org = request.org
     links = Links(org.slug)
     steps = [
-        ("Write the ultimate goal", Role.ADMIN, "goals:goal_edit",
+        (_("Write the ultimate goal"), Role.ADMIN, "goals:goal_edit",
          UltimateGoal.objects.filter(organization=org, is_active=True)),
-        ("Name the strategic pillars", Role.ADMIN, "goals:pillars",
+        (_("Name the strategic pillars"), Role.ADMIN, "goals:pillars",
          StrategicPillar.objects.filter(organization=org)),
-        ("Open a cycle", Role.ADMIN, "goals:cycle_create", Cycle.objects.filter(organization=org)),
-        ("Write objectives and key results", Role.LEADER, "okrs:objective_create",
+        (_("Open a cycle"), Role.ADMIN, "goals:cycle_create", Cycle.objects.filter(organization=org)),
+        (_("Write objectives and key results"), Role.LEADER, "okrs:objective_create",
          Objective.objects.filter(organization=org)),
-        ("Add KPIs", Role.ADMIN, "kpis:create", Kpi.objects.filter(organization=org)),
+        (_("Add KPIs"), Role.ADMIN, "kpis:create", Kpi.objects.filter(organization=org)),
     ]
+    who_does = {Role.ADMIN: _("an admin does this"), Role.LEADER: _("a leader does this")}
     out = []
     for label, role, name, qs in steps:
         allowed = has_role(request, role)
         out.append({"label": label, "done": qs.exists(),
                     "url": links.page(name) if allowed else "",
-                    "who": "" if allowed else f"an {Role(role).label.lower()} does this"
-                    if role == Role.ADMIN else f"a {Role(role).label.lower()} does this"})
+                    "who": "" if allowed else who_does[role]})
     return out
 
 

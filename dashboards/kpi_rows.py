@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from django.db.models import Case, Count, Q, Value, When
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts.models import Organization, Team
 from core import charts
@@ -85,11 +87,15 @@ class KpiRow(kpis_selectors.KpiRow):
     @cached_property  # a KPI tile reads it twice (the chart's label, the hidden text)
     def spark_label(self) -> str:
         if not self.values:
-            return f"{self.kpi.name}: no data yet"
+            return _("%(name)s: no data yet") % {"name": self.kpi.name}
         lo, hi = min(self.values), max(self.values)
         fmt = lambda v: R.format_value(v, self.kpi.unit, self.kpi.decimals)  # noqa: E731
-        return (f"{self.kpi.name}, last {len(self.values)} values from {fmt(self.values[0])} "
-                f"to {fmt(self.values[-1])} (low {fmt(lo)}, high {fmt(hi)})")
+        return ngettext(
+            "%(name)s, last %(n)s value from %(first)s to %(last)s (low %(low)s, high %(high)s)",
+            "%(name)s, last %(n)s values from %(first)s to %(last)s (low %(low)s, high %(high)s)",
+            len(self.values)) % {
+            "name": self.kpi.name, "n": len(self.values), "first": fmt(self.values[0]),
+            "last": fmt(self.values[-1]), "low": fmt(lo), "high": fmt(hi)}
 
 
 # Columns the dashboards never show: the KPI's description. (The current signals are read:

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 from django.utils.timesince import timesince
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from accounts.models import AuditEntry, Organization
 from kpis.models import HealthEvent
@@ -27,8 +29,8 @@ class FeedItem:
     @property
     def ago(self) -> str:
         if timezone.now() - self.at < dt.timedelta(minutes=1):
-            return "just now"
-        return f"{timesince(self.at, depth=1)} ago"
+            return _("just now")
+        return _("%(time)s ago") % {"time": timesince(self.at, depth=1)}
 
 
 FEED_EACH = 8
@@ -59,12 +61,16 @@ def recent_changes(org: Organization, links, *, limit: int = FEED_LENGTH) -> lis
                      "author__email")
                .order_by("-created_at", "-id")):  # query 1
         kr = ci.key_result
-        value = "done" if ci.done else (format_checkin_value(ci.value, kr.unit)
+        value = pgettext("a key result's check-in", "done") if ci.done else (format_checkin_value(ci.value, kr.unit)
                                         if ci.value is not None else "")
         items.append(FeedItem(
             at=ci.created_at, kind="checkin",
-            actor=ci.author.display_name if ci.author else "Someone",
-            text=f"checked in on “{kr.title}”" + (f": {value}" if value else ""),
+            actor=ci.author.display_name if ci.author else _("Someone"),
+            # The feed prints the person's name, then this text: a predicate of its own.
+            text=(pgettext("feed, after a person's name", "checked in on “%(title)s”: %(value)s")
+                  % {"title": kr.title, "value": value} if value else
+                  pgettext("feed, after a person's name", "checked in on “%(title)s”")
+                  % {"title": kr.title}),
             url=links.obj("okrs:objective", kr.objective_id), status=ci.status))
     for ev in (HealthEvent.objects.filter(kpi__organization=org, kind__in=FEED_EVENT_KINDS)
                .exclude(kind="status", old="")  # a KPI's first evaluation is not news
@@ -82,36 +88,62 @@ def recent_changes(org: Organization, links, *, limit: int = FEED_LENGTH) -> lis
         items.append(FeedItem(
             at=entry.created_at, kind="objective",
             actor=entry.actor.display_name if entry.actor else "",
-            text=f"{entry.action} the objective “{entry.object_repr}”"
-                 + (f" ({entry.note})" if entry.note else ""),
+            text=_objective_text(entry),
             url=links.obj("okrs:objective", entry.object_id) if entry.object_id.isdigit() else ""))
     items.sort(key=lambda i: i.at, reverse=True)
     return items[:limit]
 
 
-EVENT_WORDS = {
-    "on_target": "on target", "off_target": "off target", "no_data": "no data",
-    "no_target": "no target", "candidate": "an improvement candidate",
-    "dismissed": "dismissed as a candidate", "in_improvement": "in improvement",
-    "none": "not a candidate", "stale": "stale", "sustain": "back to sustain",
-}
+def _event_words() -> dict[str, str]:
+    """Each new state as one whole sentence (the KPI's name is its placeholder)."""
+    return {
+        "on_target": _("“%(name)s” is now on target"),
+        "off_target": _("“%(name)s” is now off target"),
+        "no_data": _("“%(name)s” now has no data"),
+        "no_target": _("“%(name)s” now has no target"),
+        "candidate": _("“%(name)s” is now an improvement candidate"),
+        "dismissed": _("“%(name)s” is now dismissed as a candidate"),
+        "in_improvement": _("“%(name)s” is now in improvement"),
+        "none": _("“%(name)s” is now not a candidate"),
+        "stale": _("“%(name)s” is now stale"),
+        "sustain": _("“%(name)s” is back to sustain"),
+    }
+
+
+def _objective_text(entry: AuditEntry) -> str:
+    """An objective's audit entry as a predicate after the person's name."""
+    words = {
+        "created": pgettext("feed, after a person's name", "created the objective “%(title)s”"),
+        "deleted": pgettext("feed, after a person's name", "deleted the objective “%(title)s”"),
+    }
+    text = words.get(entry.action, pgettext(
+        "feed, after a person's name", "%(action)s the objective “%(title)s”")) % {
+        "title": entry.object_repr, "action": entry.action}
+    return f"{text} ({entry.note})" if entry.note else text
 
 
 def _event_text(ev: HealthEvent) -> str:
     name = ev.kpi.name
+    after_name = "feed, after a person's name"
     if ev.kind == "loop":  # kpis.loop: one event per change of the loop state
         if ev.new == "in_improvement":
-            return f"“{name}” is now in improvement"
+            return _("“%(name)s” is now in improvement") % {"name": name}
         if ev.new == "dismissed":
-            return f"dismissed “{name}” as an improvement candidate"
+            return pgettext(after_name, "dismissed “%(name)s” as an improvement candidate") % {
+                "name": name}
         if ev.new == "none":
-            return (f"“{name}” is back to business as usual" if ev.old == "in_improvement"
-                    else f"“{name}” is back in sustain")
+            return (_("“%(name)s” is back to business as usual") if ev.old == "in_improvement"
+                    else _("“%(name)s” is back in sustain")) % {"name": name}
     if ev.kind == "promoted":
-        return f"promoted “{name}” into an improvement OKR"
+        return pgettext(after_name, "promoted “%(name)s” into an improvement OKR") % {
+            "name": name}
     if ev.kind == "sustain":
-        return f"“{name}” is back to business as usual"
-    new = EVENT_WORDS.get(ev.new, ev.new.replace("_", " "))
+        return _("“%(name)s” is back to business as usual") % {"name": name}
     if ev.kind == "candidate" and ev.new == "dismissed":
-        return f"dismissed “{name}” as an improvement candidate"
-    return f"“{name}” is now {new}"
+        return pgettext(after_name, "dismissed “%(name)s” as an improvement candidate") % {
+            "name": name}
+    sentence = _event_words().get(ev.new)
+    if sentence is None:
+        return _("“%(name)s” is now %(state)s") % {"name": name,
+                                                   "state": ev.new.replace("_", " ")}
+    return sentence % {"name": name}

@@ -8,6 +8,10 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
 from core import charts as C
 from kpis import charts as kpi_charts
 from kpis import rules as R
@@ -30,10 +34,10 @@ def kr_progress(points: Sequence[tuple[Any, float | None]], *, start: dt.date, e
         xs.append(C.iso_day(day))
         ys.append(round(max(0.0, min(1.0, v)) * 100, 1))
     data = [
-        {"type": "scatter", "mode": "lines", "name": "Ideal",
+        {"type": "scatter", "mode": "lines", "name": _("Ideal"),
          "x": [C.iso_day(start), C.iso_day(end)], "y": [0, 100], "hoverinfo": "skip",
          "line": {"color": C.COLOURS["ideal"], "dash": "dash", "width": 1.5}},
-        {"type": "scatter", "mode": "lines+markers", "name": "Progress", "x": xs, "y": ys,
+        {"type": "scatter", "mode": "lines+markers", "name": _("Progress"), "x": xs, "y": ys,
          "line": {"color": C.COLOURS["primary"], "width": 2.2},
          "marker": {"size": 6, "color": C.COLOURS["primary"]},
          "hovertemplate": "%{x}: %{y:.0f}%<extra></extra>"},
@@ -68,9 +72,11 @@ def kr_progress_chart(krrow, periods, values, cycle, today: dt.date) -> tuple[st
     fig = kr_progress(points, start=cycle.start, end=cycle.end, today=today, height=200)
     first, last = points[0], points[-1]
     expected = P.expected_progress(cycle.start, cycle.end, today)
-    summary = (f"{krrow.kr.title}: {round(first[1] * 100)}% on {first[0]:%d %b}, "
-               f"{round(last[1] * 100)}% on {last[0]:%d %b}; the ideal line is at "
-               f"{round(expected * 100)}% today.")
+    summary = _("%(title)s: %(first)s%% on %(first_day)s, %(last)s%% on %(last_day)s; "
+                "the ideal line is at %(ideal)s%% today.") % {
+        "title": krrow.kr.title, "first": round(first[1] * 100),
+        "first_day": date_format(first[0], "MONTH_DAY_FORMAT"), "last": round(last[1] * 100),
+        "last_day": date_format(last[0], "MONTH_DAY_FORMAT"), "ideal": round(expected * 100)}
     return C.to_json(fig), summary
 
 
@@ -78,7 +84,7 @@ def xmr_chart(kpi: Kpi, periods, values) -> tuple[str, str]:
     """(figure JSON, summary) of the KPI's XmR chart (kpis.charts, as on the KPI page),
     compact; no figure without data."""
     if not values:
-        return "", f"{kpi.name}: no data yet."
+        return "", _("%(name)s: no data yet.") % {"name": kpi.name}
     analysis = analyse(values, baseline_size=kpi.baseline_size or None,
                        baseline_start=baseline_start_index(periods, kpi.rebase_date))
     fig = kpi_charts.xmr_data(periods, values, analysis, target_rule=kpi.target_rule,
@@ -91,14 +97,19 @@ def xmr_chart(kpi: Kpi, periods, values) -> tuple[str, str]:
                         "font": {**legend.get("font", {}), "size": 10}}
     fmt = lambda v: R.format_value(v, kpi.unit, kpi.decimals)  # noqa: E731
     low, high = R.bounds(kpi.target_rule, kpi.target_value, kpi.target_upper)
-    parts = [f"{kpi.name}: {len(values)} values from {periods[0]:%d %b %Y} to "
-             f"{periods[-1]:%d %b %Y}, latest {fmt(values[-1])}"]
+    # The summary is a list of facts joined by "; ", each fact a whole phrase.
+    parts = [ngettext("%(name)s: %(n)s value from %(first)s to %(last)s, latest %(latest)s",
+                      "%(name)s: %(n)s values from %(first)s to %(last)s, latest %(latest)s",
+                      len(values)) % {
+        "name": kpi.name, "n": len(values), "first": date_format(periods[0], "DATE_FORMAT"),
+        "last": date_format(periods[-1], "DATE_FORMAT"), "latest": fmt(values[-1])}]
     if analysis.has_limits:
-        parts.append(f"centre line {fmt(analysis.center)}, natural process limits "
-                     f"{fmt(analysis.lower_limit)} to {fmt(analysis.upper_limit)}")
+        parts.append(_("centre line %(centre)s, natural process limits %(low)s to %(high)s") % {
+            "centre": fmt(analysis.center), "low": fmt(analysis.lower_limit),
+            "high": fmt(analysis.upper_limit)})
         if analysis.signals:
-            parts.append(f"{len(analysis.signals)} signal"
-                         + ("s" if len(analysis.signals) != 1 else ""))
-    parts.append("target " + R.describe_target(kpi.target_rule, low, high, kpi.unit,
-                                               kpi.decimals))
-    return C.to_json(fig), "; ".join(parts) + "."
+            parts.append(ngettext("%(n)s signal", "%(n)s signals", len(analysis.signals)) % {
+                "n": len(analysis.signals)})
+    parts.append(_("target %(target)s") % {"target": R.describe_target(
+        kpi.target_rule, low, high, kpi.unit, kpi.decimals)})
+    return C.to_json(fig), _("%(facts)s.") % {"facts": "; ".join(parts)}

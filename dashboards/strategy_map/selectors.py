@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 
 from django.db.models import Count, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts.models import Organization
 from goals.models import PillarFigure, StrategicPillar
@@ -123,7 +125,7 @@ def _objective_nodes(org, rows, family, links) -> list[MapNode]:
     for row in rows:
         o = row.objective
         owner = o.owner.display_name if o.owner else ""
-        where = o.team.name if o.team else "Company"
+        where = o.team.name if o.team else _("Company")
         nodes.append(MapNode(
             kind="objective", pk=o.pk, title=o.title, progress=row.progress,
             expected=row.expected, status=row.status, status_label=row.status_label, row=row,
@@ -178,11 +180,13 @@ def strategy_map(org: Organization, cycle, cycles, links, *, now=None,
     for line in lines:
         nodes.append(MapNode(kind="pillar", pk=line.pillar.pk, title=line.pillar.name,
                              progress=line.progress if cycle else None, expected=expected,
-                             meta=f"{line.objectives} objective{'s' if line.objectives != 1 else ''}",
+                             meta=ngettext("%(n)s objective", "%(n)s objectives",
+                                          line.objectives) % {"n": line.objectives},
                              count=direct.get(line.pillar.pk, 0)))
     if loose:
-        unaligned = MapNode(kind="unaligned", pk=0, title="Not linked to a pillar",
-                            count=loose, meta=f"{loose} objective" + ("s" if loose != 1 else ""))
+        unaligned = MapNode(kind="unaligned", pk=0, title=_("Not linked to a pillar"),
+                            count=loose, meta=ngettext("%(n)s objective", "%(n)s objectives",
+                                                       loose) % {"n": loose})
     cp = cycle_progress(organization=org, cycle=cycle, now=now) if (whole and cycle) else None
     return StrategyMap(goal=goal, goal_progress=goal_value, cycle=cycle, cycles=cycles,
                        cycle_progress=cp, pillars=nodes, unaligned=unaligned)
@@ -212,7 +216,7 @@ def map_subtree(org: Organization, cycle, cycles, kind: str, pk: int, links, *, 
     if kind == "unaligned":
         rows = sorted(stored_rows(org, _family_qs(org, cycle, family).filter(_unaligned_q(family)),
                                   now=now, with_krs=False), key=_by_team_then_order)
-        return [], _objective_nodes(org, rows, family, links), "Not linked to a pillar"
+        return [], _objective_nodes(org, rows, family, links), _("Not linked to a pillar")
     if kind != "objective":
         return None
     own = stored_rows(org, _family_qs(org, cycle, family).filter(pk=pk), now=now)

@@ -6,6 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts.models import Organization, Team
 from dashboards.kpi_rows import LIGHT, OFF_TARGET_FIRST, KpiRow, kpi_rows
@@ -45,10 +48,15 @@ class TeamPage:
         """The completion chart's text alternative."""
         due = [w for w in self.weeks if w.total]
         if not due:
-            return (f"{self.team.name}: no key results to check in on in the last "
-                    f"{COMPLETION_WEEKS} weeks.")
-        parts = [f"week of {w.week_start:%d %b}: {w.done} of {w.total}" for w in due]
-        return f"Check-in completion of {self.team.name}, " + "; ".join(parts)
+            return ngettext("%(team)s: no key results to check in on in the last week.",
+                            "%(team)s: no key results to check in on in the last %(n)s weeks.",
+                            COMPLETION_WEEKS) % {"team": self.team.name, "n": COMPLETION_WEEKS}
+        parts = [_("week of %(date)s: %(done)s of %(total)s") % {
+            "date": date_format(w.week_start, "MONTH_DAY_FORMAT"), "done": w.done,
+            "total": w.total} for w in due]
+        # "; " joins a list of items (not a sentence built from fragments).
+        return _("Check-in completion of %(team)s, %(weeks)s") % {
+            "team": self.team.name, "weeks": "; ".join(parts)}
 
 
 def team_page(org: Organization, team: Team) -> TeamPage:
