@@ -93,11 +93,20 @@ def _is_draft(values) -> bool:
     return values["state"] == Objective.State.DRAFT
 
 
-def _chains(objective: Objective) -> tuple[list[int], list[int]]:
+def _chains(objective: Objective, *, family: set[int] | None = None,
+            parent_of=None) -> tuple[list[int], list[int]]:
     """(pillar_ids, figure_pillars): the pillars along the parent chain (one query per
-    level: O(depth)); see the module's rule."""
-    family = {objective.cycle_id}
-    family.update(Cycle.objects.filter(parent_id=objective.cycle_id).values_list("id", flat=True))
+    level: O(depth)); see the module's rule. `family` (the cycle and its sub-cycles) and
+    `parent_of(id)` (an alive parent's values, or None) are given by `refresh_many`, which
+    has read them already."""
+    if family is None:
+        family = {objective.cycle_id}
+        family.update(Cycle.objects.filter(parent_id=objective.cycle_id)
+                      .values_list("id", flat=True))
+    if parent_of is None:
+        def parent_of(pk):
+            return (Objective.objects.alive().filter(pk=pk)
+                    .values("pillar_id", "parent_id", "cycle_id", "state").first())
     shown = {objective.pillar_id} if objective.pillar_id else set()
     counted = set(shown)
     live_chain = objective.state != Objective.State.DRAFT
@@ -105,8 +114,7 @@ def _chains(objective: Objective) -> tuple[list[int], list[int]]:
     parent_id = objective.parent_id
     while parent_id is not None and parent_id not in seen:
         seen.add(parent_id)
-        parent = (Objective.objects.alive().filter(pk=parent_id)
-                  .values("pillar_id", "parent_id", "cycle_id", "state").first())
+        parent = parent_of(parent_id)
         if parent is None or parent["cycle_id"] not in family:
             break
         if parent["pillar_id"]:
@@ -131,20 +139,23 @@ def _children_rollups(objective: Objective) -> list[float]:
     return list(qs.order_by("id").values_list("rollup", flat=True))
 
 
-def _compute(objective: Objective, krs: list[KeyResult]) -> dict:
-    """The objective's figures from its KRs and its children's stored figures."""
+def _compute(objective: Objective, krs: list[KeyResult], *, children: list[float] | None = None,
+             chains: tuple[list[int], list[int]] | None = None) -> dict:
+    """The objective's figures from its KRs and its children's stored figures (`children`
+    and `chains`: already read, by `refresh_many`)."""
     from okrs.selectors import kr_input  # selectors reads the figures this module writes
 
     closed = is_closed(objective)
     inputs = [kr_input(k, frozen=closed) for k in krs]
-    children: list[float] = []
-    if objective.progress_from in (P.FROM_CHILDREN, P.FROM_BOTH):
+    if objective.progress_from not in (P.FROM_CHILDREN, P.FROM_BOTH):
+        children = []
+    elif children is None:
         children = _children_rollups(objective)
     rollup = P.objective_progress(inputs, children, objective.progress_from)
     progress = rollup
     if objective.cycle.is_closed and objective.score is not None:
         progress = P.clamp(objective.score)
-    shown, counted = _chains(objective)
+    shown, counted = chains if chains is not None else _chains(objective)
     return {"progress": progress, "rollup": rollup, "pillar_ids": shown,
             "figure_cycle_id": None if objective.state == Objective.State.DRAFT
             else objective.cycle_id,
@@ -155,7 +166,12 @@ def _compute(objective: Objective, krs: list[KeyResult]) -> dict:
 
 def _apply_pillar_delta(organization_id: int, old: tuple, new: tuple) -> None:
     """Move an objective's contribution from (cycle, pillars, progress) `old` to `new`."""
-    deltas: dict[tuple[int, int], list[float]] = {}
+    _apply_deltas(organization_id, _add_delta({}, old, new))
+
+
+def _add_delta(deltas: dict, old: tuple, new: tuple) -> dict:
+    """Add the move of one objective's contribution from `old` to `new` to `deltas`
+    ((pillar, cycle) -> [sum, count]); `refresh_many` adds many before one write."""
     for sign, (cycle_id, pillars, value) in ((-1, old), (1, new)):
         if cycle_id is None:
             continue
@@ -163,6 +179,10 @@ def _apply_pillar_delta(organization_id: int, old: tuple, new: tuple) -> None:
             d = deltas.setdefault((pid, cycle_id), [0.0, 0])
             d[0] += sign * value
             d[1] += sign
+    return deltas
+
+
+def _apply_deltas(organization_id: int, deltas: dict) -> None:
     deltas = {k: d for k, d in deltas.items() if d[0] != 0 or d[1] != 0}
     if not deltas:
         return
@@ -258,6 +278,153 @@ def _descend(oid: int, seen_down: set[int]) -> None:
         _, _, pillars_changed = _refresh_one(child)
         if pillars_changed:
             _descend(child, seen_down)
+
+
+# ------------------------------------------------------------------ many at once (issue 19)
+
+
+def _ancestry(objective_ids: set[int]) -> dict[int, int | None]:
+    """id -> parent_id for these objectives and all their ancestors, in one statement (a
+    recursive CTE; UNION stops at a loop in the parent links)."""
+    from django.db import connection
+
+    table = connection.ops.quote_name(Objective._meta.db_table)
+    marks = ", ".join(["%s"] * len(objective_ids))
+    with connection.cursor() as cursor:
+        sql = (f"WITH RECURSIVE chain(id, parent_id) AS ("  # noqa: S608 (the model's table; ids bound)
+               f" SELECT id, parent_id FROM {table} WHERE id IN ({marks})"
+               f" UNION SELECT o.id, o.parent_id FROM {table} o JOIN chain c ON o.id = c.parent_id)"
+               f" SELECT id, parent_id FROM chain")
+        cursor.execute(sql, sorted(objective_ids))
+        return dict(cursor.fetchall())
+
+
+def _depths(parents: dict[int, int | None]) -> dict[int, int]:
+    """Distance from the root of each objective in `parents` (a loop counts as a root)."""
+    depth: dict[int, int] = {}
+    for start in parents:
+        path, current = [], start
+        while current in parents and current not in depth and current not in path:
+            path.append(current)
+            current = parents[current]
+        base = depth.get(current, -1) if current in depth else -1
+        for pk in reversed(path):
+            base += 1
+            depth[pk] = base
+    return depth
+
+
+def refresh_many(objective_ids: Iterable[int | None]) -> None:
+    """`refresh` for a batch of writes ("check in all", issue 19): the same figures, in a
+    number of queries that does not grow with the objectives or their depth (about eight,
+    plus one UPDATE per pillar and cycle whose sum moves).
+
+    It reads the objectives' ancestry (one recursive query), locks them all, deepest first
+    then by id (one statement: a global order that agrees with `refresh`'s bottom-up walk,
+    so the two never wait on each other in a cycle), reads their key results, their
+    children's rollups and their cycles' sub-cycles once, then recomputes each bottom-up
+    through `_compute` (okrs.progress's arithmetic) and writes what changed in bulk. Every
+    ancestor is recomputed (`refresh` stops where a rollup does not move: same figures).
+    An objective whose pillars change still walks down through `_descend`."""
+    from django.db.models import Case, IntegerField, Value, When
+
+    todo = {i for i in objective_ids if i is not None}
+    if not todo:
+        return
+    # No savepoint of its own (two round trips): a failure here fails the caller's write.
+    with transaction.atomic(savepoint=False):
+        parents = _ancestry(todo)
+        if not parents:
+            return
+        depth = _depths(parents)
+        rows = list(Objective.objects.select_for_update(of=("self",)).select_related("cycle")
+                    .filter(pk__in=list(parents))
+                    .annotate(_depth=Case(*[When(pk=pk, then=Value(d))
+                                            for pk, d in depth.items()],
+                                          default=Value(0), output_field=IntegerField()))
+                    .order_by("-_depth", "id"))
+        by_id = {o.id: o for o in rows}
+        # A parent link changed between the ancestry read and the lock: the old walk
+        # finishes those chains afterwards.
+        strays = {o.parent_id for o in rows if o.parent_id is not None
+                  and o.parent_id not in by_id}
+        live_ids = [o.id for o in rows if o.deleted_at is None]
+        krs: dict[int, list[KeyResult]] = {pk: [] for pk in live_ids}
+        for kr in (KeyResult.objects.alive().filter(objective_id__in=live_ids)
+                   .order_by("objective_id", "order", "id")):
+            krs[kr.objective_id].append(kr)
+        children: dict[int, list[dict]] = {}
+        rolled = [o.id for o in rows if o.deleted_at is None
+                  and o.progress_from in (P.FROM_CHILDREN, P.FROM_BOTH)]
+        for child in (Objective.objects.alive().filter(parent_id__in=rolled)
+                      .values("id", "parent_id", "cycle_id", "cycle__parent_id", "state",
+                              "rollup").order_by("id") if rolled else ()):
+            children.setdefault(child["parent_id"], []).append(child)
+        families: dict[int, set[int]] = {o.cycle_id: {o.cycle_id} for o in rows}
+        for parent_id, cid in (Cycle.objects.filter(parent_id__in=list(families))
+                               .values_list("parent_id", "id")):
+            families[parent_id].add(cid)
+
+        def parent_of(pk):
+            o = by_id.get(pk)
+            if o is None:  # not locked (a stray): read it as `_chains` does
+                return (Objective.objects.alive().filter(pk=pk)
+                        .values("pillar_id", "parent_id", "cycle_id", "state").first())
+            if o.deleted_at is not None:
+                return None
+            return {"pillar_id": o.pillar_id, "parent_id": o.parent_id,
+                    "cycle_id": o.cycle_id, "state": o.state}
+
+        changed_krs: list[KeyResult] = []
+        changed_objectives: list[Objective] = []
+        deltas: dict[int, dict] = {}
+        moved_pillars: list[int] = []
+        for o in rows:  # deepest first: children before their parents
+            org_deltas = deltas.setdefault(o.organization_id, {})
+            if o.deleted_at is not None:  # as `_refresh_one`
+                _add_delta(org_deltas, _contribution(o), (None, [], 0.0))
+                if o.figure_cycle_id is not None or o.figure_pillars:
+                    o.figure_cycle_id, o.figure_pillars = None, []
+                    changed_objectives.append(o)
+                moved_pillars.append(o.id)
+                continue
+            kids = [by_id[c["id"]].rollup if c["id"] in by_id else c["rollup"]
+                    for c in children.get(o.id, [])
+                    if (c["cycle_id"] == o.cycle_id or c["cycle__parent_id"] == o.cycle_id)
+                    and (c["state"] == Objective.State.DRAFT)
+                    == (o.state == Objective.State.DRAFT)]
+            new = _compute(o, krs[o.id], children=kids,
+                           chains=_chains(o, family=families[o.cycle_id], parent_of=parent_of))
+            for kr in krs[o.id]:
+                value = new["kr_progress"][kr.id]
+                if kr.progress != value:
+                    kr.progress = value
+                    changed_krs.append(kr)
+            _add_delta(org_deltas, _contribution(o),
+                       (new["figure_cycle_id"], new["figure_pillars"], new["progress"]))
+            if (o.pillar_ids != new["pillar_ids"]
+                    or list(o.figure_pillars or []) != new["figure_pillars"]
+                    or o.figure_cycle_id != new["figure_cycle_id"]):
+                moved_pillars.append(o.id)
+            fields = {k: new[k] for k in ("progress", "rollup", "pillar_ids", "figure_cycle_id",
+                                          "figure_pillars", "kr_count", "status_summary")}
+            if any(getattr(o, k) != v for k, v in fields.items()):
+                for k, v in fields.items():
+                    setattr(o, k, v)
+                changed_objectives.append(o)
+        if changed_krs:
+            KeyResult.objects.bulk_update(changed_krs, ["progress"])
+        if changed_objectives:
+            Objective.objects.bulk_update(changed_objectives, FIGURE_FIELDS)
+        for organization_id, org_deltas in sorted(deltas.items()):
+            _apply_deltas(organization_id, org_deltas)
+        seen_down: set[int] = set()
+        for pk in moved_pillars:
+            if pk not in seen_down:
+                seen_down.add(pk)
+                _descend(pk, seen_down)
+        if strays:
+            refresh(strays)
 
 
 def forget(objective: Objective) -> None:

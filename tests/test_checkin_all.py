@@ -25,8 +25,13 @@ from tests.conftest import build_org, count_queries
 from tests.factories import CycleFactory, KeyResultFactory, ObjectiveFactory, TeamFactory
 
 HX = {"HTTP_HX_REQUEST": "true"}
-PER_ROW = 7  # per row submitted (KR lock, its last check-in for the stale guard, insert, KR update, savepoints)
-SINGLE_POST = 18   # was 19 before issue 19, which adds the stale guard (+1)
+# Check in all: the same number whatever the rows submitted (1, 6 or 36) and the
+# organisation's size, for rows under one pillar (two statements per pillar whose figure
+# moves); was 28 + 7 per row submitted, and more per objective level, before the batch.
+ALL_POST = 29
+# The single row POST: 18 before the batched roll-up (and ~6 more per parent objective);
+# now 17, the same whatever the depth (2 more for a pillar whose figure moves).
+SINGLE_POST = 17
 
 
 @pytest.fixture
@@ -191,46 +196,102 @@ def test_check_in_all_skips_rows_of_other_teams_and_foreign_ids(org, team, objec
 def _post_all(client, org, team, krs, n_changed):
     data = page_form(client, org, team)
     for kr in krs[:n_changed]:
-        data[f"kr{kr.pk}-value"] = "77"
+        data[f"kr{kr.pk}-value"] = str(70 + n_changed + len(krs))  # differs post to post
     with count_queries() as q:
         response = client.post(team_url(org, team, "_all"), data, **HX)
     assert response.status_code == 200
-    return len(q)
+    html = response.content.decode()
+    assert f"{n_changed} checked in" in html, html[html.find("ci-all-summary"):][:300]
+    return q
 
 
-def test_check_in_all_queries_grow_with_rows_submitted_not_the_organisation(
-        org, team, objective, member, as_user):
+def _listing(queries) -> str:
+    return "\n" + "\n".join(f"{i + 1:3}. {sql[:400]}" for i, sql in enumerate(queries.sql))
+
+
+def _tree(org, cycle, team, member, pillar=None):
+    """A company objective (with a pillar) over a team objective over a team sub-objective:
+    the rows of a check-in in all three levels, so the roll-up walks the whole chain."""
+    from tests.factories import PillarFactory
+
+    pillar = pillar or PillarFactory(organization=org)
+    top = ObjectiveFactory(organization=org, cycle=cycle, pillar=pillar, title="Company")
+    mid = ObjectiveFactory(organization=org, cycle=cycle, parent=top, team=team, title="Team")
+    low = ObjectiveFactory(organization=org, cycle=cycle, parent=mid, team=team, title="Sub")
+    return [top, mid, low]
+
+
+def test_check_in_all_queries_do_not_grow_with_rows_submitted_nor_the_organisation(
+        org, cycle, team, objective, member, as_user):
+    """Batched (issue 19): one lock, one read of the last check-ins, one insert, one
+    events insert, one KR update, one roll-up for every objective touched and their
+    ancestors. On failure the assert lists both sets of statements."""
     client = as_user(member)
-    krs = [make_kr(objective, member, f"KR {i}") for i in range(6)]
+    levels = [*_tree(org, cycle, team, member)[1:], objective]  # the team's: on its page
+    krs = [make_kr(levels[i % 3], member, f"KR {i}") for i in range(9)]
     build_org(org, member, 2)
     one = _post_all(client, org, team, krs, 1)
-    two = _post_all(client, org, team, krs[1:], 2)
-    three = _post_all(client, org, team, krs[3:], 3)
+    six = _post_all(client, org, team, krs[1:], 6)
     build_org(org, member, 6)  # a bigger organisation, the same page
-    three_big = _post_all(client, org, team, [make_kr(objective, member, f"N{i}")
-                                              for i in range(3)], 3)
-    per_row = two - one
-    print("check in all queries", one, two, three, three_big)
-    assert three - two == per_row          # linear in the rows submitted
-    assert three_big == three              # not in the organisation
-    assert per_row == PER_ROW, (one, two, three, three_big)
+    six_big = _post_all(client, org, team, krs[2:], 6)
+    print("check in all queries", len(one), len(six), len(six_big))
+    assert six == one            # not in the rows submitted
+    assert six_big == six        # nor in the organisation
+    assert len(six) == ALL_POST, _listing(six)
 
 
-def test_single_checkin_post_is_constant_in_the_organisation(org, team, objective, member,
-                                                             as_user):
+def test_check_in_all_of_36_rows_is_one_batch(org, cycle, team, objective, member, as_user):
+    """A 36-row team page (the issue's size): every row changed, the same queries as one
+    row, and every check-in and figure as the one-row services would leave them."""
+    from okrs.figures import rebuild
+
+    client = as_user(member)
+    objectives = [objective] + _tree(org, cycle, team, member)
+    team_objectives = [objectives[0], *objectives[2:]]  # the company objective is not on it
+    krs = [make_kr(team_objectives[i % 3], member, f"KR {i}") for i in range(36)]
+    many = _post_all(client, org, team, krs, 36)
+    assert len(many) == ALL_POST, _listing(many)
+    assert CheckIn.objects.filter(key_result__in=krs).count() == 36
+    stored = {o.pk: (o.progress, o.rollup, o.status_summary) for o in
+              type(objective).objects.filter(pk__in=[o.pk for o in objectives])}
+    progress = dict(KeyResult.objects.filter(pk__in=[k.pk for k in krs])
+                    .values_list("pk", "progress"))
+    rebuild(org)  # the full recompute gives the same figures
+    assert stored == {o.pk: (o.progress, o.rollup, o.status_summary) for o in
+                      type(objective).objects.filter(pk__in=[o.pk for o in objectives])}
+    assert progress == dict(KeyResult.objects.filter(pk__in=[k.pk for k in krs])
+                            .values_list("pk", "progress"))
+    assert all(v == 142 for v in KeyResult.objects.filter(pk__in=[k.pk for k in krs])
+               .values_list("current_value", flat=True))
+
+
+def _single_post(client, org, team, kr, value):
+    data = page_form(client, org, team)  # with the row's last check-in id (stale guard)
+    data[f"kr{kr.pk}-value"] = str(value)
+    with count_queries() as q:
+        response = client.post(row_url(org, kr), data, **HX)
+    assert response.status_code == 200 and "ci-row--saved" in response.content.decode()
+    return q
+
+
+def test_single_checkin_post_is_constant_in_the_organisation(org, cycle, team, objective,
+                                                             member, as_user):
+    """Constant in the organisation's size and in the depth of the key result's objective
+    (the roll-up locks and reads the whole chain at once: okrs.figures.refresh_many)."""
     client = as_user(member)
     kr = make_kr(objective, member, "Reply time")
+    deep = make_kr(_tree(org, cycle, team, member)[2], member, "Deep")
     counts = []
     for n in (1, 5):
         build_org(org, member, n)
-        data = page_form(client, org, team)  # with the row's last check-in id (stale guard)
-        data[f"kr{kr.pk}-value"] = str(50 + n)
-        with count_queries() as q:
-            response = client.post(row_url(org, kr), data, **HX)
-        assert response.status_code == 200 and "ci-row--saved" in response.content.decode()
-        counts.append(len(q))
-    print("single POST queries", counts)
-    assert counts[0] == counts[1] == SINGLE_POST, counts
+        counts.append(_single_post(client, org, team, kr, 50 + n))
+    counts.append(_single_post(client, org, team, deep, 60))
+    print("single POST queries", [len(c) for c in counts])
+    assert counts[0] == counts[1]   # the organisation's size
+    # The objective's depth (2 parents) adds nothing; its pillar adds its figure's two
+    # statements (insert if missing, add the delta: okrs.figures._apply_deltas).
+    assert len(counts[2]) == len(counts[1]) + 2, _listing(counts[2])
+    assert len(counts[0]) == SINGLE_POST, _listing(counts[0])
 
 
 # --------------------------------------------------------------------------

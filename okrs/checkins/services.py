@@ -34,15 +34,15 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import DatabaseError, transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from accounts.audit import audit_record
 from accounts.models import Membership, Organization, Role
 from core.events import emit
-from core.generations import bump_org
 from core.validators import validate_finite
-from kpis.models import DataPoint
+from kpis.models import DataPoint, Kpi
 from okrs import figures
 from okrs.models import CheckIn, KeyResult, Objective, Status
 
@@ -153,11 +153,11 @@ def latest_checkin(kr: KeyResult) -> CheckIn | None:
 _NO_SEEN = object()
 
 
-def _record(kr: KeyResult, *, author, status: str, value, done, comment: str,
-            confidence, moment: dt.datetime, now: dt.datetime | None,
-            revision_of: CheckIn | None = None) -> tuple[CheckIn, dict]:
-    """Validate and insert one check-in of the locked `kr`; return it and the KR's new
-    fields (the caller writes them). The one place a CheckIn row is created."""
+def _prepare(kr: KeyResult, *, author, status: str, value, done, comment: str,
+             confidence, moment: dt.datetime, revision_of: CheckIn | None = None,
+             kpi_value=_NO_SEEN) -> tuple[CheckIn, dict]:
+    """Validate one check-in of the locked `kr`; return it unsaved and the KR's new fields
+    (`kpi_value`: the linked KPI's latest value, when the caller has read it already)."""
     reason = refusal_reason(kr)
     if reason:
         raise CheckInRefused(reason)
@@ -169,7 +169,7 @@ def _record(kr: KeyResult, *, author, status: str, value, done, comment: str,
 
     kr_update: dict = {}
     if kr.kpi_id is not None:
-        value = kpi_latest_value(kr.kpi_id)
+        value = kpi_latest_value(kr.kpi_id) if kpi_value is _NO_SEEN else kpi_value
         done = False
         if value is not None:
             kr_update["current_value"] = value
@@ -196,12 +196,30 @@ def _record(kr: KeyResult, *, author, status: str, value, done, comment: str,
     # validating them here would cost six queries per check-in.
     checkin.full_clean(exclude=["organization", "key_result", "author", "revision_of"],
                        validate_constraints=False)
+    return checkin, {"status": status, **kr_update}
+
+
+def _event(checkin: CheckIn) -> tuple[int, str, dict]:
+    """reach_out's "checkin.created" event of a saved check-in."""
+    kr, author, revision_of = checkin.key_result, checkin.author, checkin.revision_of
+    return (kr.organization_id, "checkin.created", {"checkin_id": checkin.pk, "key_result_id": kr.pk, "key_result_title": kr.title, "objective_id": kr.objective_id, "team_id": kr.objective.team_id, "status": checkin.status, "value": checkin.value, "done": checkin.done, "confidence": checkin.confidence, "note": checkin.comment, "author_id": getattr(author, "pk", None), "author_name": getattr(author, "name", ""), "revision_of": revision_of.pk if revision_of else None, "created_at": checkin.created_at})
+
+
+def _record(kr: KeyResult, *, author, status: str, value, done, comment: str,
+            confidence, moment: dt.datetime, now: dt.datetime | None,
+            revision_of: CheckIn | None = None) -> tuple[CheckIn, dict]:
+    """Validate and insert one check-in of the locked `kr`; return it and the KR's new
+    fields (the caller writes them). With `checkin_many`'s batch, the one place a CheckIn
+    row is created."""
+    checkin, fields = _prepare(kr, author=author, status=status, value=value, done=done,
+                               comment=comment, confidence=confidence, moment=moment,
+                               revision_of=revision_of)
     checkin.save()
     if now is not None:  # created_at is auto_now_add; tests and imports may pin the moment
         CheckIn.objects.filter(pk=checkin.pk).update(created_at=now)
         checkin.created_at = now
-    emit(kr.organization_id, "checkin.created", {"checkin_id": checkin.pk, "key_result_id": kr.pk, "key_result_title": kr.title, "objective_id": kr.objective_id, "team_id": kr.objective.team_id, "status": status, "value": value, "done": bool(done), "confidence": confidence, "note": comment, "author_id": getattr(author, "pk", None), "author_name": getattr(author, "name", ""), "revision_of": revision_of.pk if revision_of else None, "created_at": checkin.created_at})
-    return checkin, {"status": status, "last_checkin_at": checkin.created_at, **kr_update}
+    emit(*_event(checkin))
+    return checkin, {**fields, "last_checkin_at": checkin.created_at}
 
 
 def _mirror(kr: KeyResult, key_result: KeyResult, fields: dict) -> None:
@@ -249,8 +267,7 @@ def checkin_create(
                               comment=comment, confidence=confidence, moment=moment, now=now)
     _mirror(kr, key_result, fields)
     if refresh:
-        bump_org(kr.organization_id)  # the KR moved through an UPDATE
-        figures.refresh([kr.objective_id])  # its objective, parents and pillars, now
+        figures.refresh_many([kr.objective_id])  # the KR moved through an UPDATE: its objective, parents and pillars, now
     return checkin
 
 
@@ -276,8 +293,7 @@ def record_no_change(kr: KeyResult, user, *, when: dt.datetime | None = None,
             comment=comment, confidence=confidence, moment=when or timezone.now(), now=when)
         _mirror(locked, kr, fields)
         if refresh:
-            bump_org(locked.organization_id)
-            figures.refresh([locked.objective_id])
+            figures.refresh_many([locked.objective_id])
     return checkin
 
 
@@ -315,15 +331,122 @@ class RowOutcome:
 @transaction.atomic
 def checkin_many(rows: list[RowInput], author, *, now: dt.datetime | None = None
                  ) -> list[RowOutcome]:
-    """Save each row on its own (a savepoint per row: a refused row leaves the others
-    saved), in key-result id order (locks always taken in the same order), then refresh
-    each touched objective's figures once. Queries grow with the rows submitted only."""
+    """Save each row on its own (a refused row leaves the others saved) in a number of
+    queries that does not grow with the rows: the key results locked by one statement in id
+    order (the order every writer takes them), their last check-ins read by one statement
+    after the lock (the stale-page guard), each row validated in Python, the check-ins and
+    their events inserted by one statement each, the key results updated by one, then the
+    figures refreshed once for every touched objective (`okrs.figures.refresh_many`).
+
+    Should the batch's insert fail in the database, it is undone and each row is saved on
+    its own through `checkin_create` / `record_no_change` (a savepoint per row)."""
     outcomes = {id(r): RowOutcome(key_result=r.key_result) for r in rows}
-    touched: set[int] = set()
-    org_ids: set[int] = set()
-    for row in sorted(rows, key=lambda r: r.key_result.pk):
+    ordered = sorted(rows, key=lambda r: r.key_result.pk)
+    pks = [r.key_result.pk for r in ordered]
+    if len(set(pks)) != len(pks):  # the same key result twice: in order, one at a time
+        _checkin_each(ordered, outcomes, author, now=now)
+        return [outcomes[id(r)] for r in rows]
+    try:
+        with transaction.atomic():
+            _checkin_batch(ordered, outcomes, author, now=now)
+    except DatabaseError:
+        outcomes = {id(r): RowOutcome(key_result=r.key_result) for r in rows}
+        _checkin_each(ordered, outcomes, author, now=now)
+    return [outcomes[id(r)] for r in rows]
+
+
+def _refused(out: RowOutcome, exc: Exception) -> None:
+    if isinstance(exc, StaleCheckIn):
+        out.stale, out.stale_seen = exc.latest, True
+        out.errors = {"": [str(exc)]}
+    elif isinstance(exc, CheckInRefused):
+        out.errors = {"": [str(exc)]}
+    else:
+        out.errors = ({k: list(v) for k, v in exc.message_dict.items()}
+                      if hasattr(exc, "error_dict") else {"": exc.messages})
+
+
+def _checkin_batch(ordered: list[RowInput], outcomes: dict, author, *,
+                   now: dt.datetime | None) -> None:
+    from core.events import emit_many
+    from okrs.checkins.suggest import suggest_for_kr
+
+    org_ids = {r.key_result.organization_id for r in ordered}
+    locked = {kr.pk: kr for kr in (
+        KeyResult.objects.select_for_update(of=("self",))
+        .select_related("objective", "objective__cycle", "organization")
+        .filter(pk__in=[r.key_result.pk for r in ordered], organization_id__in=org_ids)
+        .order_by("id"))}
+    # After the lock, by a statement of its own (see _locked_kr): each KR's last live check-in.
+    last_ids = (KeyResult.objects.filter(pk__in=list(locked))
+                .annotate(last=Subquery(CheckIn.objects.filter(
+                    key_result_id=OuterRef("pk"), replaced_at__isnull=True)
+                    .order_by("-created_at", "-id").values("id")[:1]))
+                .values("last"))
+    lasts = {c.key_result_id: c for c in
+             CheckIn.objects.filter(pk__in=last_ids).select_related("author")} if locked else {}
+    kpi_ids = {kr.kpi_id for kr in locked.values() if kr.kpi_id is not None}
+    kpi_values = dict(
+        Kpi.objects.filter(pk__in=kpi_ids).annotate(latest=Subquery(
+            DataPoint.objects.filter(kpi_id=OuterRef("pk")).order_by("-period_start")
+            .values("value")[:1])).values_list("id", "latest")) if kpi_ids else {}
+    moment = now or timezone.now()
+    done: list[tuple[RowInput, KeyResult, CheckIn, dict]] = []
+    for row in ordered:
         out = outcomes[id(row)]
-        try:  # both services are atomic: a refused row rolls back to its own savepoint
+        kr = locked.get(row.key_result.pk)
+        try:
+            if kr is None or kr.organization_id != row.key_result.organization_id:
+                raise CheckInRefused("This key result was deleted.")
+            last = lasts.get(kr.pk)
+            if row.seen is not _NO_SEEN and (last.pk if last else 0) != int(row.seen or 0):
+                raise StaleCheckIn(last)
+            if row.no_change:  # as record_no_change
+                status = kr.status or suggest_for_kr(kr, when=now).status
+                confidence = (row.confidence if row.confidence is not None
+                              else last.confidence if last else None)
+                comment = row.comment or (last.comment if last else "")
+                value, is_done = kr.current_value, kr.done
+            else:
+                status, confidence, comment = row.status, row.confidence, row.comment
+                value, is_done = row.value, row.done
+            checkin, fields = _prepare(
+                kr, author=author, status=status, value=value, done=is_done, comment=comment,
+                confidence=confidence, moment=moment, kpi_value=kpi_values.get(kr.kpi_id))
+        except (StaleCheckIn, CheckInRefused, ValidationError) as exc:
+            _refused(out, exc)
+        else:
+            done.append((row, kr, checkin, fields))
+    if not done:
+        return
+    checkins = CheckIn.objects.bulk_create([c for _, _, c, _ in done])  # the same instances
+    if now is not None:  # created_at is auto_now_add; tests and imports may pin the moment
+        CheckIn.objects.filter(pk__in=[c.pk for c in checkins]).update(created_at=now)
+    stamp = timezone.now()
+    for row, kr, checkin, fields in done:
+        if now is not None:
+            checkin.created_at = now
+        fields = {**fields, "last_checkin_at": checkin.created_at}
+        for name, new in {**fields, "updated_at": stamp}.items():
+            setattr(kr, name, new)
+        for name, new in fields.items():  # the caller's instance follows, as _mirror does
+            setattr(row.key_result, name, new)
+        outcomes[id(row)].checkin = checkin
+    emit_many([_event(c) for c in checkins])
+    KeyResult.objects.bulk_update([kr for _, kr, _, _ in done],
+                                  ["status", "last_checkin_at", "current_value", "done",
+                                   "updated_at"])
+    figures.refresh_many({kr.objective_id for _, kr, _, _ in done})
+
+
+def _checkin_each(ordered: list[RowInput], outcomes: dict, author, *,
+                  now: dt.datetime | None) -> None:
+    """One row at a time (a savepoint each: both services are atomic), then the figures
+    once: for a POST naming a key result twice, or when the batch's insert failed."""
+    touched: set[int] = set()
+    for row in ordered:
+        out = outcomes[id(row)]
+        try:
             if row.no_change:
                 out.checkin = record_no_change(
                     row.key_result, author, when=now, comment=row.comment or None,
@@ -334,21 +457,11 @@ def checkin_many(rows: list[RowInput], author, *, now: dt.datetime | None = None
                     key_result=row.key_result, author=author, status=row.status,
                     value=row.value, done=row.done, comment=row.comment,
                     confidence=row.confidence, now=now, seen=row.seen, refresh=False)
-        except StaleCheckIn as exc:
-            out.stale, out.stale_seen = exc.latest, True
-            out.errors = {"": [str(exc)]}
-        except CheckInRefused as exc:
-            out.errors = {"": [str(exc)]}
-        except ValidationError as exc:
-            out.errors = ({k: list(v) for k, v in exc.message_dict.items()}
-                          if hasattr(exc, "error_dict") else {"": exc.messages})
+        except (StaleCheckIn, CheckInRefused, ValidationError) as exc:
+            _refused(out, exc)
         else:
             touched.add(row.key_result.objective_id)
-            org_ids.add(row.key_result.organization_id)
-    if touched:
-        bump_org(*org_ids)
-        figures.refresh(touched)  # sorted, bottom-up: the lock order of okrs.figures
-    return [outcomes[id(r)] for r in rows]
+    figures.refresh_many(touched)
 
 
 # --------------------------------------------------------------------------
@@ -399,8 +512,7 @@ def checkin_edit(checkin: CheckIn, user, *, status: str, value: float | None = N
                if getattr(old, f) != getattr(new, f)}
     audit_record(organization=kr.organization, actor=user, action="checkin.edited", obj=new,
                  changes=changes, note=f"Replaces check-in {old.pk} of {kr.title}")
-    bump_org(kr.organization_id)
-    figures.refresh([kr.objective_id])
+    figures.refresh_many([kr.objective_id])
     return new
 
 
@@ -427,6 +539,5 @@ def checkin_undo(checkin: CheckIn, user, *, now: dt.datetime | None = None,
                  changes={"value": [old.value, fields.get("current_value")],
                           "status": [old.status, fields["status"]]},
                  note=f"Undid the check-in of {kr.title}")
-    bump_org(kr.organization_id)
-    figures.refresh([kr.objective_id])
+    figures.refresh_many([kr.objective_id])
     return previous
