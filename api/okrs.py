@@ -21,7 +21,7 @@ from kpis.models import Kpi
 from okrs import services
 from okrs.access import get_cycle_for_member, get_key_result_for_member, get_objective_for_member
 from okrs.models import KeyResult, Objective
-from okrs.selectors import cycle_progress
+from okrs.selectors import stored_rows
 
 from .errors import documented
 from .idempotency import KEY_HEADER, run_once
@@ -147,15 +147,12 @@ def _kr_out(kr: KeyResult, progress: float, status: str | None) -> dict:
 
 
 def _objectives_out(request, objectives: list[Objective]) -> list[dict]:
-    """The objectives with the progress their pages show: one cycle_progress (two
-    queries) per distinct cycle among them, whatever their number of KRs."""
-    by_cycle = {}
-    for o in objectives:
-        if o.cycle_id not in by_cycle:
-            by_cycle[o.cycle_id] = cycle_progress(organization=request.org, cycle=o.cycle).by_id
+    """The objectives with the progress their pages show, from their stored figures (one
+    query for their KRs, whatever their number or cycles)."""
+    by_id = {r.objective.pk: r for r in stored_rows(request.org, objectives)}
     out = []
     for o in objectives:
-        row = by_cycle[o.cycle_id].get(o.pk)
+        row = by_id.get(o.pk)
         krs = [_kr_out(k.kr, k.progress, k.status) for k in row.krs] if row else []
         out.append({
             "id": o.pk, "title": o.title, "description": o.description, "kind": o.kind,
@@ -341,9 +338,8 @@ def _kr_refs(request):
 
 def _kr_read(request, kr_id: int) -> dict:
     kr = get_key_result_for_member(request, kr_id)
-    row = cycle_progress(organization=request.org, cycle=kr.objective.cycle).by_id.get(
-        kr.objective_id)
-    for k in row.krs if row else ():
+    rows = stored_rows(request.org, [kr.objective])
+    for k in rows[0].krs if rows else ():
         if k.kr.pk == kr.pk:
             return _kr_out(k.kr, k.progress, k.status)
     return _kr_out(kr, 0.0, None)

@@ -68,16 +68,15 @@ def check_secret_key(app_configs=None, **kwargs):
 
 
 def check_shared_cache(app_configs=None, **kwargs):
-    """Deploy check: web processes share the progress generation (core.generations),
-    the rate limits and the worker's queue through Redis."""
+    """Deploy check: web processes share the rate limits and the worker's queue through
+    Redis."""
     from django.conf import settings
     from django.core.checks import Warning
 
     if settings.CACHES["default"]["BACKEND"].endswith("LocMemCache"):
         return [Warning(
-            "REDIS_URL is not set: each process has its own cache, so with several web "
-            "processes one can show OKR figures up to 15 minutes old after another saved "
-            "a change, rate limits count per process, and tasks run inside the request.",
+            "REDIS_URL is not set: each process has its own cache, so rate limits count "
+            "per process, and tasks run inside the request.",
             hint="Set REDIS_URL (docker-compose does), or serve with a single process.",
             id="headway.W002")]
     return []

@@ -20,8 +20,6 @@ from typing import TypeVar
 from django.db import models
 from django.db.models import F
 
-from core.generations import bump_org
-
 M = TypeVar("M", bound=models.Model)
 
 
@@ -47,16 +45,12 @@ def locked_current(obj: M, *, version: int, queryset: models.QuerySet | None = N
 def versioned_update(obj: M, *, version: int, **fields) -> M:
     """Write ``fields`` to ``obj``'s row if its version is still ``version``, moving the
     version on; StaleVersion (with the fresh row) when it is not. ``obj`` is read again
-    afterwards.
-
-    An UPDATE sends no post_save, so the organisation's generation is bumped here: pages
-    keep figures per generation (core.generations)."""
+    afterwards."""
     model = type(obj)
     manager = model._default_manager
     if not manager.filter(pk=obj.pk, version=version).update(**fields,
                                                                 version=F("version") + 1):
         raise StaleVersion(manager.filter(pk=obj.pk).first())
-    bump_org(obj.organization_id)
     obj.refresh_from_db()
     return obj
 

@@ -13,7 +13,6 @@ from django.utils.translation import gettext as _
 
 from accounts.audit import audit_record, diff, snapshot
 from accounts.models import Organization, User
-from core.generations import bump_org
 from core.versioning import locked_current, versioned_update
 from goals.models import Cycle, StrategicPillar, UltimateGoal
 
@@ -37,7 +36,6 @@ def goal_save(*, organization: Organization, actor: User, data: Mapping[str, Any
         goal = UltimateGoal.objects.create(organization=organization, is_active=True, **data)
         StrategicPillar.objects.filter(organization=organization, goal__isnull=True).update(
             goal=goal)
-        bump_org(organization.pk)
         audit_record(organization=organization, actor=actor, action="created", obj=goal)
         return goal
     goal, changes = _guarded_update(goal, version or 0, data)
@@ -97,12 +95,11 @@ def pillar_delete(*, pillar: StrategicPillar, actor: User) -> dict[str, int]:
     date in this transaction). Returns the impact it had (pillar_delete_impact)."""
     pillar = StrategicPillar.objects.select_for_update().get(pk=pillar.pk)
     impact = pillar_delete_impact(pillar)
-    organization_id, name = pillar.organization_id, pillar.name
+    name = pillar.name
     audit_record(organization=pillar.organization, actor=actor, action="deleted", obj=pillar,
                  note=f"“{name}”; {impact['aligned']} aligned objective(s) kept without a "
                       "pillar")
     pillar.delete()
-    bump_org(organization_id)
     return impact
 
 

@@ -85,8 +85,6 @@ def transition(*, kpi, to: str, actor=None, why: str = "", health=None, **fields
     other health columns written with the state (a dismissal's note). Runs inside the
     caller's transaction.
     """
-    from core.generations import bump_org
-
     from .models import HealthEvent, Kpi, KpiHealth
 
     if health is None:
@@ -104,7 +102,6 @@ def transition(*, kpi, to: str, actor=None, why: str = "", health=None, **fields
     HealthEvent.objects.create(kpi=kpi, kind="loop", old=old, new=to, actor=actor,
                                message=event_message(old, to, reason=health.candidate_reason,
                                                      why=why))
-    bump_org(kpi.organization_id)
     return health
 
 

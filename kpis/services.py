@@ -19,7 +19,6 @@ from django.utils import timezone
 from accounts.audit import audit_record, diff, snapshot
 from config.celery import enqueue_on_commit
 from core.events import emit
-from core.generations import bump_org
 from core.numbers import NumberError, parse_for_reader
 from core.text import check_text
 from core.versioning import locked_current, versioned_update
@@ -131,7 +130,6 @@ def _data_changed(kpi_ids: Iterable[int], organization_ids: Iterable[int], *,
     # none does).
     ids = sorted(set(ids) | set(derived.recompute(ids)))
     Kpi.objects.filter(pk__in=ids).update(data_changed_at=timezone.now())
-    bump_org(*set(organization_ids))
     points_changed.send(sender=Kpi, kpi_ids=ids)
     if one_task and len(ids) > 1:
         enqueue_on_commit(evaluate_kpi_list, tuple(ids))

@@ -19,7 +19,6 @@ from django.dispatch import receiver
 from django.utils import timezone
 
 from accounts.audit import audit_record
-from core.generations import bump_org
 from goals.models import Cycle
 from goals.selectors import current_cycle
 from kpis import loop
@@ -112,8 +111,6 @@ def sync_linked_key_results(sender, kpi_ids, **kwargs) -> int:
               .exclude(kind=KeyResult.Kind.MILESTONE))
     objective_ids = set(linked.values_list("objective_id", flat=True))
     count = linked.update(current_value=Subquery(latest), updated_at=timezone.now())
-    if count:  # an UPDATE sends no post_save: the cycle-progress store must hear of it
-        bump_org(*Kpi.objects.filter(pk__in=kpi_ids)
-                 .values_list("organization_id", flat=True).distinct())
+    if count:  # an UPDATE sends no post_save: the stored figures are refreshed here
         figures.refresh(objective_ids)  # the linked KRs' objectives, parents and pillars
     return count

@@ -17,7 +17,6 @@ from django.db.models import Avg, Count, Exists, OuterRef, Q
 from django.utils import timezone
 
 from accounts.models import Organization, Team, User
-from core import generations
 from goals import selectors as goal_selectors
 from goals.models import Cycle, PillarFigure
 from okrs import figures
@@ -165,26 +164,13 @@ def _krs_of_cycle(organization: Organization, cycle: Cycle):
     )
 
 
-# Reading a whole cycle's rows (objectives and key results as model instances) still grows
-# with the cycle, so each web process keeps the last result (core.generations.remembered),
-# keyed by the organisation's generation (bumped by every write: okrs.signals and the
-# services' explicit bumps) and a 15-minute time bucket. What changed with issue 16 is
-# that a miss now only reads stored figures; nothing is rolled up on the read.
-
-
 def cycle_progress(*, organization: Organization, cycle: Cycle,
                    now: dt.datetime | None = None) -> CycleProgress:
     """Progress, status and expected progress of every objective of a cycle, from the
     figures stored on write (two queries; pillar figures: one more when asked). Only what
-    moves with the clock is derived here. Without `now` (every page): this process's
-    kept result while the organisation's data and the time bucket are unchanged — rows
-    are shared: read them, never modify them. With `now`: read at that moment, not kept."""
-    if now is not None:
-        return _stored_cycle(organization=organization, cycle=cycle, now=now)
-    key = ("cycle_progress", organization.time_zone, cycle.pk, cycle.name, cycle.start,
-           cycle.end, cycle.state, cycle.parent_id)
-    return generations.remembered(organization.pk, key, lambda: _stored_cycle(
-        organization=organization, cycle=cycle, now=timezone.now()))
+    moves with the clock is derived here; nothing is kept between requests. Pages that
+    show a part of a cycle read that part with `stored_rows` instead."""
+    return _stored_cycle(organization=organization, cycle=cycle, now=now or timezone.now())
 
 
 def _stored_cycle(*, organization: Organization, cycle: Cycle,
@@ -242,6 +228,57 @@ def stored_rows(organization: Organization, objectives, *, now: dt.datetime | No
             expected=P.expected_progress(o.cycle.start, o.cycle.end, today), krs=kr_rows,
             pillar_ids=set(o.pillar_ids or ())))
     return rows
+
+
+TOP_PER_PILLAR = 6
+
+
+@dataclass
+class CycleExpected:
+    """What a page that reads no objective row shows of the cycle's clock: its expected
+    progress today (what CycleProgress.expected_pct gives)."""
+
+    cycle: Cycle
+    expected: float
+    today: dt.date | None = None
+
+    @property
+    def expected_pct(self) -> int:
+        return round(self.expected * 100)
+
+
+def cycle_expected(organization: Organization, cycle: Cycle,
+                   now: dt.datetime | None = None) -> CycleExpected:
+    today = timezone.localtime(now or timezone.now(), organization.tz).date()
+    return CycleExpected(cycle, P.expected_progress(cycle.start, cycle.end, today), today)
+
+
+def pillar_tops(organization: Organization, cycle: Cycle, pillar_ids,
+                limit: int = TOP_PER_PILLAR) -> dict[int, list[ObjectiveRow]]:
+    """The first `limit` objectives (in display order) of the cycle that each pillar's card
+    on the goal page lists: alive, not drafts, carrying the pillar themselves (one window
+    query, whatever the cycle's size). Their stored `pillar_ids` always hold their own
+    pillar, so this is the cycle view's "supports the pillar and is top-level or carries
+    it" rule. Rows carry the stored progress only (no key results, no status)."""
+    from django.db.models import F, Window
+    from django.db.models.functions import RowNumber
+
+    ids = list(pillar_ids)
+    out: dict[int, list[ObjectiveRow]] = {pid: [] for pid in ids}
+    if not ids:
+        return out
+    qs = (Objective.objects.alive()
+          .filter(organization=organization, cycle=cycle, pillar_id__in=ids)
+          .exclude(state=Objective.State.DRAFT)
+          .annotate(rank=Window(RowNumber(), partition_by=[F("pillar_id")],
+                                order_by=[F("order").asc(), F("id").asc()]))
+          .filter(rank__lte=limit)
+          .only("id", "title", "progress", "pillar_id", "order")
+          .order_by("pillar_id", "rank"))
+    for o in qs:
+        out[o.pillar_id].append(ObjectiveRow(objective=o, progress=o.progress, status=None,
+                                             expected=0.0))
+    return out
 
 
 def compute_cycle(*, organization: Organization, cycle: Cycle,

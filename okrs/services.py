@@ -18,7 +18,6 @@ from django.utils import timezone
 from accounts.audit import audit_record, diff, snapshot
 from accounts.models import Membership, Organization, User
 from core.events import emit, emit_many
-from core.generations import bump_org
 from core.versioning import locked_current, versioned_update
 from goals.models import Cycle
 from kpis.models import DataPoint
@@ -220,7 +219,6 @@ def _copy_key_results(source: Objective, target: Objective, *, carry: bool) -> d
             current_value=start, guard=kr.guard, done=False, weight=kr.weight,
             owner=kr.owner, kpi=kr.kpi, order=kr.order))
     KeyResult.objects.bulk_create(rows)
-    bump_org(target.organization_id)  # bulk_create sends no post_save
     figures.refresh([target.id])
     return {old: row.pk for old, row in zip(sources, rows, strict=True)}
 
@@ -332,7 +330,6 @@ def key_result_move(*, key_result: KeyResult, actor: User, direction: str) -> No
     for i, kr in enumerate(siblings):
         kr.order = i
     KeyResult.objects.bulk_update(siblings, ["order"])
-    bump_org(key_result.organization_id)
 
 
 # --------------------------------------------------------------- cycle close

@@ -42,20 +42,17 @@ def goal(request: HttpRequest) -> HttpResponse:
     cycle = goal_selectors.pick_cycle(org, cycles, request.GET.get("cycle", ""))
     the_goal = goal_selectors.active_goal(org)  # 1 query
     pillars = goal_selectors.pillars_for(org)  # 1 query
-    cp = (selectors.cycle_progress(organization=org, cycle=cycle)
-          if cycle else None)  # 2 queries when not in the store (see cycle_progress)
+    cp = selectors.cycle_expected(org, cycle) if cycle else None  # no query
     pillar_rows = []
-    if cp is not None:
+    if cycle is not None:
         ids = [p.pk for p in pillars]
-        values, counts = cp.pillar_progress(ids), cp.pillar_counts(ids)
-        supporting = {p.pk: [r for r in cp.rows if p.pk in r.pillar_ids
-                             and r.objective.state != Objective.State.DRAFT
-                             and (r.objective.parent_id is None
-                                  or r.objective.pillar_id == p.pk)]
-                      for p in pillars}
+        found = goal_selectors.pillar_figures(cycle)  # 1 query
+        tops = selectors.pillar_tops(org, cycle, ids)  # 1 query
+        values = {pid: found[pid].progress if pid in found else 0.0 for pid in ids}
         for p in pillars:
             pillar_rows.append({"pillar": p, "pct": round(values[p.pk] * 100),
-                                "count": counts[p.pk], "top": supporting[p.pk][:6]})
+                                "count": found[p.pk].objective_count if p.pk in found else 0,
+                                "top": tops[p.pk]})
         goal_pct = round(P.goal_progress(values.values()) * 100) if pillars else 0
     else:
         goal_pct = 0

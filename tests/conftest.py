@@ -72,17 +72,6 @@ def _fast_and_quiet(settings):
 
 
 @pytest.fixture(autouse=True)
-def _fresh_figure_store():
-    """Each test starts with an empty figure store (core.generations): on SQLite a
-    rolled-back test's ids come back in the next test."""
-    from core import generations
-
-    generations.clear()
-    yield
-    generations.clear()
-
-
-@pytest.fixture(autouse=True)
 def _eager_celery(request):
     """Tasks run in-process in tests, unless the test asks for the real worker."""
     from config.celery import app, mark_broker
@@ -249,13 +238,8 @@ def count_queries(expected: int | None = None, *, using: str = "default") -> Ite
 
 
 def page_queries(client: Client, path: str, *, cold: bool = True, **extra) -> Queries:
-    """The queries of one GET of `path`, which must answer 200. `cold` (the default) empties
-    the per-process figure store first, so the count includes what the store saves on the
-    next request (tests/test_progress_store.py pins that)."""
-    if cold:
-        from core import generations
-
-        generations.clear()
+    """The queries of one GET of `path`, which must answer 200. (`cold` is kept for the
+    callers: since issue 16 nothing is kept between requests, so every GET is cold.)"""
     with count_queries() as queries:
         response = client.get(path, **extra)
     assert response.status_code == 200, response.content[:500]

@@ -194,8 +194,7 @@ def test_tasks_run_eagerly(kpis):
 
 
 def _queued(callbacks) -> list:
-    """The after-commit callbacks that queue a task (the others bump the organisation's
-    generation, core.generations)."""
+    """The after-commit callbacks that queue a task (others emit events)."""
     return [c for c in callbacks if "enqueue_on_commit" in c.__qualname__]
 
 

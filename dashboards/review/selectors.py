@@ -11,7 +11,8 @@ import copy
 import datetime as dt
 from dataclasses import dataclass, field, replace
 
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
 
 from accounts.models import Organization
 from dashboards.kpi_rows import KpiRow, health_of, kpi_rows
@@ -19,7 +20,7 @@ from dashboards.review.charts import kr_progress_chart, xmr_chart
 from kpis.models import DataPoint, Kpi, KpiHealth
 from okrs import progress as P
 from okrs.models import KeyResult, Objective
-from okrs.selectors import cycle_progress, status_label
+from okrs.selectors import cycle_expected, cycle_objectives_qs, status_label, stored_rows
 
 AT_RISK_GAP = 0.25  # this far behind the expected progress counts as at risk
 AT_RISK_LIMIT = 30
@@ -77,8 +78,7 @@ class Review:
 
 
 def _labelled(krrow):
-    """A copy of a KRRow with its status label: cycle_progress rows are shared between
-    requests and never modified."""
+    """A copy of a KRRow with its status label."""
     krrow = copy.copy(krrow)
     krrow.label = status_label(krrow.status)
     return krrow
@@ -95,8 +95,9 @@ def _kr_chart(krrow, t: TargetedKpi, cycle, today: dt.date) -> KrChart | None:
 
 def review(org: Organization, cycle, cycles, links, *, now=None, page: int = 1,
            per_page: int = REVIEW_PAGE_SIZE) -> Review:
-    """Five queries with a cycle: objectives, KRs, targeted KPIs, their points, and the
-    KPIs set to improve that no OKR targets."""
+    """Five queries with a cycle: the KPIs set to improve that no OKR targets, the
+    objectives shown, their KRs, the targeted KPIs and their points. `cycles` are the
+    organisation's cycles (the cycle's sub-cycles are read from them)."""
     live_krs = KeyResult.objects.alive().filter(
         objective__deleted_at__isnull=True,
         objective__state__in=[Objective.State.DRAFT, Objective.State.ACTIVE])
@@ -106,9 +107,21 @@ def review(org: Organization, cycle, cycles, links, *, now=None, page: int = 1,
     if cycle is None:
         return Review(cycle=None, cycles=cycles, cycle_progress=None, improvements=[],
                       improve_without_okr=orphans, at_risk=[])
-    cp = cycle_progress(organization=org, cycle=cycle, now=now)  # 2 queries
-    rows = sorted(cp.by_id.values(), key=lambda r: (P.status_rank(r.status),
-                                                     r.objective.order, r.objective.id))
+    now = now or timezone.now()
+    cp = cycle_expected(org, cycle, now)
+    # Only the objectives the page can show are read, with their stored figures: those with
+    # a key result that targets a KPI, and those with one that may be at risk (its stored
+    # status off track or needing attention, or its progress behind the most any cycle of
+    # the family expects by now by more than the gap: the exact test follows on the rows).
+    e_max = max([cp.expected] + [cycle_expected(org, c, now).expected
+                                 for c in cycles if c.parent_id == cycle.pk])
+    kr_of = KeyResult.objects.alive().filter(objective=OuterRef("pk"))
+    shown = cycle_objectives_qs(org, cycle).filter(
+        Exists(kr_of.filter(kpi__isnull=False))
+        | Exists(kr_of.filter(Q(status__in=[P.OFF_TRACK, P.NEEDS_ATTENTION])
+                              | Q(progress__lt=e_max - AT_RISK_GAP))))
+    rows = sorted(stored_rows(org, shown, now=now),  # 2 queries
+                  key=lambda r: (P.status_rank(r.status), r.objective.order, r.objective.id))
     improving_all = [r for r in rows if any(k.kr.kpi_id for k in r.krs)]
     pages = max(1, -(-len(improving_all) // per_page))
     page = min(max(1, page), pages)
