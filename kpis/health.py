@@ -24,7 +24,6 @@ from django.db.models import Q
 from django.utils import timezone
 
 from core.events import emit_many
-from core.generations import bump_org
 
 from . import evaluation as E
 from . import improvement, limit_store, loop, status_counts
@@ -242,8 +241,6 @@ def _evaluate_chunk(kpi_ids: Sequence[int], today: dt.date, started: dt.datetime
         for intent, intent_ids in intents.items():  # the mirror of the loop state
             Kpi.objects.filter(pk__in=intent_ids).update(intent=intent, updated_at=timezone.now())
         status_counts.recount(recount)  # the organisations' stored counts, from the rows above
-        if changed or events:  # pages keep health figures per generation
-            bump_org(*{kpi.organization_id for kpi in kpis})
         outcome.evaluated = len(kpis)
         outcome.changed = len(changed)
         outcome.events = len(events)
