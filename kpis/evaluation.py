@@ -98,8 +98,23 @@ def evaluate(
     dismissed_keys: Sequence[str] = (),
 ) -> Result:
     """Health of one KPI. ``points`` are (period_start, value), oldest first."""
-    periods = [p for p, _ in points]
-    values = [float(v) for _, v in points]
+    return evaluate_series(spec, [p for p, _ in points], [float(v) for _, v in points],
+                           today=today, in_improvement=in_improvement,
+                           previous_candidate=previous_candidate, dismissed_keys=dismissed_keys)
+
+
+def evaluate_series(
+    spec: KpiSpec,
+    periods: Sequence[dt.date],
+    values: Sequence[float],
+    *,
+    today: dt.date,
+    in_improvement: bool = False,
+    previous_candidate: str = NOT_CANDIDATE,
+    dismissed_keys: Sequence[str] = (),
+) -> Result:
+    """:func:`evaluate` with the points as two sequences of the same length, oldest first:
+    their periods and their values (floats). The sweep reads them so, one pair per KPI."""
     n = len(values)
     low, high = spec.low_high
     rule = spec.target_rule

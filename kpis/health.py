@@ -27,6 +27,7 @@ from core.events import emit_many
 
 from . import evaluation as E
 from . import improvement, limit_store, loop, status_counts
+from .batch import id_array, id_set
 from .models import STATUS_LABELS, HealthEvent, Kpi, KpiHealth
 
 logger = logging.getLogger(__name__)
@@ -63,35 +64,44 @@ def spec_for(kpi: Kpi, divisions=None) -> E.KpiSpec:
 
 
 def points_by_kpi(kpi_ids: Iterable[int]) -> dict[int, list[tuple[dt.date, float]]]:
-    """Every point of these KPIs, oldest first, in one query.
+    """Every point of these KPIs, oldest first, in one query: (period, value) pairs."""
+    return {k: list(zip(p, v, strict=True)) for k, (p, v) in series_by_kpi(kpi_ids).items()}
 
-    On PostgreSQL the rows are read with a plain cursor (a sweep reads every point of
-    every active KPI, and the ORM's per-row work would dominate it); elsewhere through
-    the ORM.
+
+def series_by_kpi(kpi_ids: Iterable[int]) -> dict[int, tuple[list[dt.date], list[float]]]:
+    """Every point of these KPIs, oldest first, in one query: per KPI its periods and its
+    values (what ``kpis.evaluation.evaluate_series`` takes).
+
+    On PostgreSQL each KPI's points come as two arrays in one row (``array_agg``), read
+    with a plain cursor: a sweep reads every point of every active KPI, and building a
+    Python row per point would dominate it; elsewhere through the ORM.
     """
     from django.db import connection
 
     from .models import DataPoint
 
     ids = list(kpi_ids)
-    out: dict[int, list[tuple[dt.date, float]]] = defaultdict(list)
     if connection.vendor == "postgresql":
         table = DataPoint._meta.db_table
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT kpi_id, period_start, value FROM {table} "  # noqa: S608 (no user input)
-                "WHERE kpi_id = ANY(%s) ORDER BY kpi_id, period_start",
-                [ids],
+                "SELECT kpi_id, array_agg(period_start ORDER BY period_start), "  # noqa: S608
+                f"array_agg(value ORDER BY period_start) FROM {table} "  # (no user input)
+                "WHERE kpi_id = ANY(%s::bigint[]) GROUP BY kpi_id",
+                [id_array(ids)],
             )
-            rows = cursor.fetchall()
-    else:
-        rows = (
-            DataPoint.objects.filter(kpi_id__in=ids)
-            .order_by("kpi_id", "period_start")
-            .values_list("kpi_id", "period_start", "value")
-        )
+            return {kpi_id: (periods, values) for kpi_id, periods, values in cursor.fetchall()}
+    out: dict[int, tuple[list[dt.date], list[float]]] = {}
+    rows = (
+        DataPoint.objects.filter(kpi_id__in=ids)
+        .order_by("kpi_id", "period_start")
+        .values_list("kpi_id", "period_start", "value")
+    )
     for kpi_id, period, value in rows:
-        out[kpi_id].append((period, value))
+        if kpi_id not in out:
+            out[kpi_id] = ([], [])
+        out[kpi_id][0].append(period)
+        out[kpi_id][1].append(value)
     return out
 
 
@@ -118,6 +128,8 @@ def _status_message(kpi: Kpi, result: E.Result) -> str:
     value = R.format_value(result.latest_value, kpi.unit, kpi.decimals)
     return f"{value} against {R.describe_target(kpi.target_rule, low, high, kpi.unit, kpi.decimals)}"
 
+
+_NO_POINTS: tuple[list, list] = ([], [])
 
 # The fields compared to decide whether a health row really changed (evaluated_at aside).
 COMPARED = [f for f in HEALTH_FIELDS if f != "evaluated_at"]
@@ -146,7 +158,7 @@ def _evaluate_chunk(kpi_ids: Sequence[int], today: dt.date, started: dt.datetime
         # cannot both see the old state and both record the same event.
         kpis = list(
             Kpi.objects.select_for_update(of=("self",))
-            .filter(pk__in=kpi_ids)
+            .filter(pk__in=id_set(kpi_ids))
             .only(*SPEC_FIELDS)
             .order_by("pk")
         )
@@ -155,9 +167,9 @@ def _evaluate_chunk(kpi_ids: Sequence[int], today: dt.date, started: dt.datetime
         ids = [k.pk for k in kpis]
         healths = {
             row[0]: _Old(row[1:])
-            for row in KpiHealth.objects.filter(kpi_id__in=ids).values_list("kpi_id", *COMPARED)
+            for row in KpiHealth.objects.filter(kpi_id__in=id_set(ids)).values_list("kpi_id", *COMPARED)
         }
-        points = points_by_kpi(ids)
+        series = series_by_kpi(ids)
         divisions = limit_store.divisions_by_kpi(ids)  # limit periods, exclusions: one query
         improved = improvement.improving(kpis)  # {kpi id: its improvement reached the target}
 
@@ -171,7 +183,9 @@ def _evaluate_chunk(kpi_ids: Sequence[int], today: dt.date, started: dt.datetime
         for kpi in kpis:
             old = healths.get(kpi.pk)
             old_candidate = old.candidate if old else loop.SUSTAIN
-            result = E.evaluate(spec_for(kpi, divisions.get(kpi.pk)), points.get(kpi.pk, []), today=today)
+            periods, values = series.get(kpi.pk, _NO_POINTS)
+            result = E.evaluate_series(spec_for(kpi, divisions.get(kpi.pk)), periods, values,
+                                       today=today)
             # The loop state: one rule (kpis.loop.next_state), whatever the evaluation says.
             state = loop.next_state(
                 current=old_candidate, reason_keys=result.reason_keys,
@@ -233,7 +247,7 @@ def _evaluate_chunk(kpi_ids: Sequence[int], today: dt.date, started: dt.datetime
                 update_fields=HEALTH_FIELDS,
             )
         if unchanged:
-            KpiHealth.objects.filter(kpi_id__in=unchanged).update(evaluated_at=started)
+            KpiHealth.objects.filter(kpi_id__in=id_set(unchanged)).update(evaluated_at=started)
         if events:
             HealthEvent.objects.bulk_create(events)
         if outbox:

@@ -20,6 +20,7 @@ from accounts.audit import audit_record
 from accounts.models import AuditEntry
 
 from . import limits as L
+from .batch import id_set
 from .models import ExcludedPoint, HealthEvent, Kpi, LimitPeriod
 from .services import _data_changed, clean_period
 
@@ -31,9 +32,9 @@ def divisions_by_kpi(kpi_ids: Iterable[int]) -> dict[int, L.Divisions]:
     ids = list(kpi_ids)
     if not ids:
         return {}
-    periods = LimitPeriod.objects.filter(kpi_id__in=ids).order_by().values_list(
+    periods = LimitPeriod.objects.filter(kpi_id__in=id_set(ids)).order_by().values_list(
         "kpi_id", "start", "status", "locked_center", "locked_moving_range", "auto_lock")
-    excluded = ExcludedPoint.objects.filter(kpi_id__in=ids).order_by().values_list(
+    excluded = ExcludedPoint.objects.filter(kpi_id__in=id_set(ids)).order_by().values_list(
         "kpi_id", "period_start", Value("excluded", output_field=CharField()),
         Value(None, output_field=FloatField()), Value(None, output_field=FloatField()),
         Value(False, output_field=BooleanField()))

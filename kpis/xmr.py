@@ -37,6 +37,7 @@ limits, no signals.
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -278,7 +279,9 @@ def _as_floats(values: Sequence) -> tuple[float, ...]:
 def moving_ranges_of(values: Sequence[float]) -> list[float | None]:
     if not values:
         return []
-    return [None, *(abs(b - a) for a, b in zip(values, values[1:], strict=False))]
+    # |b - a| for each neighbouring pair, with the built-ins doing the loop (the same floats
+    # as a generator of abs(b - a); this runs for every KPI on every sweep).
+    return [None, *map(abs, map(operator.sub, values[1:], values))]
 
 
 def analyse(
