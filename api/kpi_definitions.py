@@ -27,6 +27,11 @@ from .okrs import _resolve, sent_values
 from .schemas import MAX_ID, Number, Text, id_path
 
 _ID = {"ge": 1, "le": MAX_ID}
+FORMULA_DOC = (
+    "A derived KPI (issue 20): its values are computed from other KPIs of the same frequency, "
+    "never pushed. KPI names in square brackets, numbers, + - * / (also × ÷) and parentheses: "
+    "`[Resolved first time] / [Tickets] * 100`. Empty: an ordinary KPI. A formula naming an "
+    "unknown KPI, the KPI itself, another frequency, or making a cycle is a 400 with the reason.")
 
 
 class KpiIn(Schema):
@@ -42,6 +47,7 @@ class KpiIn(Schema):
     baseline_size: int = Field(20, ge=6, le=200)
     owner_id: int | None = Field(None, **_ID)
     team_id: int | None = Field(None, **_ID)
+    formula: Text(500) = Field("", description=FORMULA_DOC)
 
 
 class KpiPatch(Schema):
@@ -55,15 +61,21 @@ class KpiPatch(Schema):
     active: bool | None = None
     owner_id: int | None = Field(None, **_ID)
     team_id: int | None = Field(None, **_ID)
+    formula: Text(500) | None = Field(None, description=FORMULA_DOC + " Send \"\" to make "
+                                      "it an ordinary KPI again.")
 
 
 class KpiDefinitionOut(KpiOut):
     version: int
+    formula: str = Field(description="The formula with its inputs' current names (\"\" when "
+                                     "the KPI is not derived)")
 
 
 def _out(request, kpi_id: int) -> dict:
+    from kpis.derived import named
+
     kpi = _get_kpi(request, kpi_id)
-    return {**_kpi_out(kpi), "version": kpi.version}
+    return {**_kpi_out(kpi), "version": kpi.version, "formula": named(kpi)}
 
 
 def _require_admin(request) -> None:
