@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from django import template
+from django.utils.formats import get_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
 
 register = template.Library()
 
 
 @register.filter
 def num(value) -> str:
-    """A figure without noise: 12, 12.5, 0.25 (no trailing zeros), '—' for None."""
+    """A figure without noise: 12, 12.5, 0.25 (no trailing zeros), '—' for None; the
+    reader's decimal separator (12,5 in German), thousands apart by a space in every
+    language (1 200)."""
     if value is None or value == "":
         return "—"
     try:
@@ -20,7 +24,7 @@ def num(value) -> str:
         return str(value)
     if f == int(f) and abs(f) < 1e15:
         return f"{int(f):,}".replace(",", " ")
-    return f"{f:.4f}".rstrip("0").rstrip(".")
+    return f"{f:.4f}".rstrip("0").rstrip(".").replace(".", get_format("DECIMAL_SEPARATOR"))
 
 
 @register.filter
@@ -42,7 +46,8 @@ def progress_bar(pct, expected=None, pace="", label=""):
     has_expected = expected is not None and expected != ""
     if has_expected:  # the tick's position is a class (static/css/utilities.css: no style="")
         expected = max(0, min(100, round(float(expected))))
-    title = f"{pct} % done" + (f", {expected} % expected by now" if has_expected else "")
+    title = (_("%(pct)s %% done, %(expected)s %% expected by now") % {"pct": pct, "expected": expected}
+             if has_expected else _("%(pct)s %% done") % {"pct": pct})
     bar = {"behind": "bar bar--behind", "ahead": "bar bar--ahead"}.get(pace, "bar")
     return format_html(
         '<div class="progress-row" title="{}">\n'
