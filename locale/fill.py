@@ -76,6 +76,7 @@ def fill(words: dict[str, dict]) -> list[str]:
                 if "fuzzy" in entry.flags:
                     entry.flags.remove("fuzzy")
                     entry.previous_msgid = entry.previous_msgid_plural = None
+                    entry.previous_msgctxt = None  # a lone "#| msgctxt" is a msgfmt syntax error
             catalogue.save()
             empty = [e for e in catalogue if not e.translated() and not e.obsolete]
             report.append(f"{code} {domain}: {len(catalogue)} entries, {len(empty)} not "
