@@ -117,49 +117,6 @@ def unwrapped(html: str, data: list[str], *, within: str | None = None) -> list[
     return bad
 
 
-# The pages whose templates are wrapped: each is checked whole. Every other page is checked
-# only for the layout around it (base.html's navigation, org switcher, footer): their own
-# templates are NOT wrapped yet — see NOT_WRAPPED_YET, the next session's list.
-WRAPPED = [
-    ("login", None, lambda org: "/accounts/login/"),
-    ("signup", None, lambda org: "/accounts/signup/"),
-    ("settings (admin)", Role.ADMIN, lambda org: url("accounts:settings", org)),
-    ("settings (viewer)", Role.VIEWER, lambda org: url("accounts:settings", org)),
-    ("404", Role.VIEWER, lambda org: "/o/no-such-org/"),
-]
-NOT_WRAPPED_YET = [
-    "templates/dashboards/**", "templates/goals/**", "templates/okrs/**",
-    "templates/kpis/**", "templates/sources/**", "templates/initiatives/**",
-    "templates/activity/** (but nav_item.html)", "templates/api/**", "templates/bench/**",
-    "templates/emails/**", "templates/admin/**",
-    "templates/accounts/ members, teams, team_form, invitation*, org_create, sso_*, locked_out",
-    "Python messages outside accounts/forms.py, accounts/access.py (messages.success texts, "
-    "ValidationErrors in services), the admin labels of models, JavaScript strings",
-]
-
-
-@pytest.mark.parametrize("name,role,path", WRAPPED, ids=[w[0] for w in WRAPPED])
-def test_wrapped_pages_have_no_untranslatable_text(pseudo, org, member_of, name, role, path):
-    user = member_of(role, name="Pat Person") if role else None
-    response = client_for(user).get(path(org))
-    assert response.status_code == (404 if name == "404" else 200)
-    html = response.content.decode()
-    assert OPEN in html  # the pseudo-locale is really in force
-    data = [org.name, org.slug, org.time_zone, "Pat Person", "PP", "/o/acme/", "UTC", "9:00"]
-    if user:
-        data += [user.email, user.display_name, user.initials]
-    assert unwrapped(html, data) == []
-
-
-def test_layout_around_every_page_is_wrapped(pseudo, org, member_of):
-    """The navigation around a page whose own template is not wrapped yet (the dashboard)."""
-    user = member_of(Role.ADMIN, name="Pat Person")
-    html = client_for(user).get(url("dashboards:home", org)).content.decode()
-    data = [org.name, user.email, user.display_name, user.initials]
-    assert unwrapped(html, data, within='aside class="sidebar"') == []
-    assert unwrapped(html, data, within='header class="topbar"') == []
-
-
 @pytest.mark.parametrize("template,context", [
     ("400.html", {}), ("403.html", {}), ("429.html", {}), ("500.html", {})])
 def test_error_pages_are_wrapped(pseudo, template, context):
@@ -174,6 +131,339 @@ def test_the_checker_catches_an_unwrapped_string(pseudo):
     """The check can fail: an English word outside ⟦ ⟧ is reported, data is not."""
     html = "<p>⟦Log in⟧</p><p>Acme</p><button>Save</button><a aria-label='Menu'>☰</a>"
     assert unwrapped(html, ["Acme"]) == ["Save", "Menu"]
+
+
+# --- the crawl: every page kind of the URL-access table, in the pseudo-locale ----------------
+#
+# Every GET page of tests/url_table.py (organisation pages as their minimum role and as the
+# owner, public pages anonymous and logged in, the API docs, the Django admin's pages of every
+# registered model as the owner), on the test world (tests/conftest.make_world), rendered in the
+# pseudo-locale. While rendering, every template's output is framed by invisible markers, so
+# each unwrapped text is charged to the innermost template that printed it. A page fails on an
+# unwrapped text charged to a template that is not in NOT_WRAPPED_YET.
+#
+# NOT_WRAPPED_YET: template → who wraps it (one line each; remove your line when the template is
+# wrapped — test_not_wrapped_yet_is_not_stale tells you when a listed template renders clean).
+# Text printed by a PASS_THROUGH template (form fields, widgets: they print labels, help and
+# choices that Python gives them) is charged to the template that includes it.
+NOT_WRAPPED_YET: dict[str, str] = {
+    "accounts/invitation.html": "i18n3",
+    "accounts/members.html": "i18n3",
+    "accounts/org_create.html": "i18n3",
+    "accounts/sso_refused.html": "i18n3",
+    "accounts/sso_settings.html": "i18n3",
+    "accounts/sso_start.html": "i18n3",
+    "accounts/team_form.html": "i18n3",
+    "accounts/teams.html": "i18n3",
+    "activity/chat_form.html": "i18n3",
+    "activity/comments.html": "i18n3",
+    "activity/comments_include.html": "i18n3",
+    "activity/inbox.html": "i18n3",
+    "activity/inbox_badge.html": "i18n3",
+    "activity/integrations.html": "i18n3",
+    "activity/no_change.html": "i18n3",
+    "activity/preferences.html": "i18n3",
+    "activity/webhook_form.html": "i18n3",
+    "admin/actions.html": "i18n3 (Django's: our models' names)",
+    "admin/app_list.html": "i18n3 (Django's: our models' names)",
+    "admin/base.html": "i18n3 (Django's: our models' names)",
+    "admin/base_site.html": "i18n3",
+    "admin/change_form.html": "i18n3 (Django's: our models' names)",
+    "admin/change_list.html": "i18n3 (Django's: our models' names)",
+    "admin/change_list_results.html": "i18n3 (Django's: our models' names)",
+    "admin/edit_inline/tabular.html": "i18n3 (Django's: our models' names)",
+    "admin/filter.html": "i18n3 (Django's: our models' names)",
+    "admin/includes/fieldset.html": "i18n3 (Django's: our models' names)",
+    "admin/login.html": "i18n3 (Django's: our models' names)",
+    "admin/pagination.html": "i18n3 (Django's: our models' names)",
+    "admin/search_form.html": "i18n3 (Django's: our models' names)",
+    "api/docs.html": "i18n3",
+    "api/tokens.html": "i18n3",
+    "dashboards/review.html": "i18n1",
+    "emails/_layout.html": "i18n3",
+    "emails/digest.html": "i18n3",
+    "goals/cycles.html": "i18n1",
+    "includes/history.html": "i18n3",
+    "includes/kpi_tile.html": "i18n3",
+    "includes/loop_chip.html": "i18n3",
+    "includes/map_line.html": "i18n3",
+    "includes/objective_row.html": "i18n3",
+    "initiatives/form.html": "i18n2",
+    "kpis/detail.html": "i18n2",
+    "kpis/form.html": "i18n2",
+    "kpis/list.html": "i18n2",
+    "okrs/_confidence_trend.html": "i18n1",
+    "okrs/_field.html": "i18n1",
+    "okrs/carry_over.html": "i18n1",
+    "okrs/checkin.html": "i18n1",
+    "okrs/confirm_delete.html": "i18n1",
+    "okrs/cycle_close.html": "i18n1",
+    "okrs/kr_form.html": "i18n1",
+    "okrs/kr_history.html": "i18n1",
+    "okrs/list.html": "i18n1",
+    "okrs/objective.html": "i18n1",
+    "okrs/objective_form.html": "i18n1",
+}
+# Names never translated: the product, standards and other products.
+NAMES = ("Headway", "OpenID Connect", "SCIM 2.0", "SCIM", "Microsoft Teams", "Slack",
+         "Standard Webhooks", "OpenAPI")
+PASS_THROUGH = ("includes/form_fields.html", "django/forms/", "admin/widgets/")
+
+TPL_OPEN, TPL_SEP, TPL_CLOSE = "\ue000", "\ue001", "\ue002"
+CRAWL_RUN: list[str] = []  # the pages this run judged (the stale check wants the whole crawl)
+CRAWL_SEEN: dict[str, int] = {}  # template → unwrapped texts seen this run (0: rendered clean)
+
+
+@pytest.fixture
+def framed_templates(monkeypatch):
+    """Each template's output between TPL_OPEN name TPL_SEP … TPL_CLOSE name TPL_SEP."""
+    from django.template.base import Template
+    from django.utils.safestring import SafeData, mark_safe
+
+    inner = Template._render
+
+    def _render(self, context):
+        out = inner(self, context)
+        name = self.origin.template_name if self.origin else None
+        name = name or self.name or "<string>"
+        framed = f"{TPL_OPEN}{name}{TPL_SEP}{out}{TPL_CLOSE}{name}{TPL_SEP}"
+        return mark_safe(framed) if isinstance(out, SafeData) else framed
+
+    monkeypatch.setattr(Template, "_render", _render)
+
+    # A child's {% block %} renders inside its parent's frame: frame it with its own template.
+    from django.template.loader_tags import BLOCK_CONTEXT_KEY, BlockNode
+
+    block_render = BlockNode.render
+
+    def _block(self, context):
+        blocks = context.render_context.get(BLOCK_CONTEXT_KEY)
+        chosen = (blocks.get_block(self.name) if blocks else None) or self
+        name = getattr(getattr(chosen, "origin", None), "template_name", None) or "<string>"
+        out = block_render(self, context)
+        framed = f"{TPL_OPEN}{name}{TPL_SEP}{out}{TPL_CLOSE}{name}{TPL_SEP}"
+        return mark_safe(framed) if isinstance(out, SafeData) else framed
+
+    monkeypatch.setattr(BlockNode, "render", _block)
+
+    # An htmx partial ("page.html#rows", django-template-partials) renders without a Template.
+    from template_partials.templatetags.partials import TemplateProxy
+
+    proxy_render = TemplateProxy._render
+
+    def _proxy(self, context):
+        name = getattr(self.origin, "template_name", None) or "<string>"
+        out = proxy_render(self, context)
+        framed = f"{TPL_OPEN}{name}{TPL_SEP}{out}{TPL_CLOSE}{name}{TPL_SEP}"
+        return mark_safe(framed) if isinstance(out, SafeData) else framed
+
+    monkeypatch.setattr(TemplateProxy, "_render", _proxy)
+
+
+MARKER = re.compile(f"([{TPL_OPEN}{TPL_CLOSE}])([^{TPL_SEP}]*){TPL_SEP}")
+
+
+class FramedTexts(Texts):
+    """Texts, each with the innermost (non pass-through) template that printed it."""
+
+    def __init__(self):
+        super().__init__()
+        self.templates: list[str] = []
+        self.charged: list[tuple[str, str]] = []
+
+    def owner(self) -> str:
+        for name in reversed(self.templates):
+            if not name.startswith(PASS_THROUGH):
+                return name
+        return "<no template>"
+
+    def segments(self, text: str) -> list[tuple[str, str]]:
+        out, last = [], 0
+        for m in MARKER.finditer(text):
+            out.append((self.owner(), text[last:m.start()]))
+            if m.group(1) == TPL_OPEN:
+                self.templates.append(m.group(2))
+            elif m.group(2) in self.templates:
+                while self.templates.pop() != m.group(2):
+                    pass
+            last = m.end()
+        out.append((self.owner(), text[last:]))
+        return out
+
+    def handle_starttag(self, tag, attrs):
+        for name, value in attrs:
+            for owner, part in self.segments(value or ""):
+                if name in ATTRS and part.strip():
+                    self.charged.append((owner, part))
+        if tag not in ("input", "meta", "link", "br", "img", "hr"):
+            self.stack.append((tag, dict(attrs)))
+
+    def handle_startendtag(self, tag, attrs):
+        self.handle_starttag(tag, attrs)
+        if tag not in ("input", "meta", "link", "br", "img", "hr"):
+            self.handle_endtag(tag)
+
+    def handle_comment(self, data):
+        self.segments(data)
+
+    def handle_data(self, data):
+        tags = [t for t, _ in self.stack]
+        skip = any(t in SKIP for t in tags) or (
+            "option" in tags and any(t == "select" and a.get("name") in DATA_SELECTS
+                                     for t, a in self.stack))
+        for owner, part in self.segments(data):
+            if not skip and part.strip():
+                self.charged.append((owner, part))
+
+
+def charged_unwrapped(html: str, data: list[str]) -> list[tuple[str, str]]:
+    """(template, text) for every visible text with letters outside wrapped strings and data."""
+    while (shorter := re.sub(f"{OPEN}[^{OPEN}{CLOSE}]*{CLOSE}", "\x00", html)) != html:
+        html = shorter
+    parser = FramedTexts()
+    parser.feed(html)
+    parser.close()
+    bad, seen = [], set(parser.templates)
+    for owner, text in parser.charged:
+        seen.add(owner)
+        rest = text.replace("\x00", "")
+        for value in data:
+            rest = rest.replace(value, "")
+        rest = re.sub(r"(?:https?://\S+|/[\w./?=&#-]*)", "", rest)  # URLs and paths
+        for name in NAMES:
+            rest = rest.replace(name, "")
+        if re.search(r"[^\W\d_]", rest):
+            bad.append((owner, " ".join(text.replace("\x00", "…").split())))
+    for m in MARKER.finditer(html):
+        CRAWL_SEEN.setdefault(m.group(2), 0)
+    return bad
+
+
+def world_data() -> list[str]:
+    """Every text stored in the test world's rows (names, titles, e-mails, slugs, units…) and
+    the people's display names and initials: data, never interface."""
+    from django.apps import apps
+    from django.db import models as m
+
+    values: set[str] = {"UTC"}
+    for model in apps.get_models():
+        fields = [f.attname for f in model._meta.concrete_fields
+                  if isinstance(f, (m.CharField, m.TextField)) and not f.choices]
+        if not fields:
+            continue
+        for row in model._default_manager.values_list(*fields):
+            values.update(v for v in row if isinstance(v, str) and len(v.strip()) > 1)
+    from accounts.models import User
+    for user in User.objects.all():
+        values.update({user.display_name, user.initials, user.email})
+    return sorted((v for v in values if v), key=len, reverse=True)
+
+
+def crawl_pages() -> list[tuple[str, str, str | None, dict]]:
+    """(id, route, who, request headers) of every GET page kind of the URL-access table."""
+    from tests.url_table import API_ROUTES, ORG_ROUTES, PUBLIC_ROUTES, TABLE
+
+    pages = []
+    for route in ORG_ROUTES:
+        entry = TABLE[route]
+        if entry.get in (405,) or entry.get == 302:
+            continue
+        pages.append((f"{route} as {entry.role}", route, entry.role, {}))
+        if entry.role != Role.OWNER:
+            pages.append((f"{route} as owner", route, Role.OWNER, {}))
+        pages.append((f"{route} htmx as {entry.role}", route, entry.role,
+                      {"HTTP_HX_REQUEST": "true"}))
+    for route in PUBLIC_ROUTES:
+        entry = TABLE[route]
+        if entry.anon not in (302, 301, 401, 405, "login"):
+            pages.append((f"{route} anonymous", route, None, {}))
+        if entry.user not in (302, 301, 401, 405, "login"):
+            pages.append((f"{route} as owner", route, Role.OWNER, {}))
+    pages += [(f"{r} anonymous", r, None, {}) for r in API_ROUTES if r.endswith("docs")]
+    pages.append(("admin/ as owner", "admin/", Role.OWNER, {}))
+    pages.append(("admin/login/ anonymous", "admin/login/", None, {}))
+    return pages
+
+
+def admin_pages() -> list[str]:
+    from django.contrib import admin
+
+    out = []
+    for model in admin.site._registry:
+        meta = model._meta
+        out += [f"admin/{meta.app_label}/{meta.model_name}/",
+                f"admin/{meta.app_label}/{meta.model_name}/add/"]
+    return sorted(out)
+
+
+CRAWL = crawl_pages()
+
+
+def _crawl_one(world, route, who, headers, path=None):
+    from tests.url_table import TABLE, build
+
+    entry = TABLE.get(route)
+    if path is None:
+        if route.startswith("admin/"):
+            path = "/" + route
+        else:
+            path = build(route, getattr(entry, "args", {}), world, getattr(entry, "query", ""))
+    user = world["users"][who] if who else None
+    CRAWL_RUN.append(path)
+    response = client_for(user).get(path, **headers)
+    kind = response.headers.get("Content-Type", "")
+    assert response.status_code < 500, f"{path}: {response.status_code}"
+    if "text/html" not in kind or response.status_code in (301, 302, 303):
+        return path, None, []
+    html = response.content.decode()
+    return path, html, charged_unwrapped(html, world_data())
+
+
+def _verdict(path, html, bad):
+    bad = [(t, text) for t, text in bad if t not in NOT_WRAPPED_YET]
+    assert not bad, f"{path}: unwrapped text (template: text):\n" + "\n".join(
+        f"  {t}: {text[:100]}" for t, text in sorted(set(bad)))
+
+
+def _note(bad, html):
+    for template, _text in bad:
+        CRAWL_SEEN[template] = CRAWL_SEEN.get(template, 0) + 1
+
+
+@pytest.mark.parametrize("route,who,headers", [c[1:] for c in CRAWL], ids=[c[0] for c in CRAWL])
+def test_crawl_every_page_in_the_pseudo_locale(pseudo, framed_templates, world, route, who,
+                                               headers):
+    path, html, bad = _crawl_one(world, route, who, headers)
+    if html is None:
+        pytest.skip(f"{path}: not an HTML page")
+    _note(bad, html)
+    _verdict(path, html, bad)
+
+
+@pytest.mark.parametrize("path", admin_pages())
+def test_crawl_the_admin_in_the_pseudo_locale(pseudo, framed_templates, world, path):
+    path, html, bad = _crawl_one(world, "admin/", Role.OWNER, {}, path="/" + path)
+    if html is None:
+        pytest.skip(f"{path}: not an HTML page (redirect)")
+    _note(bad, html)
+    _verdict(path, html, bad)
+
+
+def test_not_wrapped_yet_is_not_stale():
+    """A listed template this run rendered without one unwrapped text: take it off the list.
+    (Runs last in this file; only templates this run rendered are judged.)"""
+    if len(CRAWL_RUN) < len(CRAWL) + len(admin_pages()):
+        pytest.skip("the whole crawl did not run in this process (a template may print its "
+                    "unwrapped text on one page only)")
+    clean = sorted(t for t in NOT_WRAPPED_YET if CRAWL_SEEN.get(t) == 0)
+    assert not clean, "wrapped now — remove from NOT_WRAPPED_YET:\n" + "\n".join(clean)
+
+
+@pytest.fixture
+def world(db):
+    from tests.conftest import make_world
+
+    return make_world()
 
 
 # --- who gets which language -----------------------------------------------------------------
@@ -305,17 +595,67 @@ def test_language_for_falls_back(org, member_of):
 
 # --- the catalogues ----------------------------------------------------------------------------
 
-@pytest.mark.parametrize("lang", ["de", "fr", "es"])
-def test_catalogues_complete_and_compiled(lang):
-    po = ROOT / "locale" / lang / "LC_MESSAGES" / "django.po"
+CATALOGUES = [(lang, domain) for lang in ("de", "fr", "es") for domain in ("django", "djangojs")]
+
+
+@pytest.mark.parametrize("lang,domain", CATALOGUES)
+def test_catalogues_complete_and_compiled(lang, domain):
+    """Every msgid of each catalogue has its translation (none empty, none fuzzy, every plural
+    form), and the committed .mo is compiled from the .po as it stands."""
+    polib = pytest.importorskip("polib")
+    po = ROOT / "locale" / lang / "LC_MESSAGES" / f"{domain}.po"
+    if domain == "djangojs" and not po.exists():
+        pytest.skip("no JavaScript catalogue yet")
+    catalogue = polib.pofile(str(po))
+    live = [e for e in catalogue if not e.obsolete]
+    assert domain == "djangojs" or len(live) > 50
+    fuzzy = [e.msgid for e in live if "fuzzy" in e.flags]
+    empty = [e.msgid for e in live if not e.translated()]
+    assert fuzzy == [], f"{po}: fuzzy entries (check and translate them): {fuzzy[:10]}"
+    assert empty == [], f"{po}: untranslated entries: {empty[:10]}"
     mo = po.with_suffix(".mo")
-    text = po.read_text()
-    assert "#, fuzzy" not in text
-    # Every msgid has a non-empty msgstr (the header's empty msgid aside).
-    entries = re.findall(r'\nmsgid ((?:".*"\n)+)msgstr ((?:".*"\n?)+)', text)
-    assert len(entries) > 50
-    empty = [m for m, s in entries if m.strip() != '""' and s.strip() == '""']
-    assert empty == []
-    assert mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime - 1, "run compilemessages"
-    with translation.override(lang):
-        assert translation.gettext("Log out") != "Log out"
+    assert mo.exists(), "run locale/fill.py (it compiles)"
+    compiled = {(e.msgctxt, e.msgid): e for e in polib.mofile(str(mo))}
+    missing = [e.msgid for e in live if (e.msgctxt, e.msgid) not in compiled]
+    assert missing == [], f"{mo} is older than its .po — run locale/fill.py: {missing[:5]}"
+    if domain == "django":
+        with translation.override(lang):
+            assert translation.gettext("Log out") != "Log out"
+
+
+def test_makemessages_finds_nothing_new(tmp_path):
+    """makemessages over the tree (into a copy of locale/) finds no msgid that the committed
+    catalogues lack: a string wrapped without running locale/fill.py fails here."""
+    import shutil
+    import subprocess
+    import sys
+
+    polib = pytest.importorskip("polib")
+    if shutil.which("xgettext") is None or shutil.which("msgmerge") is None:
+        pytest.skip("gettext (xgettext, msgmerge) is not on this machine")
+    spec = __import__("importlib.util").util.spec_from_file_location(
+        "fill", ROOT / "locale" / "fill.py")
+    fill = __import__("importlib.util").util.module_from_spec(spec)
+    spec.loader.exec_module(fill)
+    shutil.copytree(ROOT / "locale", tmp_path / "locale",
+                    ignore=shutil.ignore_patterns(".lock", "*.mo", "*.py"))
+    (tmp_path / "i18n_copy_settings.py").write_text(
+        "from config.settings import *  # noqa\n"
+        f"LOCALE_PATHS = [{str(tmp_path / 'locale')!r}]\n")
+    env = {**__import__("os").environ, "DJANGO_SETTINGS_MODULE": "i18n_copy_settings",
+           "PYTHONPATH": f"{tmp_path}:{ROOT}"}
+    ignore = [f"--ignore={path}" for path in fill.IGNORE]
+    for domain in ("django", "djangojs"):
+        subprocess.run([sys.executable, "manage.py", "makemessages", "-d", domain, "-lde",
+                        "--no-obsolete", "--no-location", *ignore],
+                       cwd=ROOT, env=env, check=True, capture_output=True)
+        ours = ROOT / "locale" / "de" / "LC_MESSAGES" / f"{domain}.po"
+        fresh = tmp_path / "locale" / "de" / "LC_MESSAGES" / f"{domain}.po"
+        if not fresh.exists():
+            continue
+        known = {(e.msgctxt, e.msgid) for e in polib.pofile(str(ours))} if ours.exists() else set()
+        new = sorted(e.msgid for e in polib.pofile(str(fresh)) if not e.obsolete
+                     and (e.msgctxt, e.msgid) not in known)
+        assert new == [], (f"{domain}: wrapped strings not in the catalogues — add their "
+                           f"translations to /work/notes/i18n/<you>.json and run locale/fill.py: "
+                           f"{new[:15]}")
