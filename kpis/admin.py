@@ -20,6 +20,7 @@ from django.http import HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy
 
 from config.celery import enqueue_on_commit
 from core.admin_scoping import (
@@ -50,8 +51,8 @@ def _fmt(kpi: Kpi, value) -> str:
 class KpiHealthInline(ReadOnlyInlineMixin, OrgScopedStackedInline):
     model = KpiHealth
     org_path = "kpi__organization"
-    verbose_name = "health"
-    verbose_name_plural = "Health (computed after every change)"
+    verbose_name = gettext_lazy("health")
+    verbose_name_plural = gettext_lazy("Health (computed after every change)")
     fields = ["status", "is_stale", "latest", "points_count", "limits", "capability",
               "candidate", "candidate_reason", "evaluated_at"]
 
@@ -94,7 +95,7 @@ class LatestPointsInline(ReadOnlyInlineMixin, OrgScopedTabularInline):
 class TargetChangeInline(ReadOnlyInlineMixin, OrgScopedTabularInline):
     model = TargetChange
     org_path = "kpi__organization"
-    verbose_name_plural = "Target changes (history)"
+    verbose_name_plural = gettext_lazy("Target changes (history)")
     fields = ["changed_at", "changed_by", "old_rule", "old_value", "old_upper", "new_rule",
               "new_value", "new_upper", "reason"]
 
@@ -108,6 +109,15 @@ class KpiAdminForm(forms.ModelForm):
         widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
         help_text="Required when the target changes; kept in the KPI's history.",
     )
+    # A derived KPI's formula, typed with the inputs' names (the app's form and the API do
+    # the same: kpis.derived.clean_formula, then kpis.services stores it with ids).
+    formula = forms.CharField(
+        label=gettext_lazy("Computed from other KPIs"), required=False, max_length=500,
+        widget=forms.TextInput(attrs={"size": 60, "spellcheck": "false"}),
+        help_text=gettext_lazy(
+            "A derived KPI: its values are computed, never entered. Put each KPI's name in "
+            "square brackets, with numbers, + − × / and parentheses: [Resolved first time] / "
+            "[Tickets] × 100. The KPIs must have the same frequency. Empty: an ordinary KPI."))
 
     class Meta:
         model = Kpi
@@ -117,6 +127,25 @@ class KpiAdminForm(forms.ModelForm):
         widgets = {"version": forms.HiddenInput}
 
     target_did_change = False
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and self.instance.formula and not self.is_bound:
+            from .derived import named
+
+            self.initial["formula"] = named(self.instance)
+
+    def _clean_formula(self, cleaned, org, adding: bool) -> None:
+        from .derived import clean_formula
+
+        if org is None or ("formula" not in self.changed_data and not adding):
+            return
+        try:
+            clean_formula(organization=org, text=cleaned.get("formula") or "",
+                          frequency=cleaned.get("frequency") or self.instance.frequency,
+                          kpi=None if adding else self.instance)
+        except ValidationError as exc:
+            self.add_error("formula", exc.message_dict.get("formula"))
 
     def clean(self):
         cleaned = super().clean()
@@ -152,6 +181,7 @@ class KpiAdminForm(forms.ModelForm):
         if name and org is not None and Kpi.objects.filter(
                 organization=org, name__iexact=name).exclude(pk=instance.pk).exists():
             self.add_error("name", "A KPI with this name already exists.")
+        self._clean_formula(cleaned, org, adding)
         rebase = cleaned.get("rebase_date")
         frequency = cleaned.get("frequency") or instance.frequency
         if rebase and frequency and "rebase_date" in self.changed_data:
@@ -195,7 +225,7 @@ class KpiAdmin(OrgScopedAdmin):
     readonly_fields = ["intent", "data_points", "updated_at"]
     fieldsets = (
         (None, {"fields": ["organization", "name", "description", "unit", "decimals", "owner",
-                           "team", "frequency", "intent", "active", "version"],
+                           "team", "frequency", "formula", "intent", "active", "version"],
                 "description": "Intent is set by the loop (improve while an improvement "
                                "objective follows the KPI, sustain otherwise), not by hand."}),
         ("Target", {
@@ -267,7 +297,7 @@ class KpiAdmin(OrgScopedAdmin):
                 organization=cd["organization"], actor=request.user, name=name,
                 target_rule=cd["target_rule"], target_value=cd.get("target_value"),
                 target_upper=cd.get("target_upper"), rebase_date=cd.get("rebase_date"),
-                **definition)
+                formula=cd.get("formula") or "", **definition)
             obj.pk = kpi.pk
             obj._state.adding = False
             obj.refresh_from_db()
@@ -276,6 +306,8 @@ class KpiAdmin(OrgScopedAdmin):
         version = cd["version"]
         try:
             changed = {k: v for k, v in definition.items() if k in form.changed_data}
+            if "formula" in form.changed_data:
+                changed["formula"] = cd.get("formula") or ""
             if changed:
                 kpi = services.kpi_update(kpi=kpi, actor=request.user, version=version,
                                           **changed)
