@@ -133,8 +133,10 @@ def _detail_context(request, kpi: Kpi, **forms) -> dict:
                              target_value=kpi.target_value, target_upper=kpi.target_upper,
                              unit=kpi.unit, excluded=chart.excluded_idx,
                              notes=[p.note for p in d.points],
-                             favourable=chart.favourable) if values else None
-    mr = charts.mr_data(periods, analysis) if len(values) > 1 else None
+                             favourable=chart.favourable,
+                             frequency=kpi.frequency) if values else None
+    mr = charts.mr_data(periods, analysis, frequency=kpi.frequency,
+                        unit=kpi.unit) if len(values) > 1 else None
     rules_at = charts.rules_by_index(analysis)
     # The table's cells as text, formatted here: a KPI has a hundred points and more, and
     # the template filters (floatformat, date) per cell were most of the page's work.

@@ -39,7 +39,17 @@ def test_xmr_data_traces_legend_and_layout():
                                  "line": {"color": charts.COLOURS[1], "width": 2}}
     assert run["marker"]["color"] == charts.COLOURS[2]
     assert 35 in outside["y"] and plain["marker"]["size"] == 7
-    assert plain["hovertemplate"] == "%{x|%d %b %Y}: %{y} min<extra></extra>"
+    # Hover text in words: the period as a date, the value with its unit, what a signal
+    # point is; the lines say which line and its value.
+    assert plain["hovertemplate"] == "%{x|%-d %b %Y}: %{y} min<extra></extra>"
+    assert outside["hovertemplate"] == (
+        "%{x|%-d %b %Y}: %{y} min<br>Outside the usual range<extra></extra>")
+    assert fig["data"][4]["hovertemplate"] == "%{fullData.name}: %{y:,.2~f} min<extra></extra>"
+    weekly = charts.xmr_data(WEEKS, VALUES, analysis, unit="min", frequency="weekly")
+    assert weekly["data"][1]["hovertemplate"] == (
+        "Week of %{x|%-d %b %Y}: %{y} min<extra></extra>")
+    assert charts.when("monthly") == "%{x|%B %Y}"
+    assert charts.when("quarterly") == "Quarter from %{x|%b %Y}"
     centre = fig["data"][4]
     assert centre["y"] == [analysis.center] * 2 and centre["x"] == ["2026-01-05", "2026-06-15"]
     # The second halfway line and the second target line stay out of the legend.
@@ -48,6 +58,11 @@ def test_xmr_data_traces_legend_and_layout():
     layout = fig["layout"]
     assert layout["height"] == 380 and layout["yaxis"]["title"] == {"text": "min"}
     assert layout["font"] == core_charts.FONT and layout["paper_bgcolor"] == "rgba(0,0,0,0)"
+    # The x-axis in readable dates (not plotly.js's "Nov 9<br>2026"): day-month-year while
+    # the ticks are days or weeks apart, month-year, then the year.
+    xaxis = layout["xaxis"]
+    assert xaxis["type"] == "date" and xaxis["hoverformat"] == "%-d %b %Y"
+    assert [s["value"] for s in xaxis["tickformatstops"]] == ["%-d %b %Y", "%b %Y", "%Y"]
     json.loads(core_charts.to_json(fig))  # valid JSON, no NaN
 
 
@@ -68,6 +83,10 @@ def test_mr_data_marks_jumps():
     assert [c == charts.COLOURS[1] for c in mr["marker"]["color"]] == \
         [i in jumps for i in range(1, len(VALUES))]
     assert [t["name"] for t in fig["data"][1:]] == ["Average mR", "Upper range limit"]
+    assert fig["layout"]["xaxis"]["tickformatstops"] == charts.X_AXIS["tickformatstops"]
+    words = charts.mr_data(WEEKS, analysis, frequency="weekly", unit="min")["data"][0]
+    assert words["hovertemplate"] == ("Week of %{x|%-d %b %Y}: changed by %{y:,.2~f} min "
+                                      "from the period before<extra></extra>")
 
 
 # --- The SVG sparkline ------------------------------------------------------------------
