@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext, gettext_lazy, pgettext_lazy
 
 from accounts.models import Organization, User
 from core.widgets import DateInput
@@ -15,7 +16,10 @@ class InitiativeForm(forms.ModelForm):
         fields = ["title", "description", "owner", "status", "due_date", "percent_complete"]
         widgets = {"due_date": DateInput(),
                    "description": forms.Textarea(attrs={"rows": 3})}
-        labels = {"percent_complete": "Percent complete"}
+        labels = {"title": gettext_lazy("Title"), "description": gettext_lazy("Description"),
+                  "owner": pgettext_lazy("person responsible", "Owner"), "status": gettext_lazy("Status"),
+                  "due_date": gettext_lazy("Due date"),
+                  "percent_complete": gettext_lazy("Percent complete")}
 
     def __init__(self, *args, organization: Organization, can_assign: bool, **kwargs):
         super().__init__(*args, **kwargs)
@@ -31,7 +35,7 @@ class InitiativeForm(forms.ModelForm):
     def clean_percent_complete(self):
         value = self.cleaned_data.get("percent_complete")
         if value is not None and value > 100:
-            raise forms.ValidationError("Between 0 and 100.")
+            raise forms.ValidationError(gettext("Between 0 and 100."))
         return value
 
     def service_data(self) -> dict:

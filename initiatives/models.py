@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy
 
 from accounts.models import Organization
 from okrs.models import KeyResult, Objective
@@ -12,11 +13,11 @@ class Initiative(models.Model):
     """The work that should move a key result (or an objective)."""
 
     class Status(models.TextChoices):
-        PLANNED = "planned", "Planned"
-        IN_PROGRESS = "in_progress", "In progress"
-        DONE = "done", "Done"
-        BLOCKED = "blocked", "Blocked"
-        CANCELLED = "cancelled", "Cancelled"
+        PLANNED = "planned", gettext_lazy("Planned")
+        IN_PROGRESS = "in_progress", gettext_lazy("In progress")
+        DONE = "done", gettext_lazy("Done")
+        BLOCKED = "blocked", gettext_lazy("Blocked")
+        CANCELLED = "cancelled", gettext_lazy("Cancelled")
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE,
                                      related_name="initiatives")

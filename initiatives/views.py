@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 
 from accounts.access import has_role, org_view
 from accounts.models import Role
@@ -33,7 +34,8 @@ def create(request: HttpRequest) -> HttpResponse:
                                              or request.POST.get("objective"))
         parent_objective = objective
     if parent_objective.cycle.is_closed:
-        messages.error(request, f"{parent_objective.cycle.name} is closed: it is read-only.")
+        messages.error(request, _("%(cycle)s is closed: it is read-only.")
+                       % {"cycle": parent_objective.cycle.name})
         return _back(request, parent_objective)
     can_assign = has_role(request, Role.LEADER)
     form = InitiativeForm(request.POST or None, organization=request.org,
@@ -48,7 +50,7 @@ def create(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
-            messages.success(request, "Initiative added.")
+            messages.success(request, _("Initiative added."))
             return _back(request, parent_objective)
     return render(request, "initiatives/form.html", {
         "form": form, "initiative": None, "key_result": key_result,
@@ -61,7 +63,8 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
     key_result = initiative.key_result
     parent_objective = key_result.objective if key_result else initiative.objective
     if parent_objective.cycle.is_closed:
-        messages.error(request, f"{parent_objective.cycle.name} is closed: it is read-only.")
+        messages.error(request, _("%(cycle)s is closed: it is read-only.")
+                       % {"cycle": parent_objective.cycle.name})
         return _back(request, parent_objective)
     can_assign = has_role(request, Role.LEADER)
     form = InitiativeForm(request.POST or None, instance=initiative, organization=request.org,
@@ -75,7 +78,7 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
         # This page has always listed a status as stored ("in_progress"), not its label.
         stale_values=lambda typed: submitted_values(typed, choice_labels=False))
     if edit.saved:
-        messages.success(request, "Initiative saved.")
+        messages.success(request, _("Initiative saved."))
         return _back(request, parent_objective)
     return render(request, "initiatives/form.html", {
         "form": edit.form, "initiative": initiative, "key_result": key_result,
@@ -93,7 +96,7 @@ def delete(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:
-            messages.success(request, f"Initiative “{initiative.title}” deleted.")
+            messages.success(request, _("Initiative “%(title)s” deleted.") % {"title": initiative.title})
         return _back(request, parent_objective)
     return render(request, "okrs/confirm_delete.html", {
         "thing": initiative, "kind": "initiative", "reason": "",

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
 from . import limit_store as S
 from . import limits as L
 from . import rules as R
@@ -78,23 +81,32 @@ def build(kpi: Kpi, points) -> ChartModel:
         record = next((r for d, r in sorted(records.items()) if d <= first and
                        (seg.start == 0 or d > periods[seg.start - 1])), None)
         if seg.has_limits:
-            limits = (f"usual range {fmt(seg.lower_limit)} – {fmt(seg.upper_limit)}, "
-                      f"centre {fmt(seg.center)}")
+            limits = _("usual range %(low)s – %(high)s, centre %(centre)s") % {
+                "low": fmt(seg.lower_limit), "high": fmt(seg.upper_limit),
+                "centre": fmt(seg.center)}
         else:
-            limits = f"no usual range yet: {seg.baseline_count} of at least 6 points"
+            limits = _("no usual range yet: %(n)s of at least 6 points") % {
+                "n": seg.baseline_count}
         if seg.fixed:
-            baseline = "limits locked"
+            baseline = _("limits locked")
         elif seg.baseline_complete:
-            baseline = f"baseline of {size} points complete: limits no longer move"
+            baseline = _("baseline of %(size)s points complete: limits no longer move") % {
+                "size": size}
+        elif size:
+            baseline = ngettext(
+                "baseline of %(n)s point (of %(size)s) so far: limits still settle",
+                "baseline of %(n)s points (of %(size)s) so far: limits still settle",
+                seg.baseline_count) % {"n": seg.baseline_count, "size": size}
         else:
-            baseline = (f"baseline of {seg.baseline_count} point{'s' if seg.baseline_count != 1 else ''}"
-                        + (f" (of {size})" if size else "") + " so far: limits still settle")
+            baseline = ngettext("baseline of %(n)s point so far: limits still settle",
+                                "baseline of %(n)s points so far: limits still settle",
+                                seg.baseline_count) % {"n": seg.baseline_count}
         if seg.method == "median":
-            baseline += " · median moving range"
+            baseline = _("%(baseline)s · median moving range") % {"baseline": baseline}
         model.periods.append(PeriodRow(
             start=day(first), start_iso=first.isoformat(),
             reason=record.reason if record else (
-                "From the first value" if seg.start == 0 else "Rebase date"),
+                _("From the first value") if seg.start == 0 else _("Rebase date")),
             limits=limits, baseline=baseline, record=record,
             locked=bool(record and record.is_locked),
             lockable=bool(record and not record.is_locked and seg.baseline_complete)))

@@ -9,6 +9,7 @@ deleted as a whole still goes, derived KPIs and all).
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy
 
 
 class KpiInput(models.Model):
@@ -16,7 +17,7 @@ class KpiInput(models.Model):
     input = models.ForeignKey("kpis.Kpi", on_delete=models.RESTRICT, related_name="used_by")
 
     class Meta:
-        verbose_name = "derived KPI input"
+        verbose_name = gettext_lazy("derived KPI input")
         constraints = [
             models.UniqueConstraint(fields=["derived", "input"], name="kpi_input_unique"),
             models.CheckConstraint(name="kpi_input_not_itself",

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from accounts.models import Membership, Team, User
 from core.fields import NumberField
@@ -19,9 +21,10 @@ DATE = DateInput()
 
 
 class ValueForm(forms.Form):
-    period = forms.CharField(label="Period (any day in it)", widget=DATE)
-    value = forms.CharField(label="Value", widget=forms.TextInput(attrs={"inputmode": "decimal"}))
-    note = forms.CharField(label="Note", required=False, max_length=services.MAX_NOTE)
+    period = forms.CharField(label=gettext_lazy("Period (any day in it)"), widget=DATE)
+    value = forms.CharField(label=gettext_lazy("Value"),
+                            widget=forms.TextInput(attrs={"inputmode": "decimal"}))
+    note = forms.CharField(label=gettext_lazy("Note"), required=False, max_length=services.MAX_NOTE)
 
     def __init__(self, *args, kpi: Kpi, **kwargs):
         self.kpi = kpi
@@ -51,12 +54,12 @@ def _check_target(form: forms.Form, data: dict) -> None:
 
 class TargetForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput)
-    target_rule = forms.ChoiceField(label="Target", choices=Kpi.TargetRule.choices)
-    target_value = NumberField(label="Value (low end for between)", required=False,
+    target_rule = forms.ChoiceField(label=gettext_lazy("Target"), choices=Kpi.TargetRule.choices)
+    target_value = NumberField(label=gettext_lazy("Value (low end for between)"), required=False,
                                     validators=[validate_finite])
-    target_upper = NumberField(label="High end (between only)", required=False,
+    target_upper = NumberField(label=gettext_lazy("High end (between only)"), required=False,
                                     validators=[validate_finite])
-    reason = forms.CharField(label="Why does the target change?", widget=forms.Textarea(
+    reason = forms.CharField(label=gettext_lazy("Why does the target change?"), widget=forms.Textarea(
         attrs={"rows": 2}), max_length=1000)
 
     def clean(self):
@@ -68,14 +71,15 @@ class TargetForm(forms.Form):
 
 class RebaseForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput)
-    rebase_date = forms.DateField(label="Compute the limits from", required=False, widget=DATE,
-                                  help_text="After a known change to the process. Leave empty "
-                                            "to use the first points again.")
-    note = forms.CharField(label="What changed?", required=False, max_length=500)
+    rebase_date = forms.DateField(label=gettext_lazy("Compute the limits from"), required=False,
+                                  widget=DATE, help_text=gettext_lazy(
+                                      "After a known change to the process. Leave empty to use "
+                                      "the first points again."))
+    note = forms.CharField(label=gettext_lazy("What changed?"), required=False, max_length=500)
 
 
 class DismissForm(forms.Form):
-    note = forms.CharField(label="Why no improvement OKR now?", max_length=1000,
+    note = forms.CharField(label=gettext_lazy("Why no improvement OKR now?"), max_length=1000,
                            widget=forms.Textarea(attrs={"rows": 2}))
 
 
@@ -84,11 +88,12 @@ class KpiForm(forms.ModelForm):
 
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
     formula = forms.CharField(
-        label="Computed from other KPIs", required=False, max_length=500,
-        help_text="A derived KPI: its values are computed, never entered. Put each KPI's name "
-                  "in square brackets, with numbers, + − × / and parentheses: "
-                  "[Resolved first time] / [Tickets] × 100. The KPIs must have the same "
-                  "frequency. A period with no value of one of them stays empty.",
+        label=gettext_lazy("Computed from other KPIs"), required=False, max_length=500,
+        help_text=gettext_lazy(
+            "A derived KPI: its values are computed, never entered. Put each KPI's name in "
+            "square brackets, with numbers, + − × / and parentheses: [Resolved first time] / "
+            "[Tickets] × 100. The KPIs must have the same frequency. A period with no value of "
+            "one of them stays empty."),
         widget=forms.TextInput(attrs={"placeholder": "[Complaints] / [Orders] × 1000",
                                       "autocomplete": "off", "spellcheck": "false"}))
 
@@ -102,9 +107,14 @@ class KpiForm(forms.ModelForm):
         fields = ["name", "description", "unit", "decimals", "owner", "team", "frequency",
                   "target_rule", "target_value", "target_upper", "baseline_size", "active"]
         widgets = {"description": forms.Textarea(attrs={"rows": 3})}
-        labels = {"target_value": "Target value (low end for between)",
-                  "target_upper": "High end (between only)",
-                  "baseline_size": "Points in the XmR baseline"}
+        labels = {"name": gettext_lazy("Name"), "description": gettext_lazy("Description"),
+                  "unit": gettext_lazy("Unit"), "decimals": gettext_lazy("Decimals"),
+                  "owner": pgettext_lazy("person responsible", "Owner"),
+                  "team": gettext_lazy("Team"), "frequency": gettext_lazy("Frequency"),
+                  "target_rule": gettext_lazy("Target"), "active": gettext_lazy("Active"),
+                  "target_value": gettext_lazy("Target value (low end for between)"),
+                  "target_upper": gettext_lazy("High end (between only)"),
+                  "baseline_size": gettext_lazy("Points in the XmR baseline")}
 
     def __init__(self, *args, organization, **kwargs):
         super().__init__(*args, **kwargs)
@@ -141,7 +151,7 @@ class KpiForm(forms.ModelForm):
 def _max(n):
     def check(value):
         if value is not None and value > n:
-            raise ValidationError(f"At most {n}.")
+            raise ValidationError(_("At most %(n)s.") % {"n": n})
 
     return check
 
@@ -149,7 +159,8 @@ def _max(n):
 def _range(lo, hi):
     def check(value):
         if value is not None and not lo <= value <= hi:
-            raise ValidationError(f"Between {lo} and {hi} (or empty for all points).")
+            raise ValidationError(_("Between %(low)s and %(high)s (or empty for all points).")
+                                  % {"low": lo, "high": hi})
 
     return check
 
@@ -157,17 +168,19 @@ def _range(lo, hi):
 class CsvForm(forms.Form):
     MAX_BYTES = 2 * 1024 * 1024
 
-    file = forms.FileField(label="CSV file", required=False,
-                           error_messages={"required": "Choose a CSV file."})
+    file = forms.FileField(label=gettext_lazy("CSV file"), required=False,
+                           error_messages={"required": gettext_lazy("Choose a CSV file.")})
     content = forms.CharField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args, kpi: Kpi | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         # The columns said once, the same as the page's heading and kpis.imports.parse:
         # one KPI's page takes period,value[,note]; the bulk page names the KPI first.
-        columns = "period, value" if kpi is not None else "kpi (its name), period, value"
-        self.fields["file"].help_text = (f"Columns: {columns} and an optional note. A "
-                                         "header row is allowed.")
+        self.fields["file"].help_text = (
+            _("Columns: period, value and an optional note. A header row is allowed.")
+            if kpi is not None else
+            _("Columns: kpi (its name), period, value and an optional note. A header row is "
+              "allowed."))
         # A file is needed, except when the preview's confirmation sends its content back.
         self.fields["file"].required = not (self.data and self.data.get("content"))
 
@@ -176,16 +189,16 @@ class CsvForm(forms.Form):
         upload = data.get("file")
         if upload:
             if upload.size > self.MAX_BYTES:
-                raise ValidationError("The file is too large (2 MB at most).")
+                raise ValidationError(_("The file is too large (2 MB at most)."))
             raw = upload.read()
             try:
                 data["text"] = raw.decode("utf-8-sig")
             except UnicodeDecodeError:
-                raise ValidationError("The file is not UTF-8 text. Save it as CSV (UTF-8).")
+                raise ValidationError(_("The file is not UTF-8 text. Save it as CSV (UTF-8)."))
         elif data.get("content"):
             if len(data["content"]) > self.MAX_BYTES:
-                raise ValidationError("The file is too large (2 MB at most).")
+                raise ValidationError(_("The file is too large (2 MB at most)."))
             data["text"] = data["content"]
         else:
-            raise ValidationError("Choose a CSV file.")
+            raise ValidationError(_("Choose a CSV file."))
         return data

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy
 
 
 class LimitPeriod(models.Model):
@@ -18,8 +19,8 @@ class LimitPeriod(models.Model):
     again."""
 
     class Status(models.TextChoices):
-        ACTIVE = "active", "Active"
-        DECLINED = "declined", "Declined suggestion"
+        ACTIVE = "active", gettext_lazy("Active")
+        DECLINED = "declined", gettext_lazy("Declined suggestion")
 
     kpi = models.ForeignKey("kpis.Kpi", on_delete=models.CASCADE, related_name="limit_periods")
     start = models.DateField()

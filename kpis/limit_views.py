@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.access import org_url, org_view
@@ -32,7 +33,7 @@ def _open_kpi(request, pk) -> Kpi:
 def _int(raw) -> int:
     raw = (raw or "").strip()
     if not raw.isascii() or not raw.isdigit():
-        raise ValidationError({"reason": "That entry does not exist (any more)."})
+        raise ValidationError({"reason": _("That entry does not exist (any more).")})
     return int(raw)
 
 
@@ -61,8 +62,8 @@ def period_add(request: HttpRequest, pk: int) -> HttpResponse:
     return _apply(request, pk, lambda kpi: S.period_add(
         kpi=kpi, actor=request.user, start=p.get("start"), reason=p.get("reason"),
         suggested=suggested),
-        "New limit period confirmed: the chart's limits step there." if suggested
-        else "Limit period added: the chart's limits step there.")
+        _("New limit period confirmed: the chart's limits step there.") if suggested
+        else _("Limit period added: the chart's limits step there."))
 
 
 @org_view(Role.LEADER)
@@ -71,7 +72,7 @@ def period_decline(request: HttpRequest, pk: int) -> HttpResponse:
     p = request.POST
     return _apply(request, pk, lambda kpi: S.period_decline(
         kpi=kpi, actor=request.user, start=p.get("start"), reason=p.get("reason")),
-        "Suggestion declined; it is kept in the KPI's history.")
+        _("Suggestion declined; it is kept in the KPI's history."))
 
 
 @org_view(Role.LEADER)
@@ -80,7 +81,7 @@ def period_remove(request: HttpRequest, pk: int) -> HttpResponse:
     p = request.POST
     return _apply(request, pk, lambda kpi: S.period_remove(
         kpi=kpi, actor=request.user, period_id=_int(p.get("period")), reason=p.get("reason")),
-        "Limit period removed.")
+        _("Limit period removed."))
 
 
 @org_view(Role.LEADER)
@@ -88,7 +89,7 @@ def period_remove(request: HttpRequest, pk: int) -> HttpResponse:
 def period_lock(request: HttpRequest, pk: int) -> HttpResponse:
     p = request.POST
     return _apply(request, pk, lambda kpi: S.period_lock(
-        kpi=kpi, actor=request.user, period_id=_int(p.get("period"))), "Limits locked.")
+        kpi=kpi, actor=request.user, period_id=_int(p.get("period"))), _("Limits locked."))
 
 
 @org_view(Role.LEADER)
@@ -97,7 +98,7 @@ def period_unlock(request: HttpRequest, pk: int) -> HttpResponse:
     p = request.POST
     return _apply(request, pk, lambda kpi: S.period_unlock(
         kpi=kpi, actor=request.user, period_id=_int(p.get("period")), reason=p.get("reason")),
-        "Limits unlocked and recalculated from the period's values.")
+        _("Limits unlocked and recalculated from the period's values."))
 
 
 @org_view(Role.LEADER)
@@ -106,7 +107,7 @@ def point_exclude(request: HttpRequest, pk: int) -> HttpResponse:
     p = request.POST
     return _apply(request, pk, lambda kpi: S.point_exclude(
         kpi=kpi, actor=request.user, period=p.get("period"), reason=p.get("reason")),
-        "Point left out of the limit calculation (drawn hollow).")
+        _("Point left out of the limit calculation (drawn hollow)."))
 
 
 @org_view(Role.LEADER)
@@ -115,7 +116,7 @@ def point_include(request: HttpRequest, pk: int) -> HttpResponse:
     p = request.POST
     return _apply(request, pk, lambda kpi: S.point_include(
         kpi=kpi, actor=request.user, excluded_id=_int(p.get("excluded")),
-        reason=p.get("reason", "")), "Point counts towards the limits again.")
+        reason=p.get("reason", "")), _("Point counts towards the limits again."))
 
 
 @org_view(Role.LEADER)
@@ -124,7 +125,7 @@ def limit_method(request: HttpRequest, pk: int) -> HttpResponse:
     p = request.POST
     return _apply(request, pk, lambda kpi: S.method_set(
         kpi=kpi, actor=request.user, method=p.get("method", ""), reason=p.get("reason")),
-        "Moving range method changed.")
+        _("Moving range method changed."))
 
 
 @org_view(Role.VIEWER)

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy
 
 from accounts.models import Organization, Team
 from core.validators import finite_check, validate_finite
@@ -12,19 +13,19 @@ class Kpi(models.Model):
     """An ongoing measure with a target: the car's dashboard."""
 
     class Frequency(models.TextChoices):
-        WEEKLY = "weekly", "Weekly"
-        MONTHLY = "monthly", "Monthly"
-        QUARTERLY = "quarterly", "Quarterly"
+        WEEKLY = "weekly", gettext_lazy("Weekly")
+        MONTHLY = "monthly", gettext_lazy("Monthly")
+        QUARTERLY = "quarterly", gettext_lazy("Quarterly")
 
     class Intent(models.TextChoices):
-        SUSTAIN = "sustain", "Sustain"
-        IMPROVE = "improve", "Improve"
+        SUSTAIN = "sustain", gettext_lazy("Sustain")
+        IMPROVE = "improve", gettext_lazy("Improve")
 
     class TargetRule(models.TextChoices):
-        NONE = "none", "No target"
-        AT_LEAST = "at_least", "At least"
-        AT_MOST = "at_most", "At most"
-        BETWEEN = "between", "Between"
+        NONE = "none", gettext_lazy("No target")
+        AT_LEAST = "at_least", gettext_lazy("At least")
+        AT_MOST = "at_most", gettext_lazy("At most")
+        BETWEEN = "between", gettext_lazy("Between")
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="kpis")
     name = models.CharField(max_length=150)
@@ -41,18 +42,18 @@ class Kpi(models.Model):
     target_rule = models.CharField(max_length=10, choices=TargetRule.choices,
                                    default=TargetRule.NONE)
     target_value = models.FloatField(null=True, blank=True, validators=[validate_finite],
-                                     help_text="The bound (or the low end for between).")
+                                     help_text=gettext_lazy("The bound (or the low end for between)."))
     target_upper = models.FloatField(null=True, blank=True, validators=[validate_finite],
-                                     help_text="The high end, for between.")
+                                     help_text=gettext_lazy("The high end, for between."))
     baseline_size = models.PositiveSmallIntegerField(
         null=True, blank=True, default=20,
-        help_text="Points in the XmR baseline (empty = all points).")
+        help_text=gettext_lazy("Points in the XmR baseline (empty = all points)."))
     rebase_date = models.DateField(null=True, blank=True,
-                                   help_text="Limits are computed from this period on.")
+                                   help_text=gettext_lazy("Limits are computed from this period on."))
     limit_method = models.CharField(
         max_length=10, choices=[("average", "Average moving range"),
                                 ("median", "Median moving range")], default="average",
-        help_text="The median moving range suits a series with occasional spikes.")
+        help_text=gettext_lazy("The median moving range suits a series with occasional spikes."))
     # A derived KPI's formula, stored with its inputs' ids ("{12} / {13} * 100"; shown
     # with their names): its values are computed by kpis.derived, never entered.
     formula = models.CharField(max_length=600, blank=True, default="")
@@ -90,13 +91,13 @@ class DataPoint(models.Model):
     """One value per KPI and period (period_start is normalised to the period's start)."""
 
     class Source(models.TextChoices):
-        MANUAL = "manual", "Manual"
-        CSV = "csv", "CSV"
-        API = "api", "API"
-        SQL = "sql", "SQL source"
-        HTTP = "http", "HTTP source"
-        WEBHOOK = "webhook", "Webhook"
-        FORMULA = "formula", "Formula"
+        MANUAL = "manual", gettext_lazy("Manual")
+        CSV = "csv", gettext_lazy("CSV")
+        API = "api", gettext_lazy("API")
+        SQL = "sql", gettext_lazy("SQL source")
+        HTTP = "http", gettext_lazy("HTTP source")
+        WEBHOOK = "webhook", gettext_lazy("Webhook")
+        FORMULA = "formula", gettext_lazy("Formula")
 
     kpi = models.ForeignKey(Kpi, on_delete=models.CASCADE, related_name="points")
     period_start = models.DateField()
@@ -184,23 +185,23 @@ class KpiHealth(models.Model):
     """The latest evaluation of one KPI, written by kpis.health (one row per KPI)."""
 
     class Status(models.TextChoices):
-        ON_TARGET = "on_target", "On target"
-        OFF_TARGET = "off_target", "Off target"
-        NO_TARGET = "no_target", "No target"
-        NO_DATA = "no_data", "No data"
+        ON_TARGET = "on_target", gettext_lazy("On target")
+        OFF_TARGET = "off_target", gettext_lazy("Off target")
+        NO_TARGET = "no_target", gettext_lazy("No target")
+        NO_DATA = "no_data", gettext_lazy("No data")
 
     class Capability(models.TextChoices):
-        UNKNOWN = "", "Unknown"
-        MET = "met", "Consistently met"
-        HIT_AND_MISS = "hit_and_miss", "Hit and miss"
-        MISSED = "missed", "Consistently missed"
+        UNKNOWN = "", gettext_lazy("Unknown")
+        MET = "met", gettext_lazy("Consistently met")
+        HIT_AND_MISS = "hit_and_miss", gettext_lazy("Hit and miss")
+        MISSED = "missed", gettext_lazy("Consistently missed")
 
     class Candidate(models.TextChoices):
         # The KPI's loop state (kpis.loop: its one rule, its one writer, its labels).
-        NONE = "none", "Sustain"
-        CANDIDATE = "candidate", "Improvement candidate"
-        DISMISSED = "dismissed", "Dismissed candidate"
-        IN_IMPROVEMENT = "in_improvement", "In improvement"
+        NONE = "none", gettext_lazy("Sustain")
+        CANDIDATE = "candidate", gettext_lazy("Improvement candidate")
+        DISMISSED = "dismissed", gettext_lazy("Dismissed candidate")
+        IN_IMPROVEMENT = "in_improvement", gettext_lazy("In improvement")
 
     kpi = models.OneToOneField(Kpi, on_delete=models.CASCADE, related_name="health",
                                primary_key=True)
@@ -221,13 +222,13 @@ class KpiHealth(models.Model):
     candidate_reason = models.TextField(blank=True)
     reason_keys = models.JSONField(default=list, blank=True)
     dismissed_keys = models.JSONField(default=list, blank=True,
-                                      help_text="The reasons present when it was dismissed.")
+                                      help_text=gettext_lazy("The reasons present when it was dismissed."))
     dismissed_note = models.TextField(blank=True)
     dismissed_at = models.DateTimeField(null=True, blank=True)
     evaluated_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        verbose_name_plural = "KPI health"
+        verbose_name_plural = gettext_lazy("KPI health")
         indexes = [models.Index(fields=["status"]), models.Index(fields=["candidate"])]
 
     def __str__(self) -> str:
@@ -248,8 +249,8 @@ class KpiHealth(models.Model):
 # What a KPI's status reads as on every page: the health statuses, and the two states the
 # board and the dashboards show beside them (no value for the last period; evaluation
 # queued).
-STATUS_LABELS: dict[str, str] = {**dict(KpiHealth.Status.choices), "stale": "Stale",
-                                 "pending": "Pending"}
+STATUS_LABELS: dict[str, str] = {**dict(KpiHealth.Status.choices), "stale": gettext_lazy("Stale"),
+                                 "pending": gettext_lazy("Pending")}
 
 
 class HealthEvent(models.Model):

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from django.db import models
 from django.db.models import Count, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 STATUSES = ("on_target", "off_target", "no_target", "no_data")
 FIELDS = (*STATUSES, "stale", "candidates", "in_improvement", "total")
@@ -41,7 +42,7 @@ class KpiStatusCount(models.Model):
     counted_at = models.DateTimeField()
 
     class Meta:
-        verbose_name = "KPI status count"
+        verbose_name = gettext_lazy("KPI status count")
 
     def __str__(self) -> str:
         return f"{self.organization_id}: {self.total} KPIs"

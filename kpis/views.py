@@ -16,6 +16,8 @@ from django.shortcuts import redirect, render
 from django.template.defaultfilters import floatformat
 from django.utils import timezone
 from django.utils.formats import date_format, get_format
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from accounts.access import has_role, org_url, org_view
@@ -25,6 +27,7 @@ from core.forms import apply_errors, save_versioned
 from core.http import safe_next
 
 from . import chart_model, charts, derived, feeds, imports, selectors, services
+from . import words as W
 from .access import (
     can_add_data,
     get_kpi_for_data_entry,
@@ -125,6 +128,7 @@ def _detail_context(request, kpi: Kpi, **forms) -> dict:
     d = selectors.kpi_detail(kpi)
     periods = [p.period_start for p in d.points]
     values = [p.value for p in d.points]
+    value_at = {p.isoformat(): v for p, v in zip(periods, values, strict=True)}
     # The analysis with the KPI's limit periods and exclusions, as the sweep judged it.
     chart = chart_model.build(kpi, d.points)
     analysis = chart.analysis
@@ -191,7 +195,12 @@ def _detail_context(request, kpi: Kpi, **forms) -> dict:
         "rebase_form": forms.get("rebase_form") or RebaseForm(initial={
             "version": version, "rebase_date": kpi.rebase_date}),
         "dismiss_form": forms.get("dismiss_form") or DismissForm(),
-        "signals": [s for s in (d.health.signals if d.health else []) if s.get("current")],
+        # Each current signal with its sentence in the reader's language ("text"); the
+        # stored "reason" is in the site's language.
+        "signals": [{**s, "text": W.signal_text(
+            s, frequency=kpi.frequency, unit=kpi.unit, decimals=kpi.decimals,
+            value=value_at.get(s.get("period")) if s.get("rule") == 1 else None)}
+            for s in (d.health.signals if d.health else []) if s.get("current")],
         # How a data source feeds it, and whether it fails (kpis.feeds; one query).
         "feed": feeds.status(kpi, admin=has_role(request, Role.ADMIN)),
     }
@@ -223,10 +232,10 @@ def kpi_add_value(request: HttpRequest, pk: int) -> HttpResponse:
             apply_errors(form, exc)
         else:
             if outcome.replaced is not None:
-                messages.success(request, f"Value replaced (it was {outcome.replaced:g}; the old "
-                                          f"value is kept in the history).")
+                messages.success(request, _("Value replaced (it was %(old)s; the old value is kept "
+                                            "in the history).") % {"old": f"{outcome.replaced:g}"})
             else:
-                messages.success(request, "Value recorded.")
+                messages.success(request, _("Value recorded."))
             return redirect(_detail_url(request, kpi))
     return _rerender(request, kpi, value_form=form)
 
@@ -241,10 +250,10 @@ def kpi_change_target(request: HttpRequest, pk: int) -> HttpResponse:
         target_rule=form.cleaned_data["target_rule"],
         target_value=form.cleaned_data["target_value"],
         target_upper=form.cleaned_data["target_upper"], reason=form.cleaned_data["reason"]),
-        stale_message="Someone else changed this KPI since you opened the page. "
-                      "Check the current target and try again.")
+        stale_message=_("Someone else changed this KPI since you opened the page. Check the "
+                        "current target and try again."))
     if edit.saved:
-        messages.success(request, "Target changed; the change is kept in the history.")
+        messages.success(request, _("Target changed; the change is kept in the history."))
         return redirect(_detail_url(request, kpi))
     if edit.status == 409:
         kpi.refresh_from_db()
@@ -260,9 +269,9 @@ def kpi_rebase(request: HttpRequest, pk: int) -> HttpResponse:
     edit = save_versioned(form, lambda version: services.kpi_rebase(
         kpi=kpi, actor=request.user, version=version,
         rebase_date=form.cleaned_data["rebase_date"], note=form.cleaned_data["note"]),
-        stale_message="Someone else changed this KPI since you opened the page.")
+        stale_message=_("Someone else changed this KPI since you opened the page."))
     if edit.saved:
-        messages.success(request, "Limits rebased.")
+        messages.success(request, _("Limits rebased."))
         return redirect(_detail_url(request, kpi))
     if edit.status == 409:
         kpi.refresh_from_db()
@@ -288,7 +297,7 @@ def kpi_dismiss(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
-            messages.success(request, f"“{kpi.name}” dismissed as a candidate.")
+            messages.success(request, _("“%(name)s” dismissed as a candidate.") % {"name": kpi.name})
             return redirect(org_url("kpis:candidates", request) if back else _detail_url(request, kpi))
     if back:
         messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
@@ -310,9 +319,9 @@ def _dismiss_from_card(request: HttpRequest, kpi: Kpi, back: str) -> HttpRespons
         messages.error(request, error)
         return redirect(back)
     if request.htmx:
-        return candidate_card(request, kpi, toast="Candidate dismissed", dismissed=True,
+        return candidate_card(request, kpi, toast=_("Candidate dismissed"), dismissed=True,
                               note=note)
-    messages.success(request, "Candidate dismissed")
+    messages.success(request, _("Candidate dismissed"))
     return redirect(back)
 
 
@@ -346,7 +355,7 @@ def kpi_create(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
-            messages.success(request, f"KPI “{kpi.name}” created. Add its first values.")
+            messages.success(request, _("KPI “%(name)s” created. Add its first values.") % {"name": kpi.name})
             return redirect(_detail_url(request, kpi))
     return render(request, "kpis/form.html", {"form": form, "kpi": None},
                   status=400 if form.errors else 200)
@@ -360,10 +369,10 @@ def kpi_edit(request: HttpRequest, pk: int) -> HttpResponse:
         kpi=kpi, actor=request.user, version=version,
         **{k: v for k, v in form.cleaned_data.items()
            if k in services.DEFINITION_FIELDS or k == "formula"}),
-        stale_message="Someone else changed this KPI since you opened the page. "
-                      "Reload to see their changes.")
+        stale_message=_("Someone else changed this KPI since you opened the page. Reload to "
+                        "see their changes."))
     if edit.saved:
-        messages.success(request, "KPI saved.")
+        messages.success(request, _("KPI saved."))
         return redirect(_detail_url(request, kpi))
     status = 400 if form.errors and edit.status == 200 else edit.status
     return render(request, "kpis/form.html", {"form": form, "kpi": kpi}, status=status)
@@ -399,7 +408,8 @@ def _import(request, kpi: Kpi | None) -> HttpResponse:
             preview = imports.parse(text, organization=request.org, kpi=kpi)
             if request.POST.get("confirm") == "1" and preview.clean:
                 n = imports.run(preview, author=request.user)
-                messages.success(request, f"Imported {n} value{'s' if n != 1 else ''}.")
+                messages.success(request, ngettext("Imported %(n)s value.", "Imported %(n)s values.", n)
+                                 % {"n": n})
                 return redirect(_detail_url(request, kpi) if kpi else org_url("kpis:list", request))
             if not preview.clean:
                 status = 400

@@ -7,6 +7,7 @@ import hashlib
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy
 
 from accounts.models import Organization
 from kpis.models import Kpi
@@ -14,25 +15,25 @@ from kpis.models import Kpi
 
 class DataSource(models.Model):
     class Kind(models.TextChoices):
-        SQL = "sql", "SQL database"
-        HTTP = "http", "CSV or JSON URL"
-        WEBHOOK = "webhook", "Inbound webhook"
+        SQL = "sql", gettext_lazy("SQL database")
+        HTTP = "http", gettext_lazy("CSV or JSON URL")
+        WEBHOOK = "webhook", gettext_lazy("Inbound webhook")
 
     class Auth(models.TextChoices):
-        NONE = "none", "None"
-        BEARER = "bearer", "Bearer token"
-        BASIC = "basic", "Basic (user and password)"
-        HEADER = "header", "Custom header"
+        NONE = "none", gettext_lazy("None")
+        BEARER = "bearer", gettext_lazy("Bearer token")
+        BASIC = "basic", gettext_lazy("Basic (user and password)")
+        HEADER = "header", gettext_lazy("Custom header")
 
     class Format(models.TextChoices):
-        CSV = "csv", "CSV"
-        JSON = "json", "JSON"
+        CSV = "csv", gettext_lazy("CSV")
+        JSON = "json", gettext_lazy("JSON")
 
     class Schedule(models.TextChoices):
-        MANUAL = "manual", "Only when run by hand"
-        HOURLY = "hourly", "Every hour"
-        DAILY = "daily", "Daily at a time"
-        WEEKLY = "weekly", "Weekly on a day"
+        MANUAL = "manual", gettext_lazy("Only when run by hand")
+        HOURLY = "hourly", gettext_lazy("Every hour")
+        DAILY = "daily", gettext_lazy("Daily at a time")
+        WEEKLY = "weekly", gettext_lazy("Weekly on a day")
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE,
                                      related_name="data_sources")
@@ -41,13 +42,13 @@ class DataSource(models.Model):
     # The connection URL (SQL) or the URL (HTTP), encrypted: both may carry credentials.
     url_encrypted = models.TextField(blank=True)
     url_display = models.CharField(max_length=500, blank=True,
-                                   help_text="The URL with its password masked.")
-    query = models.TextField(blank=True, help_text="SQL returning (period, value) or "
-                             "(kpi key, period, value) rows.")
+                                   help_text=gettext_lazy("The URL with its password masked."))
+    query = models.TextField(blank=True, help_text=gettext_lazy("SQL returning (period, value) or "
+                             "(kpi key, period, value) rows."))
     format = models.CharField(max_length=4, choices=Format.choices, default=Format.CSV)
     json_path = models.CharField(max_length=300, blank=True,
-                                 help_text="JMESPath to a list of objects with period and "
-                                           "value (and kpi) keys.")
+                                 help_text=gettext_lazy("JMESPath to a list of objects with period and "
+                                           "value (and kpi) keys."))
     auth = models.CharField(max_length=10, choices=Auth.choices, default=Auth.NONE)
     auth_user = models.CharField(max_length=150, blank=True)
     auth_header = models.CharField(max_length=100, blank=True)
@@ -57,9 +58,9 @@ class DataSource(models.Model):
     webhook_token_hash = models.CharField(max_length=64, blank=True, db_index=True)
     schedule = models.CharField(max_length=10, choices=Schedule.choices,
                                 default=Schedule.MANUAL)
-    run_at = models.TimeField(null=True, blank=True, help_text="In the organisation's time zone.")
+    run_at = models.TimeField(null=True, blank=True, help_text=gettext_lazy("In the organisation's time zone."))
     weekday = models.PositiveSmallIntegerField(null=True, blank=True,
-                                               help_text="0 = Monday … 6 = Sunday.")
+                                               help_text=gettext_lazy("0 = Monday … 6 = Sunday."))
     timeout_seconds = models.PositiveSmallIntegerField(default=10)
     row_cap = models.PositiveIntegerField(default=10_000)
     active = models.BooleanField(default=True)
@@ -100,8 +101,8 @@ class Feed(models.Model):
     source = models.ForeignKey(DataSource, on_delete=models.CASCADE, related_name="feeds")
     kpi = models.OneToOneField(Kpi, on_delete=models.CASCADE, related_name="feed")
     key = models.CharField(max_length=150, blank=True,
-                           help_text="The kpi key in (kpi key, period, value) rows.")
-    query = models.TextField(blank=True, help_text="This KPI's own SQL (period, value).")
+                           help_text=gettext_lazy("The kpi key in (kpi key, period, value) rows."))
+    query = models.TextField(blank=True, help_text=gettext_lazy("This KPI's own SQL (period, value)."))
 
     class Meta:
         ordering = ["kpi__name"]
@@ -116,15 +117,15 @@ class Feed(models.Model):
 
 class SourceRun(models.Model):
     class Status(models.TextChoices):
-        RUNNING = "running", "Running"
-        OK = "ok", "Succeeded"
-        FAILED = "failed", "Failed"
+        RUNNING = "running", gettext_lazy("Running")
+        OK = "ok", gettext_lazy("Succeeded")
+        FAILED = "failed", gettext_lazy("Failed")
 
     class Trigger(models.TextChoices):
-        SCHEDULE = "schedule", "Schedule"
-        MANUAL = "manual", "Run now"
-        API = "api", "API"
-        WEBHOOK = "webhook", "Webhook"
+        SCHEDULE = "schedule", gettext_lazy("Schedule")
+        MANUAL = "manual", gettext_lazy("Run now")
+        API = "api", gettext_lazy("API")
+        WEBHOOK = "webhook", gettext_lazy("Webhook")
 
     source = models.ForeignKey(DataSource, on_delete=models.CASCADE, related_name="runs")
     trigger = models.CharField(max_length=10, choices=Trigger.choices)

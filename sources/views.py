@@ -10,6 +10,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -70,7 +71,7 @@ def _form_page(request, source: DataSource | None):
                 except services.ValidationError as exc:
                     apply_errors(form, exc)
                 else:
-                    messages.success(request, f"Data source {created.name} created.")
+                    messages.success(request, _("Data source %(name)s created.") % {"name": created.name})
                     return redirect(org_url("sources:detail", request, pk=created.pk))
         else:
             saved = save_versioned(form, lambda version: services.source_update(
@@ -79,7 +80,7 @@ def _form_page(request, source: DataSource | None):
                               "reload it and apply your change again.")
             form, status = saved.form, saved.status
             if saved.result is not None:
-                messages.success(request, "Data source saved.")
+                messages.success(request, _("Data source saved."))
                 return redirect(org_url("sources:detail", request, pk=source.pk))
     ctx["form"] = form
     return render(request, "sources/form.html", ctx, status=status)
@@ -115,10 +116,10 @@ def source_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def source_run_now(request: HttpRequest, pk: int) -> HttpResponse:
     source = get_source_for_admin(request, pk)
     if source.kind == DataSource.Kind.WEBHOOK:
-        messages.error(request, "A webhook source is not run: other tools post to it.")
+        messages.error(request, _("A webhook source is not run: other tools post to it."))
     else:
         services.source_request_run(source=source)
-        messages.success(request, "Run requested: its result is in the run history below.")
+        messages.success(request, _("Run requested: its result is in the run history below."))
     return redirect(org_url("sources:detail", request, pk=source.pk))
 
 
@@ -127,10 +128,11 @@ def source_run_now(request: HttpRequest, pk: int) -> HttpResponse:
 def source_delete(request: HttpRequest, pk: int) -> HttpResponse:
     source = get_source_for_admin(request, pk)
     if request.POST.get("confirm") != "yes":
-        messages.error(request, "Confirm the deletion with the Delete button on the source's page.")
+        messages.error(request, _("Confirm the deletion with the Delete button on the source's page."))
         return redirect(org_url("sources:detail", request, pk=source.pk))
     services.source_delete(source=source, actor=request.user)
-    messages.success(request, f"Data source {source.name} deleted; the points it recorded stay.")
+    messages.success(request, _("Data source %(name)s deleted; the points it recorded stay.")
+                     % {"name": source.name})
     return redirect(org_url("sources:list", request))
 
 
@@ -145,7 +147,8 @@ def feed_add(request: HttpRequest, pk: int) -> HttpResponse:
         except services.ValidationError as exc:
             apply_errors(form, exc)
         else:
-            messages.success(request, f"{form.cleaned_data['kpi'].name} is now fed by {source.name}.")
+            messages.success(request, _("%(kpi)s is now fed by %(source)s.")
+                             % {"kpi": form.cleaned_data["kpi"].name, "source": source.name})
             return redirect(org_url("sources:detail", request, pk=source.pk))
     feeds = list(source.feeds.select_related("kpi"))
     return render(request, "sources/detail.html", {
@@ -159,7 +162,8 @@ def feed_remove(request: HttpRequest, pk: int, feed_pk: int) -> HttpResponse:
     source = get_source_for_admin(request, pk)
     feed = get_feed_for_admin(request, source, feed_pk)
     services.feed_remove(feed=feed)
-    messages.success(request, f"{feed.kpi.name} is no longer fed by {source.name}.")
+    messages.success(request, _("%(kpi)s is no longer fed by %(source)s.")
+                     % {"kpi": feed.kpi.name, "source": source.name})
     return redirect(org_url("sources:detail", request, pk=source.pk))
 
 
