@@ -112,13 +112,13 @@ def thread(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
             svc.comment_create(organization=request.org, target=target, author=request.user,
                                body=body)
         except ValidationError as exc:
-            # The message in place with what was typed: 200 for htmx (it swaps only 2xx), 400
-            # for a plain form post.
+            # The message in place with what was typed: 422 for htmx (static/js/mentions.js
+            # lets htmx swap a comment form's 422), 400 for a plain form post.
             keep = body.replace("\x00", "")
             return render(request, template,
                           _thread_context(request, target, form_text=keep,
                                           error=" ".join(exc.messages)),
-                          status=200 if request.headers.get("HX-Request") else 400)
+                          status=422 if request.headers.get("HX-Request") else 400)
         if not request.headers.get("HX-Request"):
             return redirect(org_url("activity:thread", request, kind=target.kind, pk=target.id))
     return render(request, template, _thread_context(request, target))

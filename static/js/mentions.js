@@ -81,6 +81,58 @@
     else if (evt.key === "Escape") { close(); }
   });
 
+  // A comment that cannot be posted says why in the form, the typed text kept:
+  // - 422 (too long, empty): the thread view's answer is the thread with the form's message:
+  //   htmx swaps only 2xx by default, so it is told to swap this one;
+  // - 400 (a NUL byte or other unstorable text, refused by core's middleware before any view):
+  //   its page's reasons go into the form's error list and nothing is swapped.
+  var _ = window.gettext || function (text) { return text; };
+
+  function showError(form, messages) {
+    var ta = form.querySelector("textarea");
+    var id = (ta ? ta.id : "comment") + "-error";
+    var ul = form.querySelector("ul.errorlist");
+    if (!ul) {
+      ul = document.createElement("ul");
+      ul.className = "errorlist";
+      ul.setAttribute("role", "alert");
+      if (ta) ta.insertAdjacentElement("afterend", ul); else form.prepend(ul);
+    }
+    ul.id = ul.id || id;
+    ul.textContent = "";
+    messages.forEach(function (text) {
+      var li = document.createElement("li");
+      li.textContent = text;
+      ul.appendChild(li);
+    });
+    if (ta) {
+      ta.setAttribute("aria-invalid", "true");
+      ta.setAttribute("aria-describedby", ul.id);
+      ta.focus();
+    }
+  }
+
+  document.addEventListener("htmx:beforeSwap", function (evt) {
+    var elt = evt.detail.requestConfig && evt.detail.requestConfig.elt;
+    var form = elt && elt.closest ? elt.closest("form.comment-form") : null;
+    if (!form) return;
+    var status = evt.detail.xhr.status;
+    if (status === 422) {
+      evt.detail.shouldSwap = true;
+      evt.detail.isError = false;
+    } else if (status === 400 || status === 413) {
+      evt.detail.shouldSwap = false;
+      evt.detail.isError = false;
+      var doc = new DOMParser().parseFromString(evt.detail.xhr.responseText || "", "text/html");
+      var found = Array.prototype.map.call(
+        doc.querySelectorAll("main .list li, main .errorlist li"),
+        function (li) { return li.textContent.trim(); }).filter(Boolean);
+      var lead = doc.querySelector("main .empty p");
+      if (lead) found.unshift(lead.textContent.trim());
+      showError(form, found.length ? found : [_("This comment could not be saved. Nothing was changed.")]);
+    }
+  });
+
   document.addEventListener("focusout", function (evt) {
     if (active && evt.target === active.textarea) setTimeout(close, 150);
   });
