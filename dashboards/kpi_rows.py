@@ -178,6 +178,19 @@ def kpi_status_counts(org: Organization, *, intent: str | None = None,
     return _counts_list(counts)
 
 
+def stored_status_counts(org: Organization) -> list[tuple[str, str, int]]:
+    """What kpi_status_counts(org) gives (stale counted apart from the target status), from
+    the counts the health engine keeps (kpis.selectors.status_counts: one query of one
+    row, whatever the number of KPIs)."""
+    from kpis.selectors import status_counts
+    from kpis.status_counts import STATUSES
+
+    stored = status_counts(org)
+    counts = Counter({s: getattr(stored, s) - getattr(stored, f"stale_{s}") for s in STATUSES})
+    counts["stale"] = stored.stale
+    return _counts_list(counts)
+
+
 def group_by_team(rows: list[KpiRow]) -> list[tuple[Team | None, list[KpiRow]]]:
     groups: dict[int | None, list[KpiRow]] = {}
     teams: dict[int | None, Team | None] = {}

@@ -3,7 +3,8 @@ dashboards read one row instead of counting every KPI's health.
 
 ``KpiStatusCount`` (one row per organisation) counts the organisation's *active* KPIs:
 by status (on target, off target, no target, no data: a KPI not evaluated yet counts as
-no data), how many are stale, improvement candidates and in improvement.
+no data), how many are stale (and of those, how many by status: the dashboards count stale
+KPIs apart from their status), improvement candidates and in improvement.
 
 The health engine recounts an organisation in the chunk's transaction when a KPI's
 status, staleness or loop state changed (kpis.health: one aggregate query per
@@ -25,7 +26,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 STATUSES = ("on_target", "off_target", "no_target", "no_data")
-FIELDS = (*STATUSES, "stale", "candidates", "in_improvement", "total")
+STALE_BY_STATUS = tuple(f"stale_{s}" for s in STATUSES)  # of `stale`, by status (dashboards)
+FIELDS = (*STATUSES, "stale", *STALE_BY_STATUS, "candidates", "in_improvement", "total")
 
 
 class KpiStatusCount(models.Model):
@@ -36,6 +38,10 @@ class KpiStatusCount(models.Model):
     no_target = models.PositiveIntegerField(default=0)
     no_data = models.PositiveIntegerField(default=0)
     stale = models.PositiveIntegerField(default=0)
+    stale_on_target = models.PositiveIntegerField(default=0)
+    stale_off_target = models.PositiveIntegerField(default=0)
+    stale_no_target = models.PositiveIntegerField(default=0)
+    stale_no_data = models.PositiveIntegerField(default=0)
     candidates = models.PositiveIntegerField(default=0)
     in_improvement = models.PositiveIntegerField(default=0)
     total = models.PositiveIntegerField(default=0)
@@ -55,6 +61,10 @@ class StatusCounts:
     no_target: int = 0
     no_data: int = 0
     stale: int = 0
+    stale_on_target: int = 0
+    stale_off_target: int = 0
+    stale_no_target: int = 0
+    stale_no_data: int = 0
     candidates: int = 0
     in_improvement: int = 0
     total: int = 0
@@ -65,6 +75,8 @@ def _aggregates() -> dict:
     out = {s: Count("pk", filter=Q(health__status=s)) for s in STATUSES if s != "no_data"}
     return {**out, "no_data": Count("pk", filter=no_data),
             "stale": Count("pk", filter=Q(health__is_stale=True)),
+            **{f"stale_{s}": Count("pk", filter=Q(health__is_stale=True, health__status=s))
+               for s in STATUSES},
             "candidates": Count("pk", filter=Q(health__candidate="candidate")),
             "in_improvement": Count("pk", filter=Q(health__candidate="in_improvement")),
             "total": Count("pk")}

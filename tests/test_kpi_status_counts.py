@@ -28,6 +28,8 @@ def _fresh(org) -> StatusCounts:
         h = getattr(kpi, "health", None)
         counts[h.status if h else "no_data"] += 1
         counts["stale"] += bool(h and h.is_stale)
+        if h and h.is_stale:
+            counts[f"stale_{h.status}"] += 1
         counts["candidates"] += bool(h and h.candidate == "candidate")
         counts["in_improvement"] += bool(h and h.candidate == "in_improvement")
         counts["total"] += 1

@@ -26,7 +26,7 @@ from dashboards.kpi_rows import (
     KpiRow,
     kpi_queryset,
     kpi_rows,
-    kpi_status_counts,
+    stored_status_counts,
     with_points,
 )
 from dashboards.strategy_map.selectors import PillarLine, pillar_lines
@@ -195,7 +195,7 @@ def dashboard(org: Organization, links, *, cycle: Cycle | None = None, cycles=No
     company = company_rows(org, cycle, now=now) if cycle else []  # query
     expected = (P.expected_progress(cycle.start, cycle.end, timezone.localtime(now, org.tz).date())
                 if cycle else None)
-    counts = kpi_status_counts(org)  # 1 query
+    counts = stored_status_counts(org)  # 1 query of the row the health engine keeps
     attention = attention_rows(org)  # 3 queries
     candidates = kpi_rows(org, where=Q(health__candidate=KpiHealth.Candidate.CANDIDATE),
                           limit=CANDIDATE_LIMIT, order_by=("name",), spark_points=0,
