@@ -377,6 +377,7 @@ def refresh_many(objective_ids: Iterable[int | None]) -> None:
 
         changed_krs: list[KeyResult] = []
         changed_objectives: list[Objective] = []
+        changed_fields: set[str] = set()  # only these go into the bulk UPDATE's CASEs
         deltas: dict[int, dict] = {}
         moved_pillars: list[int] = []
         for o in rows:  # deepest first: children before their parents
@@ -385,6 +386,7 @@ def refresh_many(objective_ids: Iterable[int | None]) -> None:
                 _add_delta(org_deltas, _contribution(o), (None, [], 0.0))
                 if o.figure_cycle_id is not None or o.figure_pillars:
                     o.figure_cycle_id, o.figure_pillars = None, []
+                    changed_fields.update(("figure_cycle", "figure_pillars"))
                     changed_objectives.append(o)
                 moved_pillars.append(o.id)
                 continue
@@ -408,14 +410,18 @@ def refresh_many(objective_ids: Iterable[int | None]) -> None:
                 moved_pillars.append(o.id)
             fields = {k: new[k] for k in ("progress", "rollup", "pillar_ids", "figure_cycle_id",
                                           "figure_pillars", "kr_count", "status_summary")}
-            if any(getattr(o, k) != v for k, v in fields.items()):
-                for k, v in fields.items():
-                    setattr(o, k, v)
+            moved = [k for k, v in fields.items() if getattr(o, k) != v]
+            if moved:
+                for k in moved:
+                    setattr(o, k, fields[k])
+                changed_fields.update("figure_cycle" if k == "figure_cycle_id" else k
+                                      for k in moved)
                 changed_objectives.append(o)
         if changed_krs:
             KeyResult.objects.bulk_update(changed_krs, ["progress"])
         if changed_objectives:
-            Objective.objects.bulk_update(changed_objectives, FIGURE_FIELDS)
+            Objective.objects.bulk_update(changed_objectives,
+                                          [f for f in FIGURE_FIELDS if f in changed_fields])
         for organization_id, org_deltas in sorted(deltas.items()):
             _apply_deltas(organization_id, org_deltas)
         seen_down: set[int] = set()

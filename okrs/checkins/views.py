@@ -26,6 +26,7 @@ from okrs.checkins.selectors import (
     get_key_results_for_checkin,
     kr_checkins,
     my_checkin_rows,
+    page_key_result_ids,
     row_for,
     team_checkin_rows,
 )
@@ -333,9 +334,16 @@ def checkin_all(request: HttpRequest, team: str | None = None) -> HttpResponse:
         response.status_code = 303
         return response
     # The page again: saved rows fresh, refused rows with what was typed and the messages.
-    rows = _page_rows(request, team_obj)
-    my_teams = _my_teams(request)
-    _attach_forms(request, rows, {t.id for t in my_teams})
+    # With htmx (only the form is swapped) the rows are the key results this POST read,
+    # updated in place by the services, when they are the whole page: no second read.
+    rows = _rows_from_post(request, team_obj, krs, outcomes) if request.htmx else None
+    if rows is None:
+        rows = _page_rows(request, team_obj)
+        my_teams = _my_teams(request)
+        team_ids = {t.id for t in my_teams}
+    else:
+        my_teams = None  # the form alone shows no team menu
+    _attach_forms(request, rows, team_ids)
     for row in rows:
         pk = row.kr.pk
         if pk in refused_forms:
@@ -351,8 +359,9 @@ def checkin_all(request: HttpRequest, team: str | None = None) -> HttpResponse:
     ctx = {
         "mode": "team" if team_obj else "mine", "team": team_obj, "my_teams": my_teams,
         "rows": rows, "summary": _summary(rows),
-        "weeks": completion_by_week(team_obj, 8) if team_obj else None,
-        "closed": closed_current_cycle(request.org),
+        # The whole page only: the form (htmx) shows neither the weeks nor the closed cycle.
+        "weeks": completion_by_week(team_obj, 8) if team_obj and not request.htmx else None,
+        "closed": None if request.htmx else closed_current_cycle(request.org),
         "week_start": week_start_for(request.org),
         "next_url": safe_next(request, ""),
         "all_url": request.path, "can_any": True, "all_summary": summary_text,
@@ -363,6 +372,21 @@ def checkin_all(request: HttpRequest, team: str | None = None) -> HttpResponse:
     if request.htmx:
         response["HX-Trigger"] = json.dumps({"toast": summary_text, "checkinSaved": {}})
     return response
+
+
+def _rows_from_post(request: HttpRequest, team_obj, krs: dict, outcomes: dict):
+    """The page's rows from the key results the POST read (`krs`, which the services
+    updated in place), or None when the page holds a row the POST did not name."""
+    ids = page_key_result_ids(request.org, team=team_obj,
+                              user=request.user if team_obj is None else None)
+    if any(pk not in krs for pk in ids):
+        return None
+    for pk, out in outcomes.items():
+        if out.saved:
+            _mark_saved(request, krs[pk], out.checkin)
+        elif out.stale_seen:
+            _refresh_from_stale(krs[pk], out.stale)
+    return [row_for(request.org, krs[pk], user_id=request.user.pk) for pk in ids]
 
 
 def _seen(data) -> dict:
