@@ -303,7 +303,11 @@ class AuditEntry(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["organization", "object_type", "object_id"])]
+        indexes = [models.Index(fields=["organization", "object_type", "object_id"]),
+                   # The dashboard's feed: an organisation's newest entries of a kind
+                   # (issue 16).
+                   models.Index(fields=["organization", "object_type", "-created_at"],
+                                name="accounts_audit_org_feed")]
         verbose_name_plural = "audit entries"
 
     def __str__(self) -> str:

@@ -219,6 +219,8 @@ class CheckIn(models.Model):
         indexes = [
             models.Index(fields=["key_result", "-created_at"]),
             models.Index(fields=["organization", "week_start"]),
+            # The dashboard's feed: an organisation's newest check-ins (issue 16).
+            models.Index(fields=["organization", "-created_at"], name="okrs_checkin_org_feed"),
         ]
         constraints = [
             finite_check("value", "checkin_value_finite"),
