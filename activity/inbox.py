@@ -32,6 +32,7 @@ class Entry:
     url: str
     action: str     # the link's words: what the person does there
     notification: Notification | None = None
+    invitation: Invitation | None = None  # an invitation to the person: its action is a POST
 
     @property
     def unread(self) -> bool:
@@ -120,6 +121,34 @@ def _invitations(org: Organization, membership: Membership, now) -> list[Entry]:
                   "Invite again") for inv in expired]
 
 
+def _invitations_to_me(org: Organization, user, now) -> list[Entry]:
+    """Pending invitations addressed to the person's e-mail, to organisations they are not a
+    member of (one query; the same entries in each of their organisations' inboxes: they are
+    the person's, not this organisation's). The action e-mails them a fresh link: the link's
+    token is the proof of the mailbox (e-mail addresses of accounts are not verified), so the
+    inbox never accepts an invitation itself."""
+    if not getattr(user, "email", ""):
+        return []
+    pending = (Invitation.objects.filter(email__iexact=user.email, accepted_at__isnull=True,
+                                         revoked_at__isnull=True, expires_at__gt=now)
+               .exclude(organization__in=Membership.objects.filter(user=user)
+                        .values("organization_id"))
+               .select_related("organization", "invited_by")
+               .order_by("-created_at")[:LIST_LIMIT])
+    return [Entry("invitation_to_me",
+                  _invitation_text(inv),
+                  _url(org, "activity:invitation_send", pk=inv.pk), "Send me the link again",
+                  invitation=inv)
+            for inv in pending]
+
+
+def _invitation_text(inv: Invitation) -> str:
+    who = inv.invited_by.display_name if inv.invited_by else "Someone"
+    return (f"{who} invited you to join {inv.organization.name} as "
+            f"{Role(inv.role).label.lower()} (the link in the e-mail to {inv.email} works "
+            f"until {timezone.localtime(inv.expires_at):%-d %b %Y})")
+
+
 def _stored(org: Organization, user) -> tuple[list[Entry], list[Entry]]:
     """Mentions, replies and notices: unread ones, then the latest read ones (one query)."""
     rows = list(Notification.objects.filter(organization=org, user=user)
@@ -136,10 +165,11 @@ def _stored(org: Organization, user) -> tuple[list[Entry], list[Entry]]:
 
 
 def inbox_for(org: Organization, user, membership: Membership, *, now=None) -> Inbox:
-    """Everything that needs the person (five queries at most, whatever the size)."""
+    """Everything that needs the person (six queries at most, whatever the size)."""
     now = now or timezone.now()
     todo = (_due_checkins(org, user, membership, now) + _candidates(org, membership)
-            + _my_kpis(org, user, membership) + _invitations(org, membership, now))
+            + _my_kpis(org, user, membership) + _invitations(org, membership, now)
+            + _invitations_to_me(org, user, now))
     unread, read = _stored(org, user)
     return Inbox(todo=todo, unread=unread, read=read)
 

@@ -12,6 +12,7 @@ urlpatterns: list = [
     path("inbox/count/", views.inbox_badge, name="inbox_badge"),
     path("inbox/<int:pk>/read/", views.notification_read, name="notification_read"),
     path("inbox/read-all/", views.notification_read_all, name="notification_read_all"),
+    path("inbox/invitations/<int:pk>/send/", views.invitation_send, name="invitation_send"),
     path("comments/<slug:kind>/<int:pk>/", views.thread, name="thread"),
     path("comments/<int:pk>/edit/", views.comment_edit, name="comment_edit"),
     path("comments/<int:pk>/delete/", views.comment_delete, name="comment_delete"),

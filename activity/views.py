@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.access import get_in_org, org_url, org_view
@@ -66,6 +67,23 @@ def notification_read_all(request: HttpRequest) -> HttpResponse:
     n = Notification.objects.filter(organization=request.org, user=request.user,
                                     read_at__isnull=True).update(read_at=timezone.now())
     messages.success(request, f"{n} entr{'y' if n == 1 else 'ies'} marked read.")
+    return redirect(org_url("activity:inbox", request))
+
+
+@org_view(Role.VIEWER)
+@require_POST
+def invitation_send(request: HttpRequest, pk: int) -> HttpResponse:
+    """An invitation to the person (listed in their inbox): a fresh link to their address."""
+    from activity import invitations
+
+    inv = invitations.mine(request.user, pk)
+    try:
+        invitations.send_link_again(invitation=inv, user=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("A new link to join %(org)s was sent to %(email)s.") % {
+            "org": inv.organization.name, "email": inv.email})
     return redirect(org_url("activity:inbox", request))
 
 

@@ -139,15 +139,25 @@ def test_the_nav_shows_the_badge_loader(as_user, setup, member):
     assert url("activity:inbox_badge") in html and "Needs you" in html
 
 
+def _invite(person, n):
+    for _i in range(n):
+        other = OrganizationFactory()
+        Invitation.objects.create(organization=other, email=person.email.upper(),
+                                  token_hash=Invitation.new_token()[1],
+                                  expires_at=timezone.now() + dt.timedelta(days=7))
+
+
 @pytest.mark.parametrize("role", [Role.MEMBER, Role.ADMIN])
 def test_inbox_query_count_is_constant_in_the_organisations_size(as_user, org, owner, member_of,
                                                                  role):
     person = member_of(role)
     build_org(org, person, 2)
+    _invite(person, 1)
     client = as_user(person)
     small_page = page_queries(client, url("activity:inbox"))
     small_badge = page_queries(client, url("activity:inbox_badge"))
     build_org(org, person, 8)
+    _invite(person, 6)  # invitations to the person, from other organisations
     for i in range(20):
         Notification.objects.create(organization=org, user=person, kind="mention",
                                     text=f"n{i}", url="/x/")
@@ -156,8 +166,10 @@ def test_inbox_query_count_is_constant_in_the_organisations_size(as_user, org, o
     membership = person.memberships.get(organization=org)
     with count_queries() as q:
         inbox_for(org, person, membership)
-    # due check-ins, my KPIs, stored entries; + candidates (leaders), invitations (admins)
-    assert len(q) == (5 if role == Role.ADMIN else 3)
+    # due check-ins, my KPIs, invitations to me, stored entries; + candidates (leaders),
+    # this organisation's expired invitations (admins)
+    assert len(q) == (6 if role == Role.ADMIN else 4)
+    assert sum(e.kind == "invitation_to_me" for e in inbox_for(org, person, membership).todo) == 7
     print(f"inbox page {len(small_page)} queries, badge {len(small_badge)} queries ({role})")
 
 

@@ -289,6 +289,7 @@ TABLE: dict[str, object] = {
     "o/<slug:org_slug>/inbox/<int:pk>/read/": Org(Role.VIEWER, {"pk": "=999999"}, get=405,
                                                   post={404}),
     "o/<slug:org_slug>/inbox/read-all/": Org(Role.VIEWER, get=405),
+    "o/<slug:org_slug>/inbox/invitations/<int:pk>/send/": Org(Role.VIEWER, {"pk": "=999999"}, get=405, post={404}),
     "o/<slug:org_slug>/comments/<slug:kind>/<int:pk>/": Org(
         Role.VIEWER, {"kind": "=objective", "pk": "objective"}),
     "o/<slug:org_slug>/comments/<int:pk>/edit/": Org(Role.VIEWER, {"pk": "=999999"}, get=404,
