@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from accounts.access import get_in_org, org_url, org_view
@@ -307,11 +308,11 @@ def delivery_resend(request: HttpRequest, pk: int) -> HttpResponse:
     back = (org_url("activity:webhook", request, pk=delivery.subscription_id)
             if delivery.subscription_id else org_url("activity:chat", request, pk=delivery.chat_id))
     if target is None or not target.enabled:
-        messages.error(request, "Enable it before resending.")
+        messages.error(request, gettext("Enable it before resending."))
     elif dispatch.resend(delivery):
         audit_record(organization=request.org, actor=request.user, action="delivery resent",
                      obj=target)
-        messages.success(request, "Resent: its try is in the log below.")
+        messages.success(request, gettext("Resent: its try is in the log below."))
     else:
-        messages.info(request, "That delivery is not waiting for a resend (any more).")
+        messages.info(request, gettext("That delivery is not waiting for a resend (any more)."))
     return redirect(back)

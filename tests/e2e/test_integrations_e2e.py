@@ -75,7 +75,8 @@ def test_a_signed_checkin_reaches_the_webhook_slack_and_teams(open_page, receive
         page.get_by_label("Incoming-webhook URL").fill(receiver.url(path))
         if team_name:
             page.locator("#id_team").select_option(label=team_name)
-        page.get_by_label("The team's check-ins").check()
+        page.get_by_label("Each check-in as it happens", exact=False).check()
+        page.get_by_label("The team's weekly check-in summary").check()
         page.get_by_role("button", name="Connect").click()
         page.get_by_text(f"{platform} connected").wait_for()
         admin.assert_clean()
