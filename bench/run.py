@@ -87,6 +87,8 @@ def main(argv=None) -> int:
     ap.add_argument("--rush-only", action="store_true",
                     help="only the query counts, one-client latencies and the Monday rush "
                          "(no 8-client page runs, no KPI evaluation)")
+    ap.add_argument("--no-checkin-posts", action="store_true",
+                    help="skip bench/checkin_posts.py (single-row and check-in-all POST p50s)")
     ap.add_argument("--output", default=None, help="[bench/RESULTS.md; bench/out/RESULTS-quick.md "
                                                    "with --quick]")
     args = ap.parse_args(argv)
@@ -160,6 +162,7 @@ def main(argv=None) -> int:
     worker = None
     mixed = mixed_fast = None
     rush = None
+    posts = None
     ev = Eval()
     try:
         gcmd = [str(BIN / "gunicorn"), "config.wsgi:application", "-b", f"127.0.0.1:{args.port}",
@@ -215,6 +218,8 @@ def main(argv=None) -> int:
         jobs = [(p, 1) for p in pages if p.path and not p.is_floor and p.method == "GET"]
         if args.rush_pairs and jobs:
             rush = run_rush(args, session, cookies, pages, jobs, gunicorn.pid, org)
+        if team.path and not args.no_checkin_posts:
+            posts = run_checkin_posts(args, cookies, team.path, org)
         if jobs and not args.rush_only:
             mixed = measure_concurrent(args.port, cookies, jobs, 8, args.per_client * 3, forms,
                                        args.page_budget * 2)
@@ -268,6 +273,10 @@ def main(argv=None) -> int:
 
         report = report.rstrip("\n") + "\n" + "\n".join(rush_report(
             rush, [(p.key, p.label) for p, _ in jobs])) + "\n"
+    if posts is not None:
+        report = report.rstrip("\n") + "\n\n## Check-in POSTs (issue 19, `bench/checkin_posts.py`)\n\n" + posts + "\n"
+    old = output.read_text() if output.exists() else ""
+    report = report.rstrip("\n") + "\n" + kept_sections(old, report)
     output.write_text(report)
     if not args.quick and not args.rush_only:  # issue 17: a data-source run, its own databases; appends its section
         subprocess.run([sys.executable, str(ROOT / "bench" / "sources_run.py"), "--append",
@@ -278,6 +287,49 @@ def main(argv=None) -> int:
     print(report)
     log(f"wrote {output.relative_to(ROOT) if output.is_relative_to(ROOT) else output}")
     return 0
+
+
+# Sections of an existing RESULTS.md that this run does not write are kept (the hand-copied
+# quiet-machine runs, the other issues' sections); the data-source run appends its own.
+REGENERATED = ("## Data-source run",)
+
+
+def kept_sections(old: str, new: str) -> str:
+    """The `## ` sections of `old` whose heading the new report does not have, in their
+    order (empty when none)."""
+    import re
+
+    have = {line.strip() for line in new.splitlines() if line.startswith("## ")}
+    parts = re.split(r"(?m)^(?=## )", old)
+    kept = [part.rstrip("\n") for part in parts[1:]
+            if part.splitlines()[0].strip() not in have
+            and not part.startswith(REGENERATED)]
+    return ("\n" + "\n\n".join(kept) + "\n") if kept else ""
+
+
+def run_checkin_posts(args, cookies, team_path, org):
+    """bench/checkin_posts.py (issue 19, the checkin engineer's): p50 of a single-row POST and
+    of "check in all" of the bench user's team page, on this run's gunicorn."""
+    try:
+        from bench import checkin_posts
+    except ImportError:
+        log("check-in POSTs: bench/checkin_posts.py not found, skipped")
+        return None
+    log(f"check-in POSTs (bench/checkin_posts.py): {team_path}")
+    from django.conf import settings
+
+    if "testserver" not in settings.ALLOWED_HOSTS:  # its query count uses the test client
+        settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
+    try:
+        result = checkin_posts.measure(args.port, cookies, team_path=team_path, org_id=org.pk,
+                                       n=3 if args.quick else 30,
+                                       warmup=1 if args.quick else 3)
+    except (Exception, SystemExit) as exc:  # noqa: BLE001 — the other measures still count
+        log(f"check-in POSTs: failed ({exc})")
+        return None
+    log(f"  single row p50 {result['single']['p50_ms']:.0f} ms, check in all "
+        f"({result['rows']} rows) p50 {result['all']['p50_ms']:.0f} ms")
+    return checkin_posts.table(result)
 
 
 class _Done(Exception):

@@ -303,9 +303,11 @@ class Seeder:
                         improve_ids.append(kpi.pk)
                         linked += 1
                 krs.append(kr)
-        self.krs = bulk(KeyResult, krs)
+        # The key results are inserted by seed_checkins, with their last check-in's values
+        # (one INSERT each, no UPDATE of every row afterwards).
+        self.krs = krs
         Kpi.objects.filter(pk__in=improve_ids).update(intent=Kpi.Intent.IMPROVE)
-        self.step(f"{len(objectives)} objectives, {len(self.krs)} key results "
+        self.step(f"{len(objectives)} objectives, {len(self.krs)} key results to insert "
                   f"({len(improve_ids)} linked to KPIs)")
 
     # --- check-ins --------------------------------------------------------------------------
@@ -313,7 +315,7 @@ class Seeder:
         s, rng, org = self.s, self.rng, self.org
         this_week = monday(self.today)
         statuses = [Status.ON_TRACK, Status.NEEDS_ATTENTION, Status.OFF_TRACK]
-        rows = []
+        rows: list[tuple[KeyResult, dict]] = []
         cycle_of = {o.pk: self.objective_cycle[i] for i, o in enumerate(self.objectives)}
         closed_objs = []
         for kr in self.krs:
@@ -338,15 +340,15 @@ class Seeder:
                           statuses[0] if pace > 0.9 else rng.choice(statuses))
                 created = timezone.make_aware(dt.datetime.combine(
                     week, dt.time(9 + w % 8, (7 * w) % 60)), dt.UTC)
-                last = CheckIn(organization=org, key_result=kr, value=value, done=done,
-                               status=status, confidence=rng.randint(3, 10),
-                               comment="" if w % 3 else "Steady progress this week.",
-                               author_id=kr.owner_id, created_at=created, week_start=week)
-                rows.append(last)
-            kr.current_value = last.value
-            kr.done = last.done
-            kr.status = last.status
-            kr.last_checkin_at = last.created_at
+                last = {"value": value, "done": done, "status": status,
+                        "confidence": rng.randint(3, 10),
+                        "comment": "" if w % 3 else "Steady progress this week.",
+                        "author_id": kr.owner_id, "created_at": created, "week_start": week}
+                rows.append((kr, last))
+            kr.current_value = last["value"]
+            kr.done = last["done"]
+            kr.status = last["status"]
+            kr.last_checkin_at = last["created_at"]
             if cycle.is_closed:
                 kr.final_value = kr.current_value
                 if kr.kind == "milestone":
@@ -357,11 +359,11 @@ class Seeder:
                     span = kr.target_value - kr.start_value
                     score = min(1.0, max(0.0, ((kr.current_value or 0) - kr.start_value) / span))
                 kr.final_score = round(score, 2)
+        self.krs = bulk(KeyResult, self.krs)  # with their last check-in's figures
+        self.step(f"{len(self.krs)} key results")
         with explicit_created_at(CheckIn):
-            n = len(bulk(CheckIn, rows))
-        KeyResult.objects.bulk_update(
-            self.krs, ["current_value", "done", "status", "last_checkin_at", "final_value",
-                       "final_score"], batch_size=1000)
+            n = len(bulk(CheckIn, [CheckIn(organization=org, key_result_id=kr.pk, **fields)
+                                   for kr, fields in rows]))
         scores: dict[int, list[float]] = {}
         for kr in self.krs:
             if kr.final_score is not None:

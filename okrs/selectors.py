@@ -78,6 +78,7 @@ class CycleProgress:
     by_id: dict[int, ObjectiveRow]  # also objectives of sub-cycles (quarters of a year)
     stored: bool = False  # read from the stored figures (else computed: compute_cycle)
     _figures: dict[int, PillarFigure] | None = None
+    _node_map: dict | None = None
 
     @property
     def expected_pct(self) -> int:
@@ -102,8 +103,12 @@ class CycleProgress:
         return P.pillar_objective_counts(pillar_ids, self._nodes())
 
     def counted_pillars(self, objective_id: int) -> set[int]:
-        """The pillars whose figure in this cycle an objective counts for (computed)."""
-        nodes = {n.id: n for n in self._nodes()}
+        """The pillars whose figure in this cycle an objective counts for (computed; the
+        nodes are built once per CycleProgress: okrs.figures.rebuild asks for each
+        objective of the cycle)."""
+        if self._node_map is None:
+            self._node_map = {n.id: n for n in self._nodes()}
+        nodes = self._node_map
         return P.supported_pillars(objective_id, nodes) if objective_id in nodes else set()
 
     def _nodes(self) -> list[P.ObjectiveNode]:
