@@ -12,7 +12,7 @@ import pytest
 
 from accounts.models import Role
 from tests.conftest import make_world
-from tests.e2e.axe import count, describe, violations
+from tests.e2e.axe import describe, violations, walk
 from tests.url_table import ORG_ROUTES, PUBLIC_ROUTES, TABLE, build
 
 pytestmark = pytest.mark.e2e
@@ -22,19 +22,7 @@ PHONE = {"width": 390, "height": 844}
 
 
 def _walk(w, paths) -> list[str]:
-    failures = []
-    for path in paths:
-        response = w.page.goto(w.base + path, timeout=60000)
-        w.page.wait_for_load_state("load")
-        if response is None or response.status != 200:
-            failures.append(f"{path}: HTTP {response.status if response else '?'}")
-            continue
-        if not response.text().lstrip().lower().startswith("<!doctype html"):
-            continue  # an htmx fragment (a badge, a list of names), not a page
-        found = violations(w.page)
-        if found:
-            failures.append(f"{path}: {count(found)} elements\n" + describe(found))
-    return failures
+    return walk(w, paths)
 
 
 @pytest.mark.parametrize("viewport", [None, PHONE], ids=["1280", "390"])

@@ -90,7 +90,8 @@ def test_lena_mentions_mark_his_badge_and_email(open_page, world):
     m.goto(f"/o/{org.slug}/")
     badge = m.page.locator("#inbox-badge")
     expect(badge).to_have_text("2", timeout=10_000)  # the mention, his KR's check-in this week
-    assert badge.is_visible()
+    m.page.locator(".menu-toggle").click()  # on a phone the navigation is behind the menu button
+    expect(badge).to_be_visible()
     m.goto(f"/o/{org.slug}/inbox/")
     text = m.page.locator("main").inner_text()
     assert "Lena Leader mentioned you on Backlog under 50" in text
