@@ -94,7 +94,7 @@ class KpiForm(forms.ModelForm):
             "square brackets, with numbers, + − × / and parentheses: [Resolved first time] / "
             "[Tickets] × 100. The KPIs must have the same frequency. A period with no value of "
             "one of them stays empty."),
-        widget=forms.TextInput(attrs={"placeholder": "[Complaints] / [Orders] × 1000",
+        widget=forms.TextInput(attrs={"placeholder": gettext_lazy("[Complaints] / [Orders] × 1000"),
                                       "autocomplete": "off", "spellcheck": "false"}))
 
     field_order = ["name", "description", "unit", "decimals", "owner", "team", "frequency",

@@ -166,10 +166,11 @@ class TargetChange(models.Model):
         return f"{self.old_text} → {self.new_text}"
 
     def _text(self, rule, value, upper) -> str:
-        from .rules import bounds, describe_target
+        from .rules import bounds
+        from .words import target_text
 
         low, high = bounds(rule, value, upper)
-        return describe_target(rule, low, high, self.kpi.unit, self.kpi.decimals)
+        return target_text(rule, low, high, self.kpi.unit, self.kpi.decimals)
 
     @property
     def old_text(self) -> str:

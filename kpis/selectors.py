@@ -11,17 +11,21 @@ from dataclasses import dataclass, field
 from django.db import connection
 from django.db.models import F, Q, Subquery, Window
 from django.db.models.functions import RowNumber
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import User
 
 from . import improvement
 from . import rules as R
+from . import words as W
 from .health import is_pending
 from .models import STATUS_LABELS, DataPoint, DataPointRevision, HealthEvent, Kpi, KpiHealth
 
 SPARK_POINTS = 16
 
-RULE_SHORT = {1: "Outside limits", 2: "Run of 8", 3: "3 of 4 near limit"}
+RULE_SHORT = {1: gettext_lazy("Outside limits"), 2: gettext_lazy("Run of 8"),
+              3: gettext_lazy("3 of 4 near limit")}
 
 
 def _health(kpi: Kpi) -> KpiHealth | None:
@@ -63,7 +67,7 @@ class KpiRow:
     def target_text(self) -> str:
         k = self.kpi
         low, high = R.bounds(k.target_rule, k.target_value, k.target_upper)
-        return R.describe_target(k.target_rule, low, high, k.unit, k.decimals)
+        return W.target_text(k.target_rule, low, high, k.unit, k.decimals)
 
     @property
     def badges(self) -> list[dict]:
@@ -78,18 +82,18 @@ class KpiRow:
             if key in seen:
                 continue
             seen.add(key)
-            label = "Jump" if s["chart"] == "mr" else RULE_SHORT.get(s["rule"], "Signal")
+            label = _("Jump") if s["chart"] == "mr" else RULE_SHORT.get(s["rule"], _("Signal"))
             tone = {True: "good", False: "bad"}.get(s.get("favourable"), "neutral")
-            out.append({"label": label, "tone": tone, "title": s.get("reason", "")})
+            title = W.signal_text(s, frequency=self.kpi.frequency, unit=self.kpi.unit,
+                                  decimals=self.kpi.decimals)
+            out.append({"label": label, "tone": tone, "title": title})
         return out
 
     @property
     def freshness(self) -> str:
         if not self.health or not self.health.latest_period:
-            return "No data"
-        from .periods import label
-
-        return label(self.health.latest_period, self.kpi.frequency)
+            return _("No data")
+        return W.period_label(self.health.latest_period, self.kpi.frequency)
 
 
 def recent_points(kpi_ids, n: int = SPARK_POINTS) -> list[tuple[int, dt.date, float]]:

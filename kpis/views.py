@@ -79,7 +79,9 @@ def kpi_list(request: HttpRequest) -> HttpResponse:
         # |safe, like figure JSON): no figure JSON, no plotly.js on the board.
         row.spark_svg = core_charts.sparkline_svg(
             row.values, status="stale" if row.is_stale else row.status,
-            label=f"{row.kpi.name}: last {len(row.values)} values") if row.values else ""
+            label=ngettext("%(name)s: last %(n)s value", "%(name)s: last %(n)s values",
+                           len(row.values)) % {"name": row.kpi.name, "n": len(row.values)},
+        ) if row.values else ""
     ctx = {
         "rows": rows,
         "teams": teams,

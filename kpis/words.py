@@ -169,10 +169,38 @@ def local_day(value) -> str:
 def local_value(value, unit: str = "", decimals: int = 0) -> str:
     """A KPI's value in the reader's number format ("1.234,5 min" in German), its unit as
     core.formatting places it ("%" right after the number)."""
+    if value is None:
+        return "—"
     text = formats.number_format(value, decimal_pos=max(0, int(decimals or 0)),
                                  force_grouping=True)
     unit = (unit or "").strip()
     return text if not unit else f"{text}%" if unit == "%" else f"{text} {unit}"
+
+
+def target_text(rule: str, low=None, high=None, unit: str = "", decimals: int = 0) -> str:
+    """The target in the reader's language and number format ("höchstens 30,0 min"); the
+    stored words (event messages, reasons) keep rules.describe_target's."""
+    if rule == R.AT_LEAST:
+        return pgettext("target", "at least %(value)s") % {
+            "value": local_value(low, unit, decimals)}
+    if rule == R.AT_MOST:
+        return pgettext("target", "at most %(value)s") % {
+            "value": local_value(high, unit, decimals)}
+    if rule == R.BETWEEN:
+        return pgettext("target", "between %(low)s and %(high)s") % {
+            "low": local_value(low, "", decimals), "high": local_value(high, unit, decimals)}
+    return pgettext("target", "no target")
+
+
+def period_label(start: dt.date, frequency: str) -> str:
+    """A period in the reader's language: "week of 3 Aug 2026", "Aug 2026", "2026 Q3"."""
+    if frequency == "weekly":
+        return pgettext("period", "week of %(day)s") % {
+            "day": formats.date_format(start, "j M Y")}
+    if frequency == "monthly":
+        return formats.date_format(start, "M Y")
+    return pgettext("period", "%(year)s Q%(quarter)s") % {
+        "year": start.year, "quarter": (start.month - 1) // 3 + 1}
 
 
 def signal_text(entry: dict, *, frequency: str, unit: str = "", decimals: int = 0,
