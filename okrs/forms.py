@@ -9,6 +9,7 @@ from __future__ import annotations
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organization, Role, Team, User
 from core.fields import NumberField
@@ -39,20 +40,23 @@ class UserChoiceField(forms.ModelChoiceField):
 
 class ObjectiveForm(forms.ModelForm):
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
-    owner = UserChoiceField(queryset=User.objects.none(), required=False)
+    owner = UserChoiceField(queryset=User.objects.none(), required=False, label=_("Owner"))
 
     class Meta:
         model = Objective
         fields = ["title", "description", "cycle", "owner", "team", "pillar", "parent", "kind",
                   "state", "progress_from"]
-        labels = {"parent": "Aligned to (parent objective)", "team": "Team",
-                  "progress_from": "Progress comes from"}
+        labels = {"title": _("Title"), "description": _("Description"), "cycle": _("Cycle"),
+                  "owner": _("Owner"), "pillar": _("Pillar"), "kind": _("Kind"),
+                  "state": _("State"),
+                  "parent": _("Aligned to (parent objective)"), "team": _("Team"),
+                  "progress_from": _("Progress comes from")}
         help_texts = {
-            "team": "Leave empty for a company-level objective.",
-            "pillar": "The strategic pillar this objective supports (objectives aligned "
-                      "under another one support its pillar too).",
-            "kind": "Committed: we will get it done (success = 1.0). Aspirational: a "
-                    "stretch (0.7 counts as success).",
+            "team": _("Leave empty for a company-level objective."),
+            "pillar": _("The strategic pillar this objective supports (objectives aligned "
+                        "under another one support its pillar too)."),
+            "kind": _("Committed: we will get it done (success = 1.0). Aspirational: a "
+                      "stretch (0.7 counts as success)."),
         }
         widgets = {"description": forms.Textarea(attrs={"rows": 3})}
 
@@ -64,7 +68,7 @@ class ObjectiveForm(forms.ModelForm):
             organization=organization, state=Cycle.State.OPEN).order_by("-start")
         self.fields["owner"].queryset = _people(organization, self.instance.owner_id)
         self.fields["team"].queryset = Team.objects.filter(organization=organization)
-        self.fields["team"].empty_label = "Company level"
+        self.fields["team"].empty_label = _("Company level")
         self.fields["pillar"].queryset = StrategicPillar.objects.filter(
             organization=organization, archived=False)
         parents = (Objective.objects.alive().filter(organization=organization)
@@ -80,9 +84,9 @@ class ObjectiveForm(forms.ModelForm):
                                      .select_related("cycle"))
         self.fields["parent"].queryset = parents
         self.fields["parent"].label_from_instance = lambda o: f"{o.title} ({o.cycle.name})"
-        self.fields["parent"].empty_label = "Not aligned"
-        self.fields["state"].choices = [(Objective.State.DRAFT, "Draft"),
-                                        (Objective.State.ACTIVE, "Active")]
+        self.fields["parent"].empty_label = _("Not aligned")
+        self.fields["state"].choices = [(Objective.State.DRAFT, _("Draft")),
+                                        (Objective.State.ACTIVE, _("Active"))]
         if instance is not None:
             self.fields["version"].initial = instance.version
 
@@ -110,7 +114,7 @@ KIND_FIELDS = {
 
 class KeyResultForm(forms.ModelForm):
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
-    owner = UserChoiceField(queryset=User.objects.none(), required=False)
+    owner = UserChoiceField(queryset=User.objects.none(), required=False, label=_("Owner"))
 
     class Meta:
         model = KeyResult
@@ -119,14 +123,18 @@ class KeyResultForm(forms.ModelForm):
         # Typed numbers by core.numbers (the reader's locale: "23,5"; no "1_000", "٣", NaN)
         field_classes = dict.fromkeys(("start_value", "target_value", "current_value",
                                        "weight"), NumberField)
-        labels = {"start_value": "Start", "target_value": "Target",
-                  "current_value": "Current value", "kpi": "Tracks KPI",
-                  "guard": "Guardrail side", "done": "Done (milestones)"}
+        labels = {"title": _("Title"), "kind": _("Kind"), "unit": _("Unit"),
+                  "weight": _("Weight"), "owner": _("Owner"),
+                  "start_value": _("Start"), "target_value": _("Target"),
+                  "current_value": _("Current value"), "kpi": _("Tracks KPI"),
+                  "guard": _("Guardrail side"), "done": _("Done (milestones)")}
         help_texts = {
-            "target_value": "Lower than the start for a decrease (e.g. 52 → 30). For a "
-                            "guardrail, the threshold X.",
-            "weight": "Relative weight in the objective's progress (0 to 1000).",
-            "kpi": "Optional: the KR's value then comes from the KPI's data.",
+            "target_value": _("Lower than the start for a decrease (e.g. 52 → 30). For a "
+                              "guardrail, the threshold X."),
+            "weight": _("Relative weight in the objective's progress (0 to 1000)."),
+            "kpi": _("Optional: the KR's value then comes from the KPI's data."),
+            "guard": _("For guardrails: which side of the target must hold."),
+            "done": _("For milestones."),
         }
 
     def __init__(self, *args, organization: Organization, with_current: bool = True,
@@ -148,7 +156,7 @@ class KeyResultForm(forms.ModelForm):
         for name, kinds in KIND_FIELDS.items():
             if name in self.fields:
                 self.fields[name].widget.attrs["data-kr-kinds"] = " ".join(kinds)
-        self.fields["target_value"].widget.attrs["data-label-guardrail"] = "Threshold"
+        self.fields["target_value"].widget.attrs["data-label-guardrail"] = _("Threshold")
         self.fields["kind"].widget.attrs["data-kr-kind"] = ""
         if not with_current or self.instance.pk:
             del self.fields["current_value"]
@@ -161,7 +169,7 @@ class KeyResultForm(forms.ModelForm):
         if weight is None:
             return 1.0
         if not 0 <= weight <= 1000:
-            raise ValidationError("A weight lies between 0 and 1000.")
+            raise ValidationError(_("A weight lies between 0 and 1000."))
         return weight
 
     def clean(self):
@@ -171,16 +179,16 @@ class KeyResultForm(forms.ModelForm):
             # A guardrail holds a threshold on one side: the side is never guessed (a
             # guess from start and target turned "at or above 85" into "at or below").
             if not data.get("guard") and "guard" not in self.errors:
-                self.add_error("guard", "Choose the side that must hold: at or above, or "
-                                        "at or below the threshold.")
+                self.add_error("guard", _("Choose the side that must hold: at or above, or "
+                                          "at or below the threshold."))
             if data.get("target_value") is None and "target_value" not in self.errors:
-                self.add_error("target_value", "Enter the threshold.")
+                self.add_error("target_value", _("Enter the threshold."))
             if data.get("start_value") is None:  # not asked for a guardrail
                 data["start_value"] = data.get("target_value")
         elif kind != KeyResult.Kind.MILESTONE:
             for name in ("start_value", "target_value"):
                 if data.get(name) is None and name not in self.errors:
-                    self.add_error(name, "Enter a number.")
+                    self.add_error(name, _("Enter a number."))
         if kind == KeyResult.Kind.MILESTONE:
             data["start_value"], data["target_value"] = 0.0, 1.0
         if kind != KeyResult.Kind.GUARDRAIL:
@@ -197,12 +205,12 @@ KeyResultFormSet = forms.formset_factory(KeyResultForm, extra=3,
 
 
 class CarryOverForm(forms.Form):
-    target = forms.ModelChoiceField(queryset=Cycle.objects.none(), label="Carry into")
+    target = forms.ModelChoiceField(queryset=Cycle.objects.none(), label=_("Carry into"))
     objectives = forms.MultipleChoiceField(
-        widget=forms.CheckboxSelectMultiple, label="Objectives to carry over",
-        help_text="None is ticked for you: an unfinished objective is often better dropped "
-                  "or rewritten than copied as it is.",
-        error_messages={"required": "Tick at least one objective to carry over."})
+        widget=forms.CheckboxSelectMultiple, label=_("Objectives to carry over"),
+        help_text=_("None is ticked for you: an unfinished objective is often better dropped "
+                    "or rewritten than copied as it is."),
+        error_messages={"required": _("Tick at least one objective to carry over.")})
 
     def __init__(self, *args, organization: Organization, source: Cycle, candidates, **kw):
         super().__init__(*args, **kw)
@@ -224,8 +232,8 @@ class CycleCloseForm(forms.Form):
 
     version = forms.IntegerField(widget=forms.HiddenInput)
     confirm = forms.BooleanField(
-        label="I understand that closing freezes every key result and makes the cycle "
-              "read-only.")
+        label=_("I understand that closing freezes every key result and makes the cycle "
+                "read-only."))
 
     def __init__(self, *args, cycle: Cycle, rows, **kwargs):
         super().__init__(*args, **kwargs)
@@ -239,13 +247,13 @@ class CycleCloseForm(forms.Form):
             suggested = (Objective.ClosingStatus.CANCELLED if o.state == Objective.State.DRAFT
                          else P.suggested_closing_status(score, o.kind))
             self.fields[f"status_{o.pk}"] = forms.ChoiceField(
-                choices=CLOSING_CHOICES, initial=suggested, label="Closing status")
+                choices=CLOSING_CHOICES, initial=suggested, label=_("Closing status"))
             self.fields[f"score_{o.pk}"] = forms.FloatField(
-                min_value=0, max_value=1, initial=score, label="Score",
+                min_value=0, max_value=1, initial=score, label=_("Score"),
                 validators=[validate_finite],
                 widget=NumberInput(attrs={"step": "0.01"}))
             self.fields[f"note_{o.pk}"] = forms.CharField(
-                required=False, label="Learnings", widget=forms.Textarea(attrs={"rows": 2}))
+                required=False, label=_("Learnings"), widget=forms.Textarea(attrs={"rows": 2}))
             row.fields = (self[f"status_{o.pk}"], self[f"score_{o.pk}"], self[f"note_{o.pk}"])
 
     def decisions(self) -> dict[int, dict]:

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organization, Team
 from core.validators import finite_check, validate_finite
@@ -14,16 +15,16 @@ from okrs import progress as P
 class Status(models.TextChoices):
     """A KR's status as set by its owner at a check-in."""
 
-    ON_TRACK = "on_track", "On track"
-    NEEDS_ATTENTION = "needs_attention", "Needs attention"
-    OFF_TRACK = "off_track", "Off track"
-    ACCOMPLISHED = "accomplished", "Accomplished"
+    ON_TRACK = "on_track", _("On track")
+    NEEDS_ATTENTION = "needs_attention", _("Needs attention")
+    OFF_TRACK = "off_track", _("Off track")
+    ACCOMPLISHED = "accomplished", _("Accomplished")
 
 
 # What a KR's status reads as on every page: the owner's statuses, the "overdue" that
 # okrs.progress derives, and None for a KR never checked in.
-STATUS_LABELS: dict[str | None, str] = {**dict(Status.choices), P.OVERDUE: "Check-in overdue",
-                                        None: "No check-in yet"}
+STATUS_LABELS: dict[str | None, str] = {**dict(Status.choices), P.OVERDUE: _("Check-in overdue"),
+                                        None: _("No check-in yet")}
 
 
 def status_label(status: str | None) -> str:
@@ -37,26 +38,26 @@ class ObjectiveQuerySet(models.QuerySet):
 
 class Objective(models.Model):
     class Kind(models.TextChoices):
-        COMMITTED = "committed", "Committed"
-        ASPIRATIONAL = "aspirational", "Aspirational"
+        COMMITTED = "committed", _("Committed")
+        ASPIRATIONAL = "aspirational", _("Aspirational")
 
     class State(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        ACTIVE = "active", "Active"
-        CLOSED = "closed", "Closed"
+        DRAFT = "draft", _("Draft")
+        ACTIVE = "active", _("Active")
+        CLOSED = "closed", _("Closed")
 
     class ProgressFrom(models.TextChoices):
-        KRS = "krs", "Its key results"
-        CHILDREN = "children", "Its aligned objectives"
-        BOTH = "both", "Both"
+        KRS = "krs", _("Its key results")
+        CHILDREN = "children", _("Its aligned objectives")
+        BOTH = "both", _("Both")
 
     class ClosingStatus(models.TextChoices):
         NONE = "", "—"
-        ACHIEVED = "achieved", "Achieved"
-        PARTIALLY = "partially", "Partially achieved"
-        MISSED = "missed", "Missed"
-        POSTPONED = "postponed", "Postponed"
-        CANCELLED = "cancelled", "Cancelled"
+        ACHIEVED = "achieved", _("Achieved")
+        PARTIALLY = "partially", _("Partially achieved")
+        MISSED = "missed", _("Missed")
+        POSTPONED = "postponed", _("Postponed")
+        CANCELLED = "cancelled", _("Cancelled")
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE,
                                      related_name="objectives")
@@ -127,13 +128,13 @@ class KeyResultQuerySet(models.QuerySet):
 
 class KeyResult(models.Model):
     class Kind(models.TextChoices):
-        METRIC = "metric", "Metric"
-        MILESTONE = "milestone", "Milestone"
-        GUARDRAIL = "guardrail", "Guardrail"
+        METRIC = "metric", _("Metric")
+        MILESTONE = "milestone", _("Milestone")
+        GUARDRAIL = "guardrail", _("Guardrail")
 
     class Guard(models.TextChoices):
-        AT_LEAST = "at_least", "Stay at or above"
-        AT_MOST = "at_most", "Stay at or below"
+        AT_LEAST = "at_least", _("Stay at or above")
+        AT_MOST = "at_most", _("Stay at or below")
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE,
                                      related_name="key_results")

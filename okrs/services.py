@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.audit import audit_record, diff, snapshot
 from accounts.models import Membership, Organization, User
@@ -37,7 +38,7 @@ CLOSE_FIELDS = ["closing_status", "score", "closing_note", "state"]
 
 
 def closed_cycle_message(cycle: Cycle) -> str:
-    return f"The cycle {cycle.name} is closed: its OKRs are read-only."
+    return _("The cycle %(name)s is closed: its OKRs are read-only.") % {"name": cycle.name}
 
 
 def ensure_cycle_open(cycle: Cycle) -> None:
@@ -51,14 +52,15 @@ def validate_alignment(*, organization: Organization, objective_id: int | None,
     if parent is None:
         return
     if parent.organization_id != organization.id or parent.deleted_at is not None:
-        raise ValidationError({"parent": "Choose an objective of this organisation."})
+        raise ValidationError({"parent": _("Choose an objective of this organisation.")})
     if objective_id is None:
         return
     if parent.id == objective_id:
-        raise ValidationError({"parent": "An objective cannot be aligned to itself."})
+        raise ValidationError({"parent": _("An objective cannot be aligned to itself.")})
     if parent.id in descendant_ids(organization, objective_id):
-        raise ValidationError({"parent": f"“{parent.title}” is aligned below this objective; "
-                                         "aligning to it would make a loop."})
+        raise ValidationError({"parent": _("“%(title)s” is aligned below this objective; "
+                                           "aligning to it would make a loop.") % {
+                                             "title": parent.title}})
 
 
 def _check_related(organization: Organization, data: Mapping[str, Any]) -> None:
@@ -88,14 +90,14 @@ def _clean_kr_data(data: dict[str, Any]) -> dict[str, Any]:
         # The side is asked, never guessed from start and target (issue 14); the
         # database refuses a guardrail without one (kr_guardrail_has_side).
         if data.get("guard") not in KeyResult.Guard.values:
-            raise ValidationError({"guard": "Choose the side that must hold: at or above, "
-                                            "or at or below the threshold."})
+            raise ValidationError({"guard": _("Choose the side that must hold: at or above, or "
+                                              "at or below the threshold.")})
     else:
         data["guard"] = ""
     if data.get("weight") is None:
         data["weight"] = 1.0
     if not 0 <= data["weight"] <= 1000:
-        raise ValidationError({"weight": "A weight lies between 0 and 1000."})
+        raise ValidationError({"weight": _("A weight lies between 0 and 1000.")})
     return data
 
 
@@ -179,12 +181,12 @@ def objective_update(*, objective: Objective, actor: User, version: int,
 def objective_history_reason(objective: Objective) -> str:
     """Why an objective cannot be deleted ('' when it can)."""
     if CheckIn.objects.filter(key_result__objective=objective).exists():
-        return "its key results have check-ins"
+        return _("its key results have check-ins")
     if KeyResult.objects.filter(objective=objective, initiatives__isnull=False).exists() or \
             objective.initiatives.exists():
-        return "it has initiatives"
+        return _("it has initiatives")
     if Objective.objects.alive().filter(parent=objective).exists():
-        return "other objectives are aligned under it"
+        return _("other objectives are aligned under it")
     return ""
 
 
@@ -193,8 +195,9 @@ def objective_delete(*, objective: Objective, actor: User) -> None:
     ensure_cycle_open(objective.cycle)
     reason = objective_history_reason(objective)
     if reason:
-        raise ValidationError(f"“{objective.title}” cannot be deleted because {reason}. "
-                              "Close it with a closing status (e.g. cancelled) instead.")
+        raise ValidationError(_("“%(title)s” cannot be deleted because %(reason)s. Close it "
+                                "with a closing status (e.g. cancelled) instead.") % {
+                                  "title": objective.title, "reason": reason})
     _audit(objective, actor, "deleted")
     kpi_ids = _kpi_ids(objective=objective)
     objective.delete()
@@ -229,7 +232,7 @@ def objective_duplicate(*, objective: Objective, actor: User,
     """A draft copy (same cycle unless given), with its KRs back at their start values."""
     cycle = cycle or objective.cycle
     if cycle.organization_id != objective.organization_id:
-        raise ValidationError("Choose one of this organisation's cycles.")
+        raise ValidationError(_("Choose one of this organisation's cycles."))
     ensure_cycle_open(cycle)
     copy = Objective.objects.create(
         organization=objective.organization, cycle=cycle,
@@ -305,11 +308,12 @@ def key_result_update(*, key_result: KeyResult, actor: User, version: int,
 def key_result_delete(*, key_result: KeyResult, actor: User) -> None:
     ensure_cycle_open(key_result.objective.cycle)
     if key_result.checkins.exists():
-        raise ValidationError(f"“{key_result.title}” has check-ins and cannot be deleted: its "
-                              "history would be lost. Set its weight to 0 instead.")
+        raise ValidationError(_("“%(title)s” has check-ins and cannot be deleted: its history "
+                                "would be lost. Set its weight to 0 instead.") % {
+                                  "title": key_result.title})
     if key_result.initiatives.exists():
-        raise ValidationError(f"“{key_result.title}” has initiatives; move or delete them "
-                              "first.")
+        raise ValidationError(_("“%(title)s” has initiatives; move or delete them first.") % {
+            "title": key_result.title})
     _audit(key_result, actor, "deleted")
     kpi_id = key_result.kpi_id
     key_result.delete()
@@ -410,9 +414,9 @@ def objectives_carry_over(*, source: Cycle, target: Cycle, actor: User,
     kept; otherwise the copy has no parent.
     """
     if source.organization_id != target.organization_id:
-        raise ValidationError("Choose one of this organisation's cycles.")
+        raise ValidationError(_("Choose one of this organisation's cycles."))
     if source.pk == target.pk:
-        raise ValidationError("Choose another cycle to carry objectives into.")
+        raise ValidationError(_("Choose another cycle to carry objectives into."))
     ensure_cycle_open(target)
     qs = Objective.objects.alive().filter(organization=source.organization,
                                           cycle=source).select_related("parent__cycle")
