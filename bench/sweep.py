@@ -36,7 +36,9 @@ def _worker(env: dict, root: Path, queue: str, logfile: Path):
            "-c", "1", "-l", "warning", "--without-gossip", "--without-mingle",
            "--without-heartbeat"]
     log(f"$ (cd {root}) CELERY_QUEUE={queue} " + " ".join(cmd))
-    return subprocess.Popen(cmd, cwd=root, env={**env, "CELERY_QUEUE": queue},
+    # PYTHONPATH: the tree's own packages, not the ones the venv's editable install maps.
+    return subprocess.Popen(cmd, cwd=root, env={**env, "CELERY_QUEUE": queue,
+                                                "PYTHONPATH": str(root)},
                             stdout=subprocess.DEVNULL, stderr=open(logfile, "w"))  # noqa: SIM115
 
 
