@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.template.response import TemplateResponse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from accounts.audit import audit_record
 from accounts.models import (
@@ -153,12 +154,12 @@ class MembershipForm(forms.ModelForm):
             return cleaned
         touches_top = role in TOP_ROLES or old in TOP_ROLES
         if touches_top and not is_owner_of(request, org_id):
-            self.add_error("role", "Only an owner can grant or take away the admin or owner "
-                                   "role.")
+            self.add_error("role", _("Only an owner can grant or take away the admin or owner "
+                                   "role."))
         if old == Role.OWNER and role != Role.OWNER and Membership.objects.filter(
                 organization_id=org_id, role=Role.OWNER).count() <= 1:
-            self.add_error("role", "The last owner cannot be demoted. Make someone else owner "
-                                   "first.")
+            self.add_error("role", _("The last owner cannot be demoted. Make someone else owner "
+                                   "first."))
         return cleaned
 
 
@@ -248,7 +249,7 @@ class TeamForm(forms.ModelForm):
         node = parent
         while node is not None and self.instance.pk:
             if node.pk == self.instance.pk:
-                raise ValidationError("A team cannot sit under itself or one of its sub-teams.")
+                raise ValidationError(_("A team cannot sit under itself or one of its sub-teams."))
             node = node.parent
         return parent
 

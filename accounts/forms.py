@@ -54,8 +54,8 @@ class SignupForm(forms.Form):
 
 
 class OrganizationForm(forms.Form):
-    name = forms.CharField(max_length=120, label="Organisation name")
-    slug = forms.SlugField(max_length=60, required=False, label="Address")
+    name = forms.CharField(max_length=120, label=_("Organisation name"))
+    slug = forms.SlugField(max_length=60, required=False, label=_("Address"))
 
     def clean_slug(self) -> str:
         slug = self.cleaned_data["slug"].lower()
@@ -67,8 +67,8 @@ class OrganizationForm(forms.Form):
 class AcceptSignupForm(forms.Form):
     """For a person who follows an invitation and has no account yet."""
 
-    name = forms.CharField(max_length=150, label="Your name")
-    password = forms.CharField(widget=forms.PasswordInput, strip=False)
+    name = forms.CharField(max_length=150, label=_("Your name"))
+    password = forms.CharField(widget=forms.PasswordInput, strip=False, label=_("Password"))
 
     def __init__(self, *args, email: str, **kwargs):
         super().__init__(*args, **kwargs)
@@ -81,8 +81,8 @@ class AcceptSignupForm(forms.Form):
 
 
 class InviteForm(forms.Form):
-    email = forms.EmailField()
-    role = forms.ChoiceField(choices=Role.choices, initial=Role.MEMBER)
+    email = forms.EmailField(label=_("Email"))
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices, initial=Role.MEMBER)
 
 
 class RoleForm(forms.Form):
@@ -124,11 +124,12 @@ class LanguageForm(forms.ModelForm):
 
 
 class TeamForm(forms.Form):
-    name = forms.CharField(max_length=120)
+    name = forms.CharField(max_length=120, label=_("Name"))
     parent = forms.ModelChoiceField(queryset=Team.objects.none(), required=False,
-                                    label="Part of")
-    lead = forms.ModelChoiceField(queryset=User.objects.none(), required=False)
+                                    label=_("Part of"))
+    lead = forms.ModelChoiceField(queryset=User.objects.none(), required=False, label=_("Lead"))
     members = forms.ModelMultipleChoiceField(queryset=User.objects.none(), required=False,
+                                             label=_("Members"),
                                              widget=forms.CheckboxSelectMultiple)
 
     def __init__(self, *args, organization: Organization, team: Team | None = None, **kwargs):
@@ -149,5 +150,5 @@ class TeamForm(forms.Form):
         if self.team is not None:
             clash = clash.exclude(pk=self.team.pk)
         if clash.exists():
-            raise forms.ValidationError("A team with this name already exists.")
+            raise forms.ValidationError(_("A team with this name already exists."))
         return name

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
 
 from accounts.audit import audit_record
 from accounts.models import Invitation, Membership, Organization, Role, Team, User
@@ -29,7 +30,7 @@ def organization_create(*, owner: User, name: str, slug: str = "", time_zone: st
                         ) -> Organization:
     slug = slug or unique_org_slug(name)
     if Organization.objects.filter(slug=slug).exists():
-        raise ValidationError({"slug": "That address is taken; choose another."})
+        raise ValidationError({"slug": _("That address is taken; choose another.")})
     org = Organization.objects.create(name=name, slug=slug, time_zone=time_zone)
     Membership.objects.create(user=owner, organization=org, role=Role.OWNER)
     audit_record(organization=org, actor=owner, action="created", obj=org)
@@ -40,7 +41,7 @@ def organization_create(*, owner: User, name: str, slug: str = "", time_zone: st
 def user_signup(*, email: str, password: str, name: str, org_name: str, org_slug: str = ""
                 ) -> tuple[User, Organization]:
     if User.objects.filter(email__iexact=email).exists():
-        raise ValidationError({"email": "An account with this email already exists. Log in."})
+        raise ValidationError({"email": _("An account with this email already exists. Log in.")})
     user = User.objects.create_user(email=email, password=password, name=name)
     org = organization_create(owner=user, name=org_name, slug=org_slug)
     return user, org
@@ -55,10 +56,11 @@ def invitation_create(*, organization: Organization, email: str, role: str, invi
                       ) -> tuple[Invitation, str]:
     email = email.strip().lower()
     if Membership.objects.filter(organization=organization, user__email__iexact=email).exists():
-        raise ValidationError({"email": f"{email} is already a member of {organization}."})
+        raise ValidationError({"email": _("%(email)s is already a member of %(org)s.") % {
+            "email": email, "org": organization}})
     inviter = Membership.objects.get(organization=organization, user=invited_by)
     if role in (Role.ADMIN, Role.OWNER) and inviter.role != Role.OWNER:
-        raise PermissionDenied("Only an owner can invite admins or owners.")
+        raise PermissionDenied(_("Only an owner can invite admins or owners."))
     raw, hashed = Invitation.new_token()
     invitation = Invitation.objects.create(
         organization=organization, email=email, role=role, token_hash=hashed,
@@ -86,15 +88,16 @@ def _send_invitation(invitation: Invitation, raw: str, sender: User) -> None:
 def _pending_for_update(invitation: Invitation, actor: Membership) -> Invitation:
     """The invitation, locked, if it is still pending and the actor may manage it."""
     if not actor.has_role(Role.ADMIN):
-        raise PermissionDenied("Only admins and owners manage invitations.")
+        raise PermissionDenied(_("Only admins and owners manage invitations."))
     invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
     if invitation.role in (Role.ADMIN, Role.OWNER) and actor.role != Role.OWNER:
-        raise PermissionDenied("Only an owner can manage an invitation for an admin or owner.")
+        raise PermissionDenied(_("Only an owner can manage an invitation for an admin or owner."))
     if invitation.accepted_at:
-        raise ValidationError(f"The invitation for {invitation.email} has already been "
-                              "accepted.")
+        raise ValidationError(_("The invitation for %(email)s has already been accepted.")
+                              % {"email": invitation.email})
     if invitation.revoked_at:
-        raise ValidationError(f"The invitation for {invitation.email} was revoked.")
+        raise ValidationError(_("The invitation for %(email)s was revoked.")
+                              % {"email": invitation.email})
     return invitation
 
 
@@ -141,15 +144,15 @@ def invitation_lookup(raw_token: str) -> Invitation:
         .filter(token_hash=Invitation.hash(raw_token)).first()
     )
     if invitation is None:
-        raise InvitationError("This invitation link is not valid. Ask for a new invitation.")
+        raise InvitationError(_("This invitation link is not valid. Ask for a new invitation."))
     if invitation.accepted_at:
-        raise InvitationError("This invitation has already been used. Log in instead, or ask "
-                              "for a new invitation.")
+        raise InvitationError(_("This invitation has already been used. Log in instead, or ask "
+                              "for a new invitation."))
     if invitation.revoked_at:
-        raise InvitationError("This invitation was withdrawn. Ask for a new one.")
+        raise InvitationError(_("This invitation was withdrawn. Ask for a new one."))
     if invitation.is_expired:
-        raise InvitationError("This invitation has expired. Ask the person who invited you to "
-                              "send a new one.")
+        raise InvitationError(_("This invitation has expired. Ask the person who invited you to "
+                              "send a new one."))
     return invitation
 
 
@@ -159,7 +162,7 @@ def invitation_accept(*, raw_token: str, user: User) -> Membership:
     # Lock the row so a double click cannot use it twice.
     invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
     if invitation.accepted_at:
-        raise InvitationError("This invitation has already been used.")
+        raise InvitationError(_("This invitation has already been used."))
     membership, created = Membership.objects.get_or_create(
         user=user, organization=invitation.organization, defaults={"role": invitation.role}
     )
@@ -177,16 +180,16 @@ def membership_change_role(*, membership: Membership, role: str, actor: Membersh
     role = Role(role)
     membership = Membership.objects.select_for_update().get(pk=membership.pk)
     if not actor.has_role(Role.ADMIN):
-        raise PermissionDenied("Only admins and owners change roles.")
+        raise PermissionDenied(_("Only admins and owners change roles."))
     touches_top = role in (Role.ADMIN, Role.OWNER) or membership.role in (Role.ADMIN, Role.OWNER)
     if touches_top and actor.role != Role.OWNER:
-        raise PermissionDenied("Only an owner can grant or take away the admin or owner role.")
+        raise PermissionDenied(_("Only an owner can grant or take away the admin or owner role."))
     if membership.role == Role.OWNER and role != Role.OWNER:
         owners = Membership.objects.select_for_update().filter(
             organization=membership.organization, role=Role.OWNER)
         if owners.count() <= 1:
-            raise ValidationError("The last owner cannot be demoted. Make someone else owner "
-                                  "first.")
+            raise ValidationError(_("The last owner cannot be demoted. Make someone else owner "
+                                  "first."))
     old = membership.role
     if old == role:
         return membership
@@ -200,10 +203,10 @@ def membership_change_role(*, membership: Membership, role: str, actor: Membersh
 @transaction.atomic
 def membership_remove(*, membership: Membership, actor: Membership) -> None:
     if membership.role in (Role.ADMIN, Role.OWNER) and actor.role != Role.OWNER:
-        raise PermissionDenied("Only an owner can remove an admin or owner.")
+        raise PermissionDenied(_("Only an owner can remove an admin or owner."))
     if membership.role == Role.OWNER and Membership.objects.filter(
             organization=membership.organization, role=Role.OWNER).count() <= 1:
-        raise ValidationError("The last owner cannot be removed.")
+        raise ValidationError(_("The last owner cannot be removed."))
     audit_record(organization=membership.organization, actor=actor.user, action="removed",
                  obj=membership, changes={"role": [membership.role, None]})
     for team in Team.objects.filter(organization=membership.organization,
@@ -240,15 +243,15 @@ def team_save(*, organization: Organization, actor: User, team: Team | None = No
               name: str, parent: Team | None = None, lead: User | None = None,
               members: list[User] | None = None) -> Team:
     if parent is not None and parent.organization_id != organization.id:
-        raise ValidationError({"parent": "Choose a team of this organisation."})
+        raise ValidationError({"parent": _("Choose a team of this organisation.")})
     creating = team is None
     team = team or Team(organization=organization)
     if not creating and parent is not None:
         node = parent
         while node is not None:  # no team may sit under itself
             if node.pk == team.pk:
-                raise ValidationError({"parent": "A team cannot sit under itself or one of "
-                                                 "its sub-teams."})
+                raise ValidationError({"parent": _("A team cannot sit under itself or one of "
+                                                 "its sub-teams.")})
             node = node.parent
     team.name = name
     team.parent = parent

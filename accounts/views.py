@@ -96,8 +96,8 @@ def signup(request: HttpRequest) -> HttpResponse:
             apply_errors(form, exc)
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            messages.success(request, f"Welcome to Headway. {org.name} is ready: start with your "
-                                      "ultimate goal and pillars.")
+            messages.success(request, _("Welcome to Headway. %(org)s is ready: start with your "
+                                        "ultimate goal and pillars.") % {"org": org.name})
             return redirect("dashboards:home", org_slug=org.slug)
     return render(request, "accounts/signup.html", {"form": form})
 
@@ -113,7 +113,7 @@ def org_create(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
-            messages.success(request, f"{org.name} created. You are its owner.")
+            messages.success(request, _("%(org)s created. You are its owner.") % {"org": org.name})
             return redirect("dashboards:home", org_slug=org.slug)
     return render(request, "accounts/org_create.html", {"form": form})
 
@@ -128,8 +128,8 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
                       status=410)
     if SsoConfig.enforced_for(inv.organization):
         return render(request, "accounts/invitation_invalid.html", {
-            "reason": f"{inv.organization.name} requires single sign-on: sign in with your "
-                      "organisation instead of this link."}, status=410)
+            "reason": _("%(org)s requires single sign-on: sign in with your organisation instead "
+                        "of this link.") % {"org": inv.organization.name}}, status=410)
     existing = User.objects.filter(email__iexact=inv.email).first()
     form = None
     if request.user.is_authenticated:
@@ -152,8 +152,8 @@ def _accept(request: HttpRequest, token: str, user: User) -> HttpResponse:
     except services.InvitationError as exc:
         return render(request, "accounts/invitation_invalid.html", {"reason": str(exc)},
                       status=410)
-    messages.success(request, f"You joined {membership.organization.name} as "
-                              f"{membership.get_role_display().lower()}.")
+    messages.success(request, _("You joined %(org)s as %(role)s.") % {
+        "org": membership.organization.name, "role": role_word(membership.get_role_display())})
     return redirect("dashboards:home", org_slug=membership.organization.slug)
 
 
@@ -167,7 +167,7 @@ def settings_page(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             services.organization_update(organization=org, actor=request.user,
                                          **{f: form.cleaned_data[f] for f in form.Meta.fields})
-            messages.success(request, "Settings saved.")
+            messages.success(request, _("Settings saved."))
             return redirect("accounts:settings", org_slug=org.slug)
     return render(request, "accounts/settings.html", {
         "form": form, "can_edit": can_edit, "language_form": LanguageForm(instance=request.user, prefix="me")})
@@ -204,9 +204,9 @@ def members(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         require_role(request, Role.ADMIN)
         if sso_enforced:
-            messages.error(request, f"{org.name} enforces single sign-on: people join by "
-                                    "signing in through your identity provider, not by "
-                                    "invitation.")
+            messages.error(request, _("%(org)s enforces single sign-on: people join by signing in "
+                                      "through your identity provider, not by invitation.")
+                           % {"org": org.name})
             return redirect("accounts:members", org_slug=org.slug)
         if form.is_valid():
             try:
@@ -218,7 +218,8 @@ def members(request: HttpRequest) -> HttpResponse:
             except PermissionDenied as exc:
                 form.add_error("role", str(exc))
             else:
-                messages.success(request, f"Invitation sent to {form.cleaned_data['email']}.")
+                messages.success(request, _("Invitation sent to %(email)s.")
+                                 % {"email": form.cleaned_data["email"]})
                 return redirect("accounts:members", org_slug=org.slug)
     # Shown once, right after the action that made them (a refresh forgets them): the
     # undo of the last role change and a new invitation link to copy.
@@ -240,13 +241,18 @@ def members(request: HttpRequest) -> HttpResponse:
 UNDO_KEY, LINK_KEY = "members_role_undo", "members_invitation_link"
 
 
+def role_word(label) -> str:
+    """A role's name inside a sentence: lower case, but German keeps its nouns capitalised."""
+    return str(label) if translation.get_language() == "de" else str(label).lower()
+
+
 @org_view(Role.ADMIN)
 @require_POST
 def member_role(request: HttpRequest, pk: int) -> HttpResponse:
     membership = get_membership_for_admin(request, pk)
     form = RoleForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Choose a valid role.")
+        messages.error(request, _("Choose a valid role."))
     else:
         old, role = membership.role, form.cleaned_data["role"]
         try:
@@ -258,11 +264,11 @@ def member_role(request: HttpRequest, pk: int) -> HttpResponse:
             messages.error(request, str(exc))
         else:
             if request.POST.get("undo"):
-                messages.success(request, f"Undone: {membership.user.display_name} is "
-                                          f"{Role(role).label.lower()} again.")
+                messages.success(request, _("Undone: %(person)s is %(role)s again.") % {
+                    "person": membership.user.display_name, "role": role_word(Role(role).label)})
             elif old != role:
-                messages.success(request, f"{membership.user.display_name} is now "
-                                          f"{Role(role).label.lower()}.")
+                messages.success(request, _("%(person)s is now %(role)s.") % {
+                    "person": membership.user.display_name, "role": role_word(Role(role).label)})
                 request.session[UNDO_KEY] = {"pk": membership.pk, "from": old, "to": role}
     return redirect("accounts:members", org_slug=request.org.slug)
 
@@ -283,7 +289,8 @@ def _invitation_action(request: HttpRequest, pk: int, action) -> HttpResponse:
 def invitation_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     def revoke(invitation):
         services.invitation_revoke(invitation=invitation, actor=request.membership)
-        return f"Invitation for {invitation.email} revoked: its link no longer works."
+        return _("Invitation for %(email)s revoked: its link no longer works.") % {
+            "email": invitation.email}
     return _invitation_action(request, pk, revoke)
 
 
@@ -293,8 +300,9 @@ def invitation_revoke(request: HttpRequest, pk: int) -> HttpResponse:
 def invitation_resend(request: HttpRequest, pk: int) -> HttpResponse:
     def resend(invitation):
         services.invitation_renew(invitation=invitation, actor=request.membership, send=True)
-        return (f"Invitation sent again to {invitation.email}, with a new link valid for "
-                f"{settings.INVITATION_DAYS} days (the previous link no longer works).")
+        return _("Invitation sent again to %(email)s, with a new link valid for %(days)s days "
+                  "(the previous link no longer works).") % {
+            "email": invitation.email, "days": settings.INVITATION_DAYS}
     return _invitation_action(request, pk, resend)
 
 
@@ -306,8 +314,8 @@ def invitation_link(request: HttpRequest, pk: int) -> HttpResponse:
                                                     actor=request.membership, send=False)
         request.session[LINK_KEY] = {"pk": invitation.pk, "email": invitation.email,
                                      "url": services.invitation_url(raw)}
-        return (f"A new link for {invitation.email} is below: copy it now, it is shown only "
-                "once (the previous link no longer works).")
+        return _("A new link for %(email)s is below: copy it now, it is shown only once (the "
+                  "previous link no longer works).") % {"email": invitation.email}
     return _invitation_action(request, pk, link)
 
 
@@ -320,7 +328,7 @@ def member_remove(request: HttpRequest, pk: int) -> HttpResponse:
     except (ValidationError, PermissionDenied) as exc:
         messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
     else:
-        messages.success(request, f"{membership.user} was removed.")
+        messages.success(request, _("%(person)s was removed.") % {"person": membership.user})
     return redirect("accounts:members", org_slug=request.org.slug)
 
 
@@ -350,7 +358,7 @@ def team_edit(request: HttpRequest, slug: str | None = None) -> HttpResponse:
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
-            messages.success(request, f"Team {team.name} saved.")
+            messages.success(request, _("Team %(team)s saved.") % {"team": team.name})
             return redirect("accounts:teams", org_slug=request.org.slug)
     return render(request, "accounts/team_form.html", {"form": form, "team": team})
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from django.core.cache import cache
+from django.utils.translation import gettext_lazy as _
 from joserfc import jwt
 from joserfc.errors import (
     BadSignatureError,
@@ -129,8 +130,8 @@ def client_secret(config) -> str:
     try:
         return decrypt(config.client_secret_encrypted)
     except SecretError as exc:
-        raise OidcError("The client secret can no longer be read (the encryption key "
-                        "changed): an admin must enter it again.") from exc
+        raise OidcError(_("The client secret can no longer be read (the encryption key "
+                        "changed): an admin must enter it again.")) from exc
 
 
 def exchange_code(config, *, code: str, flow: Flow, redirect_uri: str) -> dict:
@@ -140,7 +141,7 @@ def exchange_code(config, *, code: str, flow: Flow, redirect_uri: str) -> dict:
         "code_verifier": flow.verifier, "client_id": config.client_id,
     }, auth=(config.client_id, client_secret(config)))
     if not isinstance(tokens, dict) or not tokens.get("id_token"):
-        raise OidcError("The provider returned no ID token.")
+        raise OidcError(_("The provider returned no ID token."))
     return tokens
 
 
@@ -151,7 +152,7 @@ def validate_id_token(config, id_token: str, *, nonce: str) -> dict:
     try:
         token = jwt.decode(id_token, keys, algorithms=ALGORITHMS)
     except BadSignatureError as exc:
-        raise OidcError("The ID token's signature does not verify.") from exc
+        raise OidcError(_("The ID token's signature does not verify.")) from exc
     except JoseError as exc:
         if "kid" in str(exc).lower() or exc.__class__.__name__ in ("InvalidKeyIdError",
                                                                       "MissingKeyError"):
@@ -159,12 +160,12 @@ def validate_id_token(config, id_token: str, *, nonce: str) -> dict:
             try:
                 token = jwt.decode(id_token, key_set(doc, fresh=True), algorithms=ALGORITHMS)
             except JoseError as again:
-                raise OidcError("The ID token is signed with a key the provider does not "
-                                "publish (unknown kid).") from again
+                raise OidcError(_("The ID token is signed with a key the provider does not "
+                                "publish (unknown kid).")) from again
         else:
             raise OidcError(f"The ID token cannot be read ({exc.error or exc}).") from exc
     except (ValueError, TypeError) as exc:
-        raise OidcError("The ID token is malformed.") from exc
+        raise OidcError(_("The ID token is malformed.")) from exc
     claims = token.claims
     registry = jwt.JWTClaimsRegistry(
         leeway=60,
@@ -176,7 +177,7 @@ def validate_id_token(config, id_token: str, *, nonce: str) -> dict:
     try:
         registry.validate(claims)
     except ExpiredTokenError as exc:
-        raise OidcError("The ID token has expired.") from exc
+        raise OidcError(_("The ID token has expired.")) from exc
     except MissingClaimError as exc:
         raise OidcError(f"The ID token lacks a required claim ({exc.description}).") from exc
     except InvalidClaimError as exc:
@@ -185,11 +186,11 @@ def validate_id_token(config, id_token: str, *, nonce: str) -> dict:
         raise OidcError(f"The ID token is not valid ({exc}).") from exc
     aud = claims.get("aud")
     if isinstance(aud, list) and len(aud) > 1 and claims.get("azp") != config.client_id:
-        raise OidcError("The ID token was issued to another client (azp).")
+        raise OidcError(_("The ID token was issued to another client (azp)."))
     if not claims.get("email"):
-        raise OidcError("The provider did not send an e-mail address.")
+        raise OidcError(_("The provider did not send an e-mail address."))
     if claims.get("email_verified") is not True:
-        raise OidcError("The provider does not say this e-mail address is verified.")
+        raise OidcError(_("The provider does not say this e-mail address is verified."))
     return claims
 
 
@@ -202,7 +203,7 @@ def test_connection(config) -> list[tuple[bool, str]]:
         keys = key_set(doc, fresh=True)
         signing = [k for k in keys.keys if k.get("use", "sig") == "sig"]
         if not signing:
-            raise OidcError("The provider publishes no signing key.")
+            raise OidcError(_("The provider publishes no signing key."))
         steps.append((True, f"{len(signing)} signing key(s) published at {doc['jwks_uri']}."))
         if "S256" not in doc.get("code_challenge_methods_supported", ["S256"]):
             steps.append((False, "The provider does not announce PKCE S256."))

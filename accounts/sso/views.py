@@ -17,6 +17,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.access import get_in_org, org_view
@@ -106,8 +107,8 @@ def sso_start(request: HttpRequest) -> HttpResponse:
     if data is not None and form.is_valid():
         config = config_for(form.cleaned_data["who"])
         if config is None:
-            form.add_error("who", "No organisation offers single sign-on for this address. "
-                                  "Log in with your password instead.")
+            form.add_error("who", _("No organisation offers single sign-on for this address. "
+                                  "Log in with your password instead."))
         else:
             next_url = request.POST.get("next") or request.GET.get("next") or ""
             if not url_has_allowed_host_and_scheme(next_url, {request.get_host()},
@@ -118,8 +119,10 @@ def sso_start(request: HttpRequest) -> HttpResponse:
                     config, redirect_uri=_redirect_uri(request),
                     org_slug=config.organization.slug, next_url=next_url)
             except oidc.OidcError as exc:
-                return refused(request, f"{config.organization.name}'s identity provider cannot "
-                                        f"be used right now: {exc}", config=config, status=502)
+                return refused(request, _("The identity provider of %(org)s cannot be used right "
+                                          "now: %(error)s") % {"org": config.organization.name,
+                                                               "error": exc},
+                               config=config, status=502)
             flows = request.session.get(SESSION_FLOWS, {})
             flows[flow.state] = {"nonce": flow.nonce, "verifier": flow.verifier,
                                  "org": flow.org_slug, "next": flow.next_url}
@@ -145,19 +148,18 @@ def sso_callback(request: HttpRequest) -> HttpResponse:
     pending = flows.pop(state, None) if state else None
     request.session[SESSION_FLOWS] = flows  # a state is used once: a replayed callback fails
     if pending is None:
-        return refused(request, "This sign-in link is not valid any more (it was already used, "
-                                "or started in another browser). Start again.", failure=True)
+        return refused(request, _("This sign-in link is not valid any more (it was already used, "
+                                "or started in another browser). Start again."), failure=True)
     config = SsoConfig.objects.select_related("organization").filter(
         organization__slug=pending["org"], enabled=True).first()
     if config is None:
-        return refused(request, "Single sign-on is no longer offered for this organisation.")
+        return refused(request, _("Single sign-on is no longer offered for this organisation."))
     if request.GET.get("error"):
-        return refused(request, f"The identity provider refused: "
-                                f"{request.GET.get('error_description') or request.GET['error']}",
-                       config=config)
+        return refused(request, _("The identity provider refused: %(error)s") % {
+            "error": request.GET.get("error_description") or request.GET["error"]}, config=config)
     code = request.GET.get("code", "")
     if not code:
-        return refused(request, "The identity provider sent no authorization code.",
+        return refused(request, _("The identity provider sent no authorization code."),
                        config=config, failure=True)
     flow = oidc.Flow(state=state, nonce=pending["nonce"], verifier=pending["verifier"],
                      org_slug=pending["org"], next_url=pending.get("next", ""))
@@ -255,7 +257,7 @@ def sso_settings(request: HttpRequest) -> HttpResponse:
     action = request.POST.get("action", "save")
     if request.method == "POST" and action == "test":
         if config is None:
-            messages.error(request, "Save the provider first.")
+            messages.error(request, _("Save the provider first."))
             return redirect("accounts:sso_settings", org_slug=request.org.slug)
         form = SsoConfigForm(initial=_initial(config), has_secret=has_secret)
         return _page(request, form, config=config, steps=oidc.test_connection(config))
@@ -276,7 +278,7 @@ def sso_settings(request: HttpRequest) -> HttpResponse:
             domains=data["domains"], default_role=data["default_role"],
             groups_claim=data["groups_claim"], group_map=data["group_map"],
             enforce=data["enforce"], enabled=data["enabled"])
-        messages.success(request, "Single sign-on settings saved.")
+        messages.success(request, _("Single sign-on settings saved."))
         return redirect("accounts:sso_settings", org_slug=request.org.slug)
     return _page(request, form, config=config, status=400 if form.is_bound else 200)
 
@@ -286,5 +288,5 @@ def sso_settings(request: HttpRequest) -> HttpResponse:
 def scim_token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     token = get_in_org(request, ScimToken, pk=pk)
     services.scim_token_revoke(token=token, actor=request.user)
-    messages.success(request, f"Token {token.prefix}… revoked.")
+    messages.success(request, _("Token %(prefix)s… revoked.") % {"prefix": token.prefix})
     return redirect("accounts:sso_settings", org_slug=request.org.slug)
