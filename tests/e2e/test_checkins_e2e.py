@@ -203,3 +203,79 @@ def test_the_suggested_status_and_the_hint(open_page):
     assert hint == (f"On track: set On track by Leo Leader on {today.day} {today:%b} — "
                     "pace says behind.")
     assert KeyResult.objects.get(pk=krs[0].pk).status == "on_track"
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_the_key_result_form_and_the_check_in_row_fit_the_kind(open_page, width):
+    """Issue 19: a metric asks start, target and unit; a milestone only done; a guardrail
+    its side and threshold (both required); and each kind's check-in row asks only what it
+    needs (a KPI-linked key result: only the status)."""
+    from tests.factories import DataPointFactory, KpiFactory
+
+    org, user, team, (metric,) = _team(1)
+    leader = UserFactory(name="Lea Leader")
+    MembershipFactory(user=leader, organization=org, role=Role.LEADER)
+    team.members.add(leader)
+    objective = metric.objective
+    milestone = KeyResultFactory(objective=objective, title="Launch", kind="milestone",
+                                 start_value=0, target_value=1, current_value=0, owner=user)
+    guard = KeyResultFactory(objective=objective, title="CSAT", kind="guardrail", guard="at_least",
+                             start_value=85, target_value=85, current_value=88, owner=user)
+    kpi = KpiFactory(organization=org, name="Reply time")
+    DataPointFactory(kpi=kpi, value=42)
+    linked = KeyResultFactory(objective=objective, title="Reply time", kpi=kpi, start_value=60,
+                              target_value=30, current_value=42, owner=user)
+    w = open_page(viewport={"width": width, "height": 900})
+    page = w.page
+
+    # The key-result form (a leader adds one to the objective).
+    w.enter_as(leader)
+    w.goto(f"/o/{org.slug}/okrs/{objective.pk}/key-results/new/")
+    fields = ("unit", "start_value", "target_value", "current_value", "guard", "done")
+
+    def shown():
+        return {f for f in fields if page.locator(f"#id_{f}").count()
+                and page.locator(f"#id_{f}").is_visible()}
+
+    page.select_option("#id_kind", "metric")
+    assert shown() == {"unit", "start_value", "target_value", "current_value"}
+    page.select_option("#id_kind", "milestone")
+    assert shown() == {"done"}
+    page.select_option("#id_kind", "guardrail")
+    assert shown() == {"unit", "target_value", "current_value", "guard"}
+    assert page.locator("label[for=id_target_value]").inner_text().startswith("Threshold")
+    page.screenshot(path=f"/tmp/checkin/kr-form-guardrail-{width}.png", full_page=True)
+    page.fill("#id_title", "Keep CSAT up")
+    page.fill("#id_current_value", "90")
+    page.fill("#id_target_value", "")  # no threshold, no side: both are asked for
+    page.get_by_role("button", name="Add key result").click()  # the page's own form (no htmx)
+    page.get_by_text("Choose the side that must hold").wait_for()
+    page.screenshot(path=f"/tmp/checkin/kr-form-errors-{width}.png", full_page=True)
+    assert page.get_by_text("Enter the threshold.").is_visible()
+    assert page.locator("#id_title").input_value() == "Keep CSAT up"  # what was typed is kept
+    assert not KeyResult.objects.filter(title="Keep CSAT up").exists()
+    w.assert_clean()
+
+    # The check-in row asks only what each kind needs.
+    w.enter_as(user)
+    w.goto(f"/o/{org.slug}/teams/{team.slug}/check-in/")
+
+    def asks(kr):
+        return {f for f in ("value", "done", "status", "confidence", "comment")
+                if page.locator(f"#id_kr{kr.pk}-{f}").count()}
+
+    assert asks(metric) == {"value", "status", "confidence", "comment"}
+    assert asks(guard) == {"value", "status", "confidence", "comment"}
+    assert asks(milestone) == {"done", "status", "confidence", "comment"}
+    assert asks(linked) == {"status", "confidence", "comment"}
+    assert "42" in page.locator(f"#kr-row-{linked.pk}").inner_text()  # the KPI's value, shown
+    page.screenshot(path=f"/tmp/checkin/checkin-kinds-{width}.png", full_page=True)
+    page.check(f"#id_kr{milestone.pk}-done")
+    page.select_option(f"#id_kr{linked.pk}-status", "needs_attention")
+    page.locator("#ci-all-go").click()
+    page.locator("#ci-all-summary").wait_for()
+    assert page.locator("#ci-all-summary").inner_text() == "2 checked in."
+    w.assert_clean()
+    milestone.refresh_from_db()
+    linked.refresh_from_db()
+    assert milestone.done and linked.status == "needs_attention" and linked.current_value == 42
