@@ -42,6 +42,12 @@ def _worker(env: dict, root: Path, queue: str, logfile: Path):
                             stdout=subprocess.DEVNULL, stderr=open(logfile, "w"))  # noqa: SIM115
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process so far (/proc/<pid>/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _ensure_periods(org) -> None:
     """The seed's limit periods (bench/seeder.py: every fifth KPI, half-way through its
     series) when a seed from before them has none."""
@@ -98,7 +104,7 @@ def main(argv=None) -> int:
     if args.compare:
         trees["B"] = args.compare.resolve()
     (ROOT / "bench" / "out").mkdir(exist_ok=True)
-    workers, times = {}, {k: [] for k in trees}
+    workers, times, cpus = {}, {k: [] for k in trees}, {k: [] for k in trees}
     try:
         for key, root in trees.items():
             queue = f"{QUEUE}-{key.lower()}"
@@ -114,12 +120,14 @@ def main(argv=None) -> int:
             for key in (order if i % 2 == 0 else order[::-1]):
                 proc, queue = workers[key]
                 load = os.getloadavg()[0]
+                cpu0 = _cpu_seconds(proc.pid)
                 seconds = sweep_once(proc, args.timeout, queue)
                 if seconds is None:
                     raise SystemExit(f"worker {key}: no sweep within {args.timeout:.0f}s")
                 times[key].append(seconds)
-                log(f"run {i + 1} {key}: {seconds:.2f} s = {n / seconds:,.0f} KPIs/s "
-                    f"(load {load:.1f})")
+                cpus[key].append(_cpu_seconds(proc.pid) - cpu0)
+                log(f"run {i + 1} {key}: {seconds:.2f} s = {n / seconds:,.0f} KPIs/s, worker CPU "
+                    f"{cpus[key][-1]:.2f} s (load {load:.1f})")
     finally:
         for proc, _ in workers.values():
             stop(proc)
@@ -131,9 +139,12 @@ def main(argv=None) -> int:
     for key, root in trees.items():
         medians[key] = statistics.median(times[key])
         rates = " · ".join(f"{n / s:,.0f}" for s in times[key])
-        print(f"  {key} {root}: KPIs/s {rates}; median {n / medians[key]:,.0f}")
+        print(f"  {key} {root}: KPIs/s {rates}; median {n / medians[key]:,.0f}; worker CPU "
+              f"median {statistics.median(cpus[key]):.2f} s per sweep")
     if "B" in medians:
-        print(f"  A ÷ B speed (B's median time / A's): {medians['B'] / medians['A']:.2f}×")
+        print(f"  A ÷ B speed (B's median time / A's): {medians['B'] / medians['A']:.2f}×; "
+              f"worker CPU B ÷ A: "
+              f"{statistics.median(cpus['B']) / statistics.median(cpus['A']):.2f}×")
     return 0
 
 
