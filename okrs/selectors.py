@@ -414,7 +414,8 @@ def list_summaries(organization: Organization, cycle: Cycle, teams: list[Team]
 
 def list_rows(organization: Organization, cycle: Cycle, *, team: str = "", owner: str = "",
               pillar: str = "", status: str = "", state: str = "",
-              now: dt.datetime | None = None) -> list[ObjectiveRow]:
+              now: dt.datetime | None = None, offset: int = 0,
+              limit: int | None = None) -> list[ObjectiveRow]:
     """The cycle's objectives the OKR list shows for these filters, with their key results
     and stored figures (two queries). Team, owner and state are filtered in the database,
     so a team opened on a long list reads that team's rows only; pillar and status (which
@@ -432,6 +433,8 @@ def list_rows(organization: Organization, cycle: Cycle, *, team: str = "", owner
             KeyResult.objects.alive().filter(objective=OuterRef("pk"), owner_id=int(owner))))
     if state:
         qs = qs.filter(state=state)
+    if limit is not None:  # one page of a team group (no pillar or status filter: SQL order)
+        qs = qs[offset:offset + limit]
     return filter_rows(stored_rows(organization, qs, now=now), pillar=pillar, status=status)
 
 

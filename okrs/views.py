@@ -31,6 +31,7 @@ def _objective_url(request, objective) -> str:
 
 
 COLLAPSE_OVER = 60  # objectives; above this the OKR list opens with closed team groups
+GROUP_PAGE = 50  # objectives of one opened team group per request ("Show more" loads the next)
 
 
 # ------------------------------------------------------------------- reads
@@ -91,16 +92,26 @@ def okr_list(request: HttpRequest) -> HttpResponse:
     filtered = any(f.values())
     collapsed = total > COLLAPSE_OVER and not filtered
     rows: list = []
+    # One team group opened with htmx: a page of its rows at a time, in SQL order.
+    group_part = bool(request.htmx and request.GET.get("part") == "table" and f["team"]
+                      and not f["pillar"] and not f["status"])
+    offset = request.GET.get("offset", "")
+    offset = int(offset) if offset.isascii() and offset.isdigit() else 0
+    more_offset = None
     if collapsed:
         groups = summaries  # long lists open with their team groups closed
     else:
-        rows = (selectors.list_rows(org, cycle, **{**f, "owner": owner_id}, now=now)
+        page = {"offset": offset, "limit": GROUP_PAGE + 1} if group_part else {}
+        rows = (selectors.list_rows(org, cycle, **{**f, "owner": owner_id}, now=now, **page)
                 if cycle else [])  # 2 queries
+        if group_part and len(rows) > GROUP_PAGE:
+            rows, more_offset = rows[:GROUP_PAGE], offset + GROUP_PAGE
         groups = selectors.group_by_team(rows)
     if request.htmx and request.GET.get("part") == "table" and len(groups) == 1:
         # One collapsed team group opened (the list is long): its table only.
         return render(request, "okrs/list.html#group_table", {
-            "g": groups[0], "cycle": cycle, "expected_pct": expected})
+            "g": groups[0], "cycle": cycle, "expected_pct": expected,
+            "more_offset": more_offset, "group_team": f["team"]})
     ctx = {
         "cycle": cycle, "cycles": cycles, "expected_pct": expected, "groups": groups,
         "filters": f, "owner_text": owner_text,

@@ -105,3 +105,29 @@ def test_filtering_by_the_owner_picked(org, owner, member_of, as_user):
     html = client.get(url("okrs:list") + f"?cycle={cycle.pk}&owner=nobody@x.test").content.decode()
     assert "No objective matches these filters" in html
     assert 'value="nobody@x.test"' in html
+
+
+def test_an_opened_team_group_is_paged(org, owner, as_user):
+    """A team group opened with htmx shows GROUP_PAGE objectives; "Show more" loads the next
+    page (the same query count), the last page offers no more."""
+    from okrs.views import GROUP_PAGE
+
+    cycle = CycleFactory(organization=org)
+    team = TeamFactory(organization=org, name="Big")
+    Objective.objects.bulk_create([Objective(organization=org, cycle=cycle, team=team,
+                                             title=f"Big objective {i:03d}", order=i,
+                                             progress=0.5) for i in range(GROUP_PAGE + 7)])
+    client = as_user(owner)
+    base = url("okrs:list") + f"?cycle={cycle.pk}&team={team.pk}&part=table"
+    first = client.get(base, HTTP_HX_REQUEST="true").content.decode()
+    assert first.count("<strong>Big objective ") == GROUP_PAGE
+    assert "Big objective 000" in first and f"Big objective {GROUP_PAGE:03d}" not in first
+    assert f"offset={GROUP_PAGE}" in first and "Show more" in first
+    second = client.get(base + f"&offset={GROUP_PAGE}", HTTP_HX_REQUEST="true")
+    html = second.content.decode()
+    assert html.count("<strong>Big objective ") == 7
+    assert f"Big objective {GROUP_PAGE:03d}" in html and "Show more" not in html
+    assert (page_queries(client, base, HTTP_HX_REQUEST="true")
+            == page_queries(client, base + f"&offset={GROUP_PAGE}", HTTP_HX_REQUEST="true"))
+    # A bad offset is the first page, not an error.
+    assert client.get(base + "&offset=x", HTTP_HX_REQUEST="true").status_code == 200
