@@ -10,6 +10,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.access import get_team_for_member, org_view
@@ -187,44 +189,51 @@ def checkin_row(request: HttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied("Only the key result's owner, its team or a leader may check in.")
     form = CheckInForm(request.POST, key_result=kr)
     no_change = bool(request.POST.get(form.add_prefix("no_change")))
-    error_status = 422
-    toast = stale = None
-    stale_seen = False
     if no_change:
         form.is_valid()  # only for the seen / comment / confidence typed; value not asked
         form.errors.clear()
-    if no_change or form.is_valid():
-        data = form.cleaned_data
-        seen = data.get("seen")
-        try:
-            if no_change:
-                confidence = data.get("confidence") if "confidence" in data else None
-                checkin = record_no_change(
-                    kr, request.user, comment=(data.get("comment") or "") or None,
-                    confidence=confidence,
-                    **({"seen": seen} if seen is not None else {}))
-            else:
-                checkin = checkin_create(
-                    key_result=kr, author=request.user, status=data["status"],
-                    value=data.get("value"), done=data.get("done"),
-                    comment=data.get("comment", ""), confidence=data.get("confidence"),
-                    **({"seen": seen} if seen is not None else {}))
-        except StaleCheckIn as exc:
-            stale, stale_seen = exc.latest, True
-            _refresh_from_stale(kr, stale)
-            form.add_error(None, str(exc))
-            error_status = 409
-        except CheckInRefused as exc:
-            form.add_error(None, str(exc))
-            error_status = 409
-        except ValidationError as exc:
-            _add_errors(form, exc)
-        else:
-            _mark_saved(request, kr, checkin)
-            toast = f"{'No change' if no_change else 'Checked in'}: {kr.title}"
-            if not request.htmx:
-                return _saved_redirect(request, kr, toast)
-    return _row_response_stale(request, kr, form, toast=toast, error_status=error_status,
+    if not (no_change or form.is_valid()):
+        return _row_response_stale(request, kr, form, toast=None, error_status=422,
+                                   stale=None, stale_seen=False)
+    data = form.cleaned_data
+    seen = data.get("seen")
+    seen_kw = {"seen": seen} if seen is not None else {}
+    if no_change:
+        confidence = data.get("confidence") if "confidence" in data else None
+        return _save_row(request, kr, form, f"No change: {kr.title}", lambda: record_no_change(
+            kr, request.user, comment=(data.get("comment") or "") or None,
+            confidence=confidence, **seen_kw))
+    return _save_row(request, kr, form, f"Checked in: {kr.title}", lambda: checkin_create(
+        key_result=kr, author=request.user, status=data["status"], value=data.get("value"),
+        done=data.get("done"), comment=data.get("comment", ""),
+        confidence=data.get("confidence"), **seen_kw))
+
+
+def _save_row(request: HttpRequest, kr, form, toast: str, save) -> HttpResponse:
+    """Run `save()` (a check-in service) for one row and answer as the row POST does: the
+    row saved (htmx) or a redirect; else the row with the message and what was typed (422
+    for bad input, 409 for a refused or stale row without JavaScript). Shared by the row
+    POST and the edit POST."""
+    stale, stale_seen, error_status = None, False, 422
+    try:
+        checkin = save()
+    except StaleCheckIn as exc:
+        stale, stale_seen = exc.latest, True
+        _refresh_from_stale(kr, stale)
+        form.add_error(None, str(exc))
+        error_status = 409
+    except CheckInRefused as exc:
+        form.add_error(None, str(exc))
+        error_status = 409
+    except ValidationError as exc:
+        _add_errors(form, exc)
+    else:
+        _mark_saved(request, kr, checkin)
+        if not request.htmx:
+            return _saved_redirect(request, kr, toast)
+        return _row_response_stale(request, kr, form, toast=toast, error_status=200,
+                                   stale=None, stale_seen=False)
+    return _row_response_stale(request, kr, form, toast=None, error_status=error_status,
                                stale=stale, stale_seen=stale_seen)
 
 
@@ -247,7 +256,7 @@ def _row_response_stale(request, kr, form, *, toast, error_status, stale, stale_
         response = render(request, "okrs/checkin.html#row", ctx)
         response["HX-Trigger"] = json.dumps(
             {"toast": toast, "checkinSaved": {"kr": kr.pk}} if toast
-            else {"toast": "Not saved: see the message in the row."})
+            else {"toast": _("Not saved: see the message in the row.")})
         return response
     # Without JavaScript: the KR's page with the errors, nothing stored.
     return _history_response(request, kr, row=row, status=error_status)
@@ -395,13 +404,16 @@ def _seen(data) -> dict:
 
 
 def _all_summary(saved: int, bad: int, skipped: int) -> str:
-    parts = [f"{saved} checked in"]
-    if bad:
-        parts.append(f"{bad} need{'s' if bad == 1 else ''} fixing")
     if not saved and not bad:
-        return "Nothing changed: nothing was checked in." + (
-            " Tick “the others: no change” to check in the untouched rows." if skipped else "")
-    return ", ".join(parts)
+        if skipped:
+            return _("Nothing changed: nothing was checked in. Tick “the others: no change” to "
+                     "check in the untouched rows.")
+        return _("Nothing changed: nothing was checked in.")
+    if bad:
+        return ngettext("%(saved)s checked in, %(bad)s needs fixing",
+                        "%(saved)s checked in, %(bad)s need fixing", bad) % {
+            "saved": saved, "bad": bad}
+    return _("%(saved)s checked in") % {"saved": saved}
 
 
 # --------------------------------------------------------------------------
@@ -411,7 +423,7 @@ def _all_summary(saved: int, bad: int, skipped: int) -> str:
 def _my_latest(request: HttpRequest, kr):
     latest = latest_checkin(kr)
     if latest is None or latest.author_id != request.user.pk:
-        raise CheckInRefused("You have no check-in of this key result to change this week.")
+        raise CheckInRefused(_("You have no check-in of this key result to change this week."))
     latest.organization = request.org
     return latest
 
@@ -423,27 +435,14 @@ def checkin_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
     one is kept as a revision (the history shows both) and the change audited."""
     kr = get_key_result_for_checkin(request, pk)
     form = CheckInForm(request.POST, key_result=kr)
-    toast = None
-    error_status = 422
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            checkin = checkin_edit(_my_latest(request, kr), request.user, status=data["status"],
-                                   value=data.get("value"), done=data.get("done"),
-                                   comment=data.get("comment", ""),
-                                   confidence=data.get("confidence"), key_result=kr)
-        except CheckInRefused as exc:
-            form.add_error(None, str(exc))
-            error_status = 409
-        except ValidationError as exc:
-            _add_errors(form, exc)
-        else:
-            _mark_saved(request, kr, checkin)
-            toast = f"Check-in changed: {kr.title}"
-            if not request.htmx:
-                return _saved_redirect(request, kr, toast)
-    return _row_response_stale(request, kr, form, toast=toast, error_status=error_status,
-                               stale=None, stale_seen=False)
+    if not form.is_valid():
+        return _row_response_stale(request, kr, form, toast=None, error_status=422,
+                                   stale=None, stale_seen=False)
+    data = form.cleaned_data
+    return _save_row(request, kr, form, f"Check-in changed: {kr.title}", lambda: checkin_edit(
+        _my_latest(request, kr), request.user, status=data["status"], value=data.get("value"),
+        done=data.get("done"), comment=data.get("comment", ""),
+        confidence=data.get("confidence"), key_result=kr))
 
 
 @org_view(Role.MEMBER)
@@ -469,7 +468,7 @@ def checkin_undo_view(request: HttpRequest, pk: int) -> HttpResponse:
         kr.last_confidence, kr.last_comment, kr.last_author_id = None, "", None
         kr.last_author_name = kr.last_author_email = ""
         kr.last_week = None
-    toast = f"Check-in undone: {kr.title}"
+    toast = _("Check-in undone: %(title)s") % {"title": kr.title}
     if not request.htmx:
         return _saved_redirect(request, kr, toast)
     return _row_response_stale(request, kr, form, toast=toast, error_status=200,
