@@ -12,6 +12,7 @@ from django.utils.translation import ngettext
 from . import limit_store as S
 from . import limits as L
 from . import rules as R
+from . import words as W
 from .models import ExcludedPoint, Kpi, LimitPeriod
 from .xmr import Analysis
 
@@ -72,7 +73,7 @@ def build(kpi: Kpi, points) -> ChartModel:
                                             notes={i: p.note for i, p in enumerate(points)
                                                    if p.note}))
     records = {p.start: p for p in records if p.status == LimitPeriod.Status.ACTIVE}
-    fmt = lambda v: R.format_value(v, kpi.unit, kpi.decimals)  # noqa: E731
+    fmt = lambda v: W.local_value(v, kpi.unit, kpi.decimals)  # noqa: E731  (reader's format)
     size = kpi.baseline_size
     for seg in analysis.segments:
         if seg.start >= len(periods):
@@ -104,7 +105,7 @@ def build(kpi: Kpi, points) -> ChartModel:
         if seg.method == "median":
             baseline = _("%(baseline)s · median moving range") % {"baseline": baseline}
         model.periods.append(PeriodRow(
-            start=day(first), start_iso=first.isoformat(),
+            start=W.local_day(first), start_iso=first.isoformat(),
             reason=record.reason if record else (
                 _("From the first value") if seg.start == 0 else _("Rebase date")),
             limits=limits, baseline=baseline, record=record,

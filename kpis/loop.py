@@ -21,8 +21,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from .evaluation import CANDIDATE, DISMISSED, IN_IMPROVEMENT, next_state
 from .evaluation import NOT_CANDIDATE as SUSTAIN  # the stored value, older than the name
@@ -30,11 +33,13 @@ from .evaluation import NOT_CANDIDATE as SUSTAIN  # the stored value, older than
 __all__ = ["CANDIDATE", "DISMISSED", "IN_IMPROVEMENT", "SUSTAIN", "label", "next_state",
            "transition", "improvement_changed"]
 
+# In the reader's language on the pages (lazy); the history lines (event_message) are stored
+# in the site's language.
 LABELS = {
-    SUSTAIN: "Sustain",
-    CANDIDATE: "Improvement candidate",
-    DISMISSED: "Dismissed candidate",
-    IN_IMPROVEMENT: "In improvement",
+    SUSTAIN: gettext_lazy("Sustain"),
+    CANDIDATE: gettext_lazy("Improvement candidate"),
+    DISMISSED: gettext_lazy("Dismissed candidate"),
+    IN_IMPROVEMENT: gettext_lazy("In improvement"),
 }
 
 # Which state may follow which. Sustain → in improvement: a leader linked a key result of
@@ -49,8 +54,8 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 
 
 def label(state: str | None) -> str:
-    """What the loop state reads as, everywhere."""
-    return LABELS.get(state or SUSTAIN, LABELS[SUSTAIN])
+    """What the loop state reads as, everywhere (in the active language)."""
+    return str(LABELS.get(state or SUSTAIN, LABELS[SUSTAIN]))
 
 
 def intent_for(state: str) -> str:
@@ -60,12 +65,14 @@ def intent_for(state: str) -> str:
 
 def check(old: str, new: str) -> None:
     if new not in TRANSITIONS.get(old, ()):
-        raise ValidationError(f"A KPI cannot go from “{label(old)}” to “{label(new)}”.")
+        raise ValidationError(_("A KPI cannot go from “%(old)s” to “%(new)s”.")
+                              % {"old": label(old), "new": label(new)})
 
 
 def event_message(old: str, new: str, *, reason: str = "", why: str = "") -> str:
-    """The history line of one transition."""
-    text = f"{label(old)} → {label(new)}"
+    """The history line of one transition (stored: in the site's language)."""
+    with translation.override(settings.LANGUAGE_CODE):
+        text = f"{label(old)} → {label(new)}"
     if why:
         text += f": {why}"
     elif new == SUSTAIN and old == IN_IMPROVEMENT:

@@ -61,7 +61,7 @@ class KpiRow:
     @property
     def latest_text(self) -> str:
         value = self.health.latest_value if self.health else None
-        return R.format_value(value, self.kpi.unit, self.kpi.decimals)
+        return W.local_value(value, self.kpi.unit, self.kpi.decimals)  # the reader's format
 
     @property
     def target_text(self) -> str:
