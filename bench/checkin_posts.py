@@ -79,7 +79,8 @@ def _changed(fields: dict, pk: int, i: int) -> None:
     """Change one row as a person would: a new value, else (milestone, KPI-linked) the comment."""
     prefix = f"kr{pk}-"
     if prefix + "value" in fields:
-        fields[prefix + "value"] = str(10 + (i * 7 + pk) % 90)
+        new = str(10 + (i * 7 + pk) % 90)
+        fields[prefix + "value"] = new if new != fields[prefix + "value"] else new + ".5"
     else:
         fields[prefix + "comment"] = f"bench {i}"
 
