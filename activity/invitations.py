@@ -52,7 +52,7 @@ def send_link_again(*, invitation: Invitation, user) -> Invitation:
     inv.expires_at = now + dt.timedelta(days=settings.INVITATION_DAYS)
     inv.save(update_fields=["token_hash", "expires_at"])
     audit_record(organization=inv.organization, actor=user,
-                 action="invitation link sent again to the invitee", obj=inv)
+                 action="invitation link sent to the invitee", obj=inv)
     # accounts' own invitation e-mail (after commit), from the person who invited.
     accounts_services._send_invitation(inv, raw, inv.invited_by or user)
     return inv

@@ -62,7 +62,7 @@ def test_send_me_the_link_again_mails_a_fresh_link_once_per_gap(as_user, org, me
     inv.refresh_from_db()
     assert inv.token_hash != old_hash and inv.accepted_at is None  # not accepted by itself
     assert AuditEntry.objects.filter(organization=globex,
-                                     action="invitation link sent again to the invitee").exists()
+                                     action="invitation link sent to the invitee").exists()
     with TestCase.captureOnCommitCallbacks(execute=True):
         again = client.post(send, follow=True).content.decode()
     assert "sent a few minutes ago" in again and len(mail.outbox) == 1
