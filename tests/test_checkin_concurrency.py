@@ -171,3 +171,64 @@ def test_check_in_all_and_a_single_row_on_one_kr_lose_nothing(kr):
     assert kr.current_value == 55 and kr.status == "off_track"
     assert kr.progress == pytest.approx(0.55)
     assert [CheckIn.objects.get(key_result=k).value for k in others] == [10, 20]
+
+
+def test_a_single_row_first_then_check_in_all_sees_it_after_the_lock(kr):
+    """The other order, through the batch: Bob's single row holds the KR's lock; Alice's
+    "check in all" (loaded before Bob's check-in) waits for it, then reads the last
+    check-ins after the lock (by a statement of its own: PostgreSQL's snapshot of a locking
+    statement predates the wait), so her row on this KR is refused as stale and shows Bob's
+    check-in, her other rows are saved, and nothing of Bob's is lost."""
+    from okrs.checkins.services import RowInput, checkin_many
+
+    others = [KeyResultFactory(objective=kr.objective, start_value=0, target_value=100,
+                               current_value=0) for _ in range(2)]
+    alice, bob = UserFactory(), UserFactory()
+    bob_in = threading.Event()
+    release = threading.Event()
+    errors: list[BaseException] = []
+    outcomes = []
+
+    def bob_checks_in_one():
+        try:
+            with transaction.atomic():
+                checkin_create(key_result=kr, author=bob, status="off_track", value=55, seen=0)
+                bob_in.set()
+                release.wait(5)  # hold the KR's lock while Alice tries
+        except BaseException as exc:  # pragma: no cover
+            errors.append(exc)
+            bob_in.set()
+        finally:
+            connections.close_all()
+
+    def alice_checks_in_all():
+        try:
+            bob_in.wait(5)
+            outcomes.extend(checkin_many(
+                [RowInput(key_result=k, status="on_track", value=v, seen=0)
+                 for k, v in ((others[0], 10), (kr, 40), (others[1], 20))], alice))
+        except BaseException as exc:  # pragma: no cover
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    b = threading.Thread(target=bob_checks_in_one)
+    a = threading.Thread(target=alice_checks_in_all)
+    b.start()
+    a.start()
+    bob_in.wait(5)
+    a.join(0.5)
+    assert a.is_alive(), "Alice's check in all must wait for the lock Bob holds"
+    release.set()
+    b.join(10)
+    a.join(10)
+    assert not errors, errors
+
+    first, on_kr, last = outcomes
+    assert first.saved and last.saved and not on_kr.saved
+    assert on_kr.stale_seen and on_kr.stale.author_id == bob.id
+    assert [(c.author_id, c.value) for c in CheckIn.objects.filter(key_result=kr)] \
+        == [(bob.id, 55)]
+    kr.refresh_from_db()
+    assert kr.current_value == 55 and kr.progress == pytest.approx(0.55)
+    assert [CheckIn.objects.get(key_result=k).value for k in others] == [10, 20]
