@@ -7,6 +7,11 @@ it. Two styles exist, and each page keeps the one it has always shown:
   right after the number: ``1,200 EUR``, ``97.5%``;
 - key-result values on check-in pages: up to two decimals with trailing zeros dropped, a
   narrow no-break space between thousands, ``%`` after a space: ``1 200 EUR``, ``50 %``.
+
+Both follow the reader's language (issue 23): the active language's decimal separator, and in
+the KPI style its thousands separator (``1.234,5`` in German and Spanish, ``1 234,5`` in
+French), and ``%`` after a no-break space outside English (``97,5 %``). The English strings
+are unchanged. Form inputs never use these (they carry the HTML standard's dot decimals).
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from decimal import Decimal
 
 NO_VALUE = "—"
 NARROW_NBSP = "\u202f"
+NBSP = "\u00a0"
 
 
 def format_number(value, decimals: int | None = 0, *, grouping: str = ",") -> str:
@@ -29,7 +35,40 @@ def format_number(value, decimals: int | None = 0, *, grouping: str = ",") -> st
         text = f"{v:,.{d}f}"
         if text.startswith("-") and float(text.replace(",", "")) == 0:
             text = text[1:]
-    return text if grouping == "," else text.replace(",", grouping)
+    decimal, thousands = _separators()
+    if grouping == ",":
+        grouping = thousands
+    if decimal == "." and grouping == ",":
+        return text
+    return text.replace(",", "\x00").replace(".", decimal).replace("\x00", grouping)
+
+
+def _separators() -> tuple[str, str]:
+    """The active language's (decimal, thousands) separators; English's outside Django."""
+    try:
+        from django.conf import settings
+
+        if not settings.configured:
+            return ".", ","
+        from django.utils import formats
+
+        return (formats.get_format("DECIMAL_SEPARATOR") or ".",
+                formats.get_format("THOUSAND_SEPARATOR") or ",")
+    except ImportError:  # pragma: no cover - Django is always there in the project
+        return ".", ","
+
+
+def percent_gap_for_reader(percent_gap: str = "") -> str:
+    """English writes 97.5%; German, French and Spanish put a no-break space before %."""
+    if percent_gap:
+        return percent_gap
+    try:
+        from django.utils import translation
+
+        language = translation.get_language() or "en"
+    except ImportError:  # pragma: no cover
+        language = "en"
+    return "" if language.startswith("en") else NBSP
 
 
 def format_value(value, unit: str = "", decimals: int | None = 0, *, grouping: str = ",",
@@ -43,5 +82,5 @@ def format_value(value, unit: str = "", decimals: int | None = 0, *, grouping: s
     if not unit:
         return text
     if unit == "%":
-        return f"{text}{percent_gap}%"
+        return f"{text}{percent_gap_for_reader(percent_gap)}%"
     return f"{text} {unit}"
