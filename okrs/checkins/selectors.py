@@ -26,11 +26,35 @@ from okrs.models import STATUS_LABELS, CheckIn, KeyResult, Objective, WeekComple
 from okrs.selectors import kr_input
 
 
-def get_key_result_for_checkin(request: HttpRequest, pk) -> KeyResult:
+def get_key_result_for_checkin(request: HttpRequest, pk, *, light: bool = False) -> KeyResult:
     """okrs.access.get_key_result_for_member, annotated as a check-in row needs it
-    (`row_for` then builds the row without a second query)."""
+    (`row_for` then builds the row without a second query). `light`: only the KPI's latest
+    value and period, for a POST that sets the last check-in's fields itself once saved
+    (`fill_last_checkin` reads them when it is refused): seven correlated subqueries less
+    to build and run."""
+    annotations = _row_annotations(week_start_for(request.org))
+    if light:
+        annotations = {k: annotations[k] for k in ("kpi_value", "kpi_period")}
     return get_key_result_for_member(request, pk, related=("objective__team", "kpi__health"),
-                                     **_row_annotations(week_start_for(request.org)))
+                                     **annotations)
+
+
+def fill_last_checkin(org: Organization, kr: KeyResult) -> None:
+    """What `_row_annotations` gives about the last live check-in, for a key result read
+    `light` (one query)."""
+    last = (CheckIn.objects.filter(key_result_id=kr.pk, replaced_at__isnull=True)
+            .select_related("author").order_by("-created_at", "-id").first())
+    author = last.author if last else None
+    kr.last_id = last.pk if last else None
+    kr.last_confidence = last.confidence if last else None
+    kr.last_comment = last.comment if last else ""
+    kr.last_author_id = last.author_id if last else None
+    kr.last_author_name = author.name if author else ""
+    kr.last_author_email = author.email if author else ""
+    kr.last_week = last.week_start if last else None
+    kr.checked_this_week = CheckIn.objects.filter(
+        key_result_id=kr.pk, week_start=week_start_for(org), replaced_at__isnull=True).exists() \
+        if last else False
 
 
 def get_key_results_for_checkin(request: HttpRequest, pks) -> dict[int, KeyResult]:

@@ -24,6 +24,7 @@ from okrs.checkins.selectors import (
     Completion,
     closed_current_cycle,
     completion_by_week,
+    fill_last_checkin,
     get_key_result_for_checkin,
     get_key_results_for_checkin,
     kr_checkins,
@@ -159,13 +160,16 @@ def _saved_redirect(request: HttpRequest, kr, toast: str) -> HttpResponse:
     return response
 
 
-def _refresh_from_stale(kr, stale) -> None:
-    """A stale row shows the newer check-in's state (checkin_create did not write)."""
+def _refresh_from_stale(kr, stale, week=None) -> None:
+    """A stale row shows the newer check-in's state (checkin_create did not write);
+    `week`: this week's Monday, to say whether that check-in is this week's."""
     if stale is None:
         kr.last_id = 0
         return
     kr.current_value = stale.value if kr.kpi_id is None else kr.current_value
     kr.done, kr.status, kr.last_checkin_at = stale.done, stale.status, stale.created_at
+    if week is not None:
+        kr.checked_this_week = stale.week_start == week
     kr.last_id, kr.last_confidence, kr.last_comment = stale.pk, stale.confidence, stale.comment
     kr.last_author_id, kr.last_week = stale.author_id, stale.week_start
     author = stale.author
@@ -184,7 +188,7 @@ def checkin_row(request: HttpRequest, pk: int) -> HttpResponse:
     stale row (someone checked in since the page was loaded: ``kr<pk>-seen``) comes back
     with the newer value and asks to press again (409 without JavaScript).
     """
-    kr = get_key_result_for_checkin(request, pk)
+    kr = get_key_result_for_checkin(request, pk, light=True)  # last check-in: see _save_row
     if not can_check_in(user=request.user, membership=request.membership, kr=kr):
         raise PermissionDenied("Only the key result's owner, its team or a leader may check in.")
     form = CheckInForm(request.POST, key_result=kr)
@@ -193,6 +197,7 @@ def checkin_row(request: HttpRequest, pk: int) -> HttpResponse:
         form.is_valid()  # only for the seen / comment / confidence typed; value not asked
         form.errors.clear()
     if not (no_change or form.is_valid()):
+        fill_last_checkin(request.org, kr)
         return _row_response_stale(request, kr, form, toast=None, error_status=422,
                                    stale=None, stale_seen=False)
     data = form.cleaned_data
@@ -219,7 +224,7 @@ def _save_row(request: HttpRequest, kr, form, toast: str, save) -> HttpResponse:
         checkin = save()
     except StaleCheckIn as exc:
         stale, stale_seen = exc.latest, True
-        _refresh_from_stale(kr, stale)
+        _refresh_from_stale(kr, stale, week_start_for(request.org))
         form.add_error(None, str(exc))
         error_status = 409
     except CheckInRefused as exc:
@@ -228,11 +233,13 @@ def _save_row(request: HttpRequest, kr, form, toast: str, save) -> HttpResponse:
     except ValidationError as exc:
         _add_errors(form, exc)
     else:
-        _mark_saved(request, kr, checkin)
+        _mark_saved(request, kr, checkin)  # sets what a `light` read left out
         if not request.htmx:
             return _saved_redirect(request, kr, toast)
         return _row_response_stale(request, kr, form, toast=toast, error_status=200,
                                    stale=None, stale_seen=False)
+    if not stale_seen and not hasattr(kr, "last_id"):  # read `light`: the row needs them
+        fill_last_checkin(request.org, kr)
     return _row_response_stale(request, kr, form, toast=None, error_status=error_status,
                                stale=stale, stale_seen=stale_seen)
 
@@ -394,7 +401,7 @@ def _rows_from_post(request: HttpRequest, team_obj, krs: dict, outcomes: dict):
         if out.saved:
             _mark_saved(request, krs[pk], out.checkin)
         elif out.stale_seen:
-            _refresh_from_stale(krs[pk], out.stale)
+            _refresh_from_stale(krs[pk], out.stale, week_start_for(request.org))
     return [row_for(request.org, krs[pk], user_id=request.user.pk) for pk in ids]
 
 
