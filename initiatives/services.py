@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.audit import audit_record, diff, snapshot
 from accounts.models import Membership, User
@@ -29,10 +30,10 @@ def _check(organization, data):
     owner = data.get("owner")
     if owner is not None and not Membership.objects.filter(organization=organization,
                                                            user=owner).exists():
-        raise ValidationError({"owner": "The owner must be a member of this organisation."})
+        raise ValidationError({"owner": _("The owner must be a member of this organisation.")})
     pct = data.get("percent_complete")
     if pct is not None and not 0 <= pct <= 100:
-        raise ValidationError({"percent_complete": "Between 0 and 100."})
+        raise ValidationError({"percent_complete": _("Between 0 and 100.")})
     if data.get("status") == Initiative.Status.DONE and pct is not None and pct < 100:
         data["percent_complete"] = 100
 
@@ -42,7 +43,7 @@ def initiative_create(*, actor: User, data: Mapping[str, Any],
                       key_result: KeyResult | None = None,
                       objective: Objective | None = None) -> Initiative:
     if (key_result is None) == (objective is None):
-        raise ValidationError("An initiative hangs under one key result or one objective.")
+        raise ValidationError(_("An initiative hangs under one key result or one objective."))
     parent = key_result or objective
     organization = parent.organization
     cycle = key_result.objective.cycle if key_result else objective.cycle

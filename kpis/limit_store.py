@@ -14,7 +14,9 @@ from collections.abc import Iterable
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import BooleanField, CharField, FloatField, Value
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.audit import audit_record
 from accounts.models import AuditEntry
@@ -24,7 +26,8 @@ from .batch import id_set
 from .models import ExcludedPoint, HealthEvent, Kpi, LimitPeriod
 from .services import _data_changed, clean_period
 
-REASON_REQUIRED = "Say why (a known change, a special cause): it is kept in the KPI's history."
+REASON_REQUIRED = gettext_lazy("Say why (a known change, a special cause): it is kept in the KPI's "
+                               "history.")
 
 
 def divisions_by_kpi(kpi_ids: Iterable[int]) -> dict[int, L.Divisions]:
@@ -94,7 +97,7 @@ def _reason(raw) -> str:
     if not reason:
         raise ValidationError({"reason": REASON_REQUIRED})
     if len(reason) > 1000:
-        raise ValidationError({"reason": "Keep the reason under 1,000 characters."})
+        raise ValidationError({"reason": _("Keep the reason under 1,000 characters.")})
     return reason
 
 
@@ -109,7 +112,13 @@ def _changed(kpi: Kpi, *, actor, kind: str, action: str, obj, message: str, old=
 
 
 def _day(value: dt.date) -> str:
+    """A day in a stored history line ("3 Aug 2026")."""
     return f"{value.day} {value:%b %Y}"
+
+
+def _shown_day(value: dt.date) -> str:
+    """A day in a refusal, in the reader's language ("3 Aug 2026", "3. August 2026")."""
+    return formats.date_format(value, "DATE_FORMAT")
 
 
 @transaction.atomic
@@ -121,7 +130,8 @@ def period_add(*, kpi: Kpi, actor, start, reason: str, suggested: bool = False) 
         kpi=kpi, start=day, defaults={"reason": reason, "created_by": actor})
     if not created:
         if period.status == LimitPeriod.Status.ACTIVE:
-            raise ValidationError({"start": f"A limit period already starts on {_day(day)}."})
+            raise ValidationError({"start": _("A limit period already starts on %(day)s.")
+                                  % {"day": _shown_day(day)}})
         period.status, period.reason, period.created_by = LimitPeriod.Status.ACTIVE, reason, actor
         period.save(update_fields=["status", "reason", "created_by"])
     what = "Suggested limit period confirmed" if suggested else "New limit period"
@@ -140,7 +150,8 @@ def period_decline(*, kpi: Kpi, actor, start, reason: str) -> LimitPeriod:
         kpi=kpi, start=day, defaults={"reason": reason, "created_by": actor,
                                       "status": LimitPeriod.Status.DECLINED})
     if not created:
-        raise ValidationError({"start": f"The period from {_day(day)} was already decided."})
+        raise ValidationError({"start": _("The period from %(day)s was already decided.")
+                              % {"day": _shown_day(day)}})
     audit_record(organization=kpi.organization, actor=actor, action="limit_period_declined",
                  obj=period, note=reason)
     HealthEvent.objects.create(kpi=kpi, kind="limit_period", old="", new="declined",
@@ -154,7 +165,7 @@ def period_remove(*, kpi: Kpi, actor, period_id: int, reason: str) -> None:
     reason = _reason(reason)
     period = LimitPeriod.objects.select_for_update().filter(kpi=kpi, pk=period_id).first()
     if period is None:
-        raise ValidationError({"reason": "That limit period does not exist (any more)."})
+        raise ValidationError({"reason": _("That limit period does not exist (any more).")})
     day = period.start
     period.delete()
     period.pk = period_id
@@ -174,8 +185,8 @@ def _lock_figures(kpi: Kpi, period: LimitPeriod) -> tuple[float, float]:
     seg = next((s for s in analysis.segments
                 if s.start < len(periods) and periods[s.start] >= period.start), None)
     if seg is None or not seg.has_limits or not seg.baseline_complete:
-        raise ValidationError({"reason": "Its baseline is not complete yet: the limits "
-                                         "lock once it has its full number of points."})
+        raise ValidationError({"reason": _("Its baseline is not complete yet: the limits lock "
+                                           "once it has its full number of points.")})
     return seg.center, seg.moving_range
 
 
@@ -186,9 +197,9 @@ def period_lock(*, kpi: Kpi, actor, period_id: int) -> None:
     period = LimitPeriod.objects.select_for_update().filter(
         kpi=kpi, pk=period_id, status=LimitPeriod.Status.ACTIVE).first()
     if period is None:
-        raise ValidationError({"reason": "That limit period does not exist (any more)."})
+        raise ValidationError({"reason": _("That limit period does not exist (any more).")})
     if period.is_locked:
-        raise ValidationError({"reason": "Those limits are already locked."})
+        raise ValidationError({"reason": _("Those limits are already locked.")})
     period.locked_center, period.locked_moving_range = _lock_figures(kpi, period)
     period.locked_at = timezone.now()
     period.save(update_fields=["locked_center", "locked_moving_range", "locked_at"])
@@ -238,7 +249,7 @@ def period_unlock(*, kpi: Kpi, actor, period_id: int, reason: str) -> None:
     reason = _reason(reason)
     period = LimitPeriod.objects.select_for_update().filter(kpi=kpi, pk=period_id).first()
     if period is None or not period.is_locked:
-        raise ValidationError({"reason": "Those limits are not locked."})
+        raise ValidationError({"reason": _("Those limits are not locked.")})
     period.locked_center = period.locked_moving_range = period.locked_at = None
     period.auto_lock = False  # a person decided: only the button locks it again
     period.save(update_fields=["locked_center", "locked_moving_range", "locked_at",
@@ -254,11 +265,12 @@ def point_exclude(*, kpi: Kpi, actor, period, reason: str) -> ExcludedPoint:
     day = clean_period(kpi, period, field="period")
     reason = _reason(reason)
     if not kpi.points.filter(period_start=day).exists():
-        raise ValidationError({"period": f"There is no value for {_day(day)}."})
+        raise ValidationError({"period": _("There is no value for %(day)s.") % {"day": _shown_day(day)}})
     point, created = ExcludedPoint.objects.get_or_create(
         kpi=kpi, period_start=day, defaults={"reason": reason, "created_by": actor})
     if not created:
-        raise ValidationError({"period": f"{_day(day)} is already left out of the limits."})
+        raise ValidationError({"period": _("%(day)s is already left out of the limits.")
+                               % {"day": _shown_day(day)}})
     _changed(kpi, actor=actor, kind="excluded", action="point_excluded", obj=point,
              new=day.isoformat(), reason=reason,
              message=f"{_day(day)} left out of the limit calculation: {reason}")
@@ -269,7 +281,7 @@ def point_exclude(*, kpi: Kpi, actor, period, reason: str) -> ExcludedPoint:
 def point_include(*, kpi: Kpi, actor, excluded_id: int, reason: str = "") -> None:
     point = ExcludedPoint.objects.filter(kpi=kpi, pk=excluded_id).first()
     if point is None:
-        raise ValidationError({"reason": "That point is not excluded (any more)."})
+        raise ValidationError({"reason": _("That point is not excluded (any more).")})
     day = point.period_start
     point.delete()
     point.pk = excluded_id
@@ -282,7 +294,7 @@ def point_include(*, kpi: Kpi, actor, excluded_id: int, reason: str = "") -> Non
 @transaction.atomic
 def method_set(*, kpi: Kpi, actor, method: str, reason: str) -> None:
     if method not in ("average", "median"):
-        raise ValidationError({"method": "Choose the average or the median moving range."})
+        raise ValidationError({"method": _("Choose the average or the median moving range.")})
     reason = _reason(reason)
     old = Kpi.objects.select_for_update().values_list("limit_method", flat=True).get(pk=kpi.pk)
     if old == method:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.audit import audit_record, diff, snapshot
 from config.celery import enqueue_on_commit
@@ -59,7 +60,7 @@ def parse_period(raw, field: str = "period") -> dt.date:
         return raw
     text = str(raw or "").strip()
     if not text:
-        raise ValidationError({field: "Enter a date (YYYY-MM-DD)."})
+        raise ValidationError({field: _("Enter a date (YYYY-MM-DD).")})
     try:
         if len(text) == 7 and text[4] == "-" and text[5:].upper().startswith("Q"):
             year, quarter = int(text[:4]), int(text[6])
@@ -70,21 +71,21 @@ def parse_period(raw, field: str = "period") -> dt.date:
             return dt.date(int(text[:4]), int(text[5:]), 1)
         return dt.date.fromisoformat(text)
     except (ValueError, IndexError):
-        raise ValidationError({field: f"“{text}” is not a date (use YYYY-MM-DD)."})
+        raise ValidationError({field: _("“%(text)s” is not a date (use YYYY-MM-DD).") % {"text": text}})
 
 
 def clean_period(kpi: Kpi, raw, *, today: dt.date | None = None, field: str = "period") -> dt.date:
     """The normalised period start, refusing dates outside reason and the far future."""
     day = parse_period(raw, field)
     if day < P.EARLIEST:
-        raise ValidationError({field: f"{day.isoformat()} is too far in the past."})
+        raise ValidationError({field: _("%(day)s is too far in the past.") % {"day": day.isoformat()}})
     today = today or timezone.localdate()
     start = P.period_start(day, kpi.frequency)
     latest = P.latest_allowed(today, kpi.frequency)
     if start > latest:
         raise ValidationError(
-            {field: f"{day.isoformat()} is in the future: values can be entered up to the "
-                    f"period starting {latest.isoformat()}."}
+            {field: _("%(day)s is in the future: values can be entered up to the period starting "
+                      "%(latest)s.") % {"day": day.isoformat(), "latest": latest.isoformat()}}
         )
     return start
 
@@ -92,14 +93,14 @@ def clean_period(kpi: Kpi, raw, *, today: dt.date | None = None, field: str = "p
 def clean_note(raw) -> str:
     note = check_text((raw or "").strip(), "note")  # a CSV cell or API field: no NUL
     if len(note) > MAX_NOTE:
-        raise ValidationError({"note": f"Keep the note under {MAX_NOTE} characters."})
+        raise ValidationError({"note": _("Keep the note under %(n)s characters.") % {"n": MAX_NOTE}})
     return note
 
 
 def clean_target(rule: str, value, upper) -> tuple[str, float | None, float | None]:
     """(rule, target_value, target_upper) in the stored form, or ValidationError."""
     if rule not in Kpi.TargetRule.values:
-        raise ValidationError({"target_rule": "Choose a target rule."})
+        raise ValidationError({"target_rule": _("Choose a target rule.")})
     if rule == Kpi.TargetRule.NONE:
         return rule, None, None
     v = clean_value(value, "target_value")
@@ -107,7 +108,7 @@ def clean_target(rule: str, value, upper) -> tuple[str, float | None, float | No
         return rule, v, None
     u = clean_value(upper, "target_upper")
     if v > u:
-        raise ValidationError({"target_upper": "The high end must not be below the low end."})
+        raise ValidationError({"target_upper": _("The high end must not be below the low end.")})
     return rule, v, u
 
 
@@ -207,8 +208,8 @@ def kpi_record_value(*, kpi: Kpi, period, value, note: str = "", source: str = D
 
 
 def _computed_message(kpi: Kpi) -> str:
-    return (f"“{kpi.name}” is computed from its formula: record the values of the KPIs it "
-            "uses instead.")
+    return _("“%(name)s” is computed from its formula: record the values of the KPIs it uses "
+             "instead.") % {"name": kpi.name}
 
 
 @dataclass
@@ -251,7 +252,7 @@ def kpi_create(*, organization, actor, name: str, target_rule: str = Kpi.TargetR
 
     rule, value, upper = clean_target(target_rule, target_value, target_upper)
     if Kpi.objects.filter(organization=organization, name__iexact=name.strip()).exists():
-        raise ValidationError({"name": "A KPI with this name already exists."})
+        raise ValidationError({"name": _("A KPI with this name already exists.")})
     stored, input_ids = derived.clean_formula(
         organization=organization, text=formula,
         frequency=fields.get("frequency", Kpi.Frequency.MONTHLY))
@@ -293,13 +294,13 @@ def kpi_update(*, kpi: Kpi, actor, version: int, **fields) -> Kpi:
     if (fields.get("frequency", kpi.frequency) != kpi.frequency
             and (KpiInput.objects.filter(input=kpi).exists()
                  or (kpi.formula and input_ids is None))):
-        raise ValidationError({"frequency": "This KPI's formula links it to KPIs of its "
-                                            "frequency: change the formula first."})
+        raise ValidationError({"frequency": _("This KPI's formula links it to KPIs of its "
+                                              "frequency: change the formula first.")})
     if "name" in fields:
         fields["name"] = fields["name"].strip()
         if (Kpi.objects.filter(organization=kpi.organization, name__iexact=fields["name"])
                 .exclude(pk=kpi.pk).exists()):
-            raise ValidationError({"name": "A KPI with this name already exists."})
+            raise ValidationError({"name": _("A KPI with this name already exists.")})
     before = snapshot(kpi, list(fields))
     versioned_update(kpi, version=version, **fields, updated_at=timezone.now())
     changes = diff(before, kpi)
@@ -327,7 +328,7 @@ def kpi_change_target(*, kpi: Kpi, actor, version: int, target_rule: str, target
     except ValidationError as exc:
         errors.update(exc.message_dict)
     if not reason:
-        errors["reason"] = ["Say why the target changes: it is kept in the history."]
+        errors["reason"] = [_("Say why the target changes: it is kept in the history.")]
     if errors:
         raise ValidationError(errors)
     current = locked_current(kpi, version=version)
@@ -384,10 +385,10 @@ def candidate_dismiss(*, kpi: Kpi, actor, note: str) -> KpiHealth:
 
     note = (note or "").strip()
     if not note:
-        raise ValidationError({"note": "Say why this KPI needs no improvement OKR now."})
+        raise ValidationError({"note": _("Say why this KPI needs no improvement OKR now.")})
     health = KpiHealth.objects.select_for_update().filter(kpi=kpi).first()
     if health is None or health.candidate != loop.CANDIDATE:
-        raise ValidationError({"note": "This KPI is not an improvement candidate (any more)."})
+        raise ValidationError({"note": _("This KPI is not an improvement candidate (any more).")})
     loop.transition(kpi=kpi, to=loop.DISMISSED, actor=actor, why=f"dismissed: {note}",
                     health=health, dismissed_keys=list(health.reason_keys),
                     dismissed_note=note, dismissed_at=timezone.now())
