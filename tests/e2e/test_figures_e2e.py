@@ -81,3 +81,41 @@ def test_the_okr_list_owner_field_suggests_and_filters(open_page, acme):
     assert "Zoë's objective" in main and "Quarter objective" not in main
     w.page.screenshot(path=str(SHOTS / "okr-list-owner-1280.png"), full_page=True)
     w.assert_clean()
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_goal_page_and_a_paged_team_group(open_page, acme, width):
+    """The goal page lists each pillar's first objectives from the stored figures; on a long
+    OKR list a team group opens with 50 objectives and "Show more" adds the rest in place."""
+    from accounts.models import Team
+    from goals.models import StrategicPillar
+    from okrs.models import Objective
+
+    org, quarter = acme["org"], acme["quarter"]
+    pillar = StrategicPillar.objects.create(organization=org, name="Customers", order=0)
+    for i in range(8):
+        ObjectiveFactory(organization=org, cycle=quarter, title=f"Pillar objective {i}",
+                         pillar=pillar, owner=acme["lena"])
+    team = Team.objects.create(organization=org, name="Big team", slug="big")
+    Objective.objects.bulk_create([Objective(organization=org, cycle=quarter, team=team,
+                                             title=f"Team objective {i:02d}", order=i)
+                                   for i in range(70)])
+    SHOTS.mkdir(exist_ok=True)
+    w = open_page(viewport={"width": width, "height": 900})
+    w.enter_as(acme["lena"])
+    w.goto(f"/o/acme/strategy/goal/?cycle={quarter.pk}")
+    card = w.page.locator("section.card", has_text="Customers")
+    expect(card).to_contain_text("8 objectives")
+    expect(card.locator("li")).to_have_count(6)
+    w.page.screenshot(path=str(SHOTS / f"goal-{width}.png"), full_page=True)
+    assert w.page.evaluate("document.documentElement.scrollWidth") <= width
+
+    w.goto(f"/o/acme/okrs/?cycle={quarter.pk}")
+    group = w.page.locator("details", has_text="Big team")
+    group.locator("summary").click()
+    expect(group.locator("tbody tr")).to_have_count(50)
+    group.get_by_role("button", name="Show more").click()
+    expect(group.locator("tbody tr")).to_have_count(70)
+    expect(group.get_by_role("button", name="Show more")).to_have_count(0)
+    w.page.screenshot(path=str(SHOTS / f"okr-list-paged-{width}.png"), full_page=False)
+    assert w.page.evaluate("document.documentElement.scrollWidth") <= width
