@@ -19,6 +19,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.audit import audit_record
 from accounts.models import Membership, Role
@@ -89,10 +90,10 @@ def apply_fields(source: DataSource, data: dict) -> None:
 def _check(source: DataSource) -> None:
     errors = {}
     if source.kind in (DataSource.Kind.SQL, DataSource.Kind.HTTP) and not source.url_encrypted:
-        errors["url"] = "Give the connection URL." if source.kind == "sql" else "Give the URL."
+        errors["url"] = _("Give the connection URL.") if source.kind == "sql" else _("Give the URL.")
     if (DataSource.objects.filter(organization=source.organization, name__iexact=source.name)
             .exclude(pk=source.pk).exists()):
-        errors["name"] = "A data source with this name already exists."
+        errors["name"] = _("A data source with this name already exists.")
     if errors:
         raise ValidationError(errors)
 
@@ -101,10 +102,11 @@ def _set_single_feed(source: DataSource, kpi: Kpi | None) -> None:
     if kpi is None:
         return
     if kpi.organization_id != source.organization_id:
-        raise ValidationError({"kpi": "Choose one of this organisation's KPIs."})
+        raise ValidationError({"kpi": _("Choose one of this organisation's KPIs.")})
     other = Feed.objects.filter(kpi=kpi).exclude(source=source).select_related("source").first()
     if other is not None:
-        raise ValidationError({"kpi": f"{kpi.name} is already fed by {other.source.name}."})
+        raise ValidationError({"kpi": _("%(kpi)s is already fed by %(source)s.")
+                               % {"kpi": kpi.name, "source": other.source.name}})
     Feed.objects.get_or_create(source=source, kpi=kpi)
 
 
@@ -149,11 +151,11 @@ def source_delete(*, source: DataSource, actor) -> None:
 def feed_add(*, source: DataSource, kpi: Kpi, key: str = "", query: str = "") -> Feed:
     key = (key or "").strip()
     if kpi.organization_id != source.organization_id:
-        raise ValidationError({"kpi": "Choose one of this organisation's KPIs."})
+        raise ValidationError({"kpi": _("Choose one of this organisation's KPIs.")})
     if Feed.objects.filter(kpi=kpi).exists():
-        raise ValidationError({"kpi": f"{kpi.name} is already fed by a source."})
+        raise ValidationError({"kpi": _("%(kpi)s is already fed by a source.") % {"kpi": kpi.name}})
     if key and Feed.objects.filter(source=source, key__iexact=key).exists():
-        raise ValidationError({"key": "Another KPI of this source has this key."})
+        raise ValidationError({"key": _("Another KPI of this source has this key.")})
     return Feed.objects.create(source=source, kpi=kpi, key=key, query=(query or "").strip())
 
 
