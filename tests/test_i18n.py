@@ -179,10 +179,6 @@ NOT_WRAPPED_YET: dict[str, str] = {
     "includes/history.html": "i18n3",
     "includes/kpi_tile.html": "i18n3",
     "includes/loop_chip.html": "i18n3",
-    "initiatives/form.html": "i18n2",
-    "kpis/detail.html": "i18n2",
-    "kpis/form.html": "i18n2",
-    "kpis/list.html": "i18n2",
     "okrs/checkin.html": "i18n1",
 }
 # Names never translated: the product, standards and other products.
