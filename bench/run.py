@@ -87,6 +87,8 @@ def main(argv=None) -> int:
     ap.add_argument("--rush-only", action="store_true",
                     help="only the query counts, one-client latencies and the Monday rush "
                          "(no 8-client page runs, no KPI evaluation)")
+    ap.add_argument("--no-rebuild", action="store_true",
+                    help="do not run rebuild_figures first (the seed is known to be current)")
     ap.add_argument("--no-checkin-posts", action="store_true",
                     help="skip bench/checkin_posts.py (single-row and check-in-all POST p50s)")
     ap.add_argument("--output", default=None, help="[bench/RESULTS.md; bench/out/RESULTS-quick.md "
@@ -140,10 +142,14 @@ def main(argv=None) -> int:
     commands.append(seed_cmd + "   # skipped when already seeded at this scale")
     # A seed from before the stored figures (or damaged by an interrupted run) is brought
     # up to date from scratch; timed, since it is what a deploy's migration step costs.
-    t0 = time.perf_counter()
-    call_command("rebuild_figures", "--org", BENCH_SLUG)
-    log(f"rebuild_figures: {time.perf_counter() - t0:.1f}s")
-    commands.append(f"HEADWAY_BENCH=1 python manage.py rebuild_figures --org {BENCH_SLUG}")
+    # (Not after seeding in this run: the seed ends with the same rebuild.)
+    if seed_s or args.no_rebuild:
+        log("rebuild_figures: skipped (" + ("just seeded" if seed_s else "--no-rebuild") + ")")
+    else:
+        t0 = time.perf_counter()
+        call_command("rebuild_figures", "--org", BENCH_SLUG)
+        log(f"rebuild_figures: {time.perf_counter() - t0:.1f}s")
+        commands.append(f"HEADWAY_BENCH=1 python manage.py rebuild_figures --org {BENCH_SLUG}")
     user = get_user_model().objects.get(email=BENCH_EMAIL)
     # Earlier runs rewrote health rows and added check-ins: start from a vacuumed,
     # analysed database, as autovacuum would leave it in production.
