@@ -11,8 +11,27 @@ from activity import dispatch
 @shared_task(name="activity.tasks.dispatch_event", acks_late=True, reject_on_worker_lost=True,
              ignore_result=True)
 def dispatch_event(event_id: str) -> int:
-    """Fan one outbox event out into its deliveries and queue them. Returns how many."""
+    """Fan one outbox event out into its deliveries and queue them. Returns how many. (Kept
+    for messages queued before ``dispatch_events``; core.events now queues that one.)"""
     return len(dispatch.dispatch(event_id))
+
+
+@shared_task(name="activity.tasks.dispatch_events", acks_late=True, reject_on_worker_lost=True,
+             ignore_result=True)
+def dispatch_events(event_ids: list[str]) -> int:
+    """``dispatch_event`` for the events one transaction emitted (core.events queues one such
+    message per transaction). Each event in its own transaction; one that fails is logged and
+    left undispatched for the sweep, the others still go. A redelivered message (worker
+    killed) dispatches nothing twice: ``dispatch`` is idempotent. Returns how many deliveries."""
+    import logging
+
+    queued = 0
+    for event_id in event_ids:
+        try:
+            queued += len(dispatch.dispatch(event_id))
+        except Exception:
+            logging.getLogger(__name__).exception("Dispatch of event %s failed", event_id)
+    return queued
 
 
 @shared_task(name="activity.tasks.deliver", acks_late=True, reject_on_worker_lost=True,
