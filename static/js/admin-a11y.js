@@ -14,6 +14,17 @@
       });
     });
   }
+  // select2 builds its widgets in a jQuery ready handler (asynchronous in jQuery 3) and again
+  // for each added inline row: name them whenever the page's markup changes.
+  var pending = false;
+  function soon() {
+    if (pending) return;
+    pending = true;
+    window.setTimeout(function () { pending = false; nameAutocompletes(); }, 0);
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    nameAutocompletes();
+    if (window.MutationObserver) new MutationObserver(soon).observe(document.body, { childList: true, subtree: true });
+  });
   window.addEventListener("load", nameAutocompletes);
-  document.addEventListener("formset:added", nameAutocompletes);
 })();

@@ -228,4 +228,5 @@ def pytest_terminal_summary(terminalreporter):
     from tests.e2e.axe import _STATS
 
     if _STATS["pages"]:
-        terminalreporter.write_line(f"axe: {_STATS['pages']} runs, {_STATS['seconds']:.1f} s")
+        terminalreporter.write_line(f"axe: {_STATS['pages']} runs, {_STATS['seconds']:.1f} s; "
+                                    f"{_STATS['skipped']} pages skipped as already checked")

@@ -8,7 +8,9 @@ tests leave or check (tests/e2e/conftest.py)."""
 
 from __future__ import annotations
 
+import os
 import re
+from pathlib import Path
 
 import pytest
 
@@ -23,6 +25,12 @@ from tests.factories import PASSWORD
 pytestmark = pytest.mark.e2e
 
 PHONE = {"width": 390, "height": 844}
+SHOTS = Path(os.environ.get("HEADWAY_SHOTS", "/tmp/a11y/shots"))
+
+
+def shot(page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"))
 
 # What has the focus: enough to match it and to see that it is visible on the screen.
 FOCUSED = """() => {
@@ -173,6 +181,7 @@ def test_the_strategy_map_is_an_aria_tree(open_page):
     wait_text(w.page.locator("#toast"), "branch loaded")
     w.page.keyboard.press("ArrowDown")  # the first child
     child = focused(w.page)
+    shot(w.page, "tree-focus-1280")
     assert child["li"] == f"node-objective-{world['objective']}" and child["level"] == "2"
     assert child["outlined"]
     w.page.keyboard.press("ArrowLeft")  # a closed child: to its parent
@@ -212,6 +221,8 @@ def test_a_chart_shows_its_data_as_a_table(open_page):
     assert any("40" in row for row in values) and any("42" in row for row in values), values
     found = violations(w.page, w)
     assert not found, describe(found)
+    table.scroll_into_view_if_needed()
+    shot(w.page, "chart-table-390")
     w.page.keyboard.press("Space")  # and hides it again
     assert table.is_hidden() and focused(w.page)["expanded"] == "false"
     w.assert_clean()
@@ -232,6 +243,7 @@ def test_the_phone_menu_gives_the_focus_back_and_traps_nothing(open_page):
     now = focused(w.page)
     assert now["onScreen"] and now["outlined"], now  # the focus went into the open menu
     assert w.page.locator(".menu-toggle").get_attribute("aria-expanded") == "true"
+    shot(w.page, "menu-open-390")
     w.page.keyboard.press("Escape")
     assert focused(w.page)["text"] == "☰" and focused(w.page)["expanded"] == "false"
     # Open again and Tab through it: the focus leaves the menu (no trap), which closes it.
