@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import plotly.graph_objects as go
+from django.utils.translation import gettext
 
 from core import charts as C
 
@@ -52,15 +53,16 @@ def kr_history_figure(
     suffix = f" {unit}" if unit and unit != "%" else unit
     if kind == "guardrail":
         fig.add_trace(go.Scatter(x=[x0, x1], y=[target_value, target_value], mode="lines",
-                                 name="Threshold", line={"color": COLOURS["target"],
+                                 name=gettext("Threshold"), line={"color": COLOURS["target"],
                                                          "dash": "dash", "width": 1.5}))
     elif kind == "metric":
         fig.add_trace(go.Scatter(x=[x0, x1], y=[start_value, target_value], mode="lines",
-                                 name="Ideal", line={"color": COLOURS["ideal"], "dash": "dot",
-                                                     "width": 1.5},
-                                 hovertemplate="Ideal %{y:.4~g}" + suffix + "<extra></extra>"))
+                                 name=gettext("Ideal"), line={"color": COLOURS["ideal"],
+                                                              "dash": "dot", "width": 1.5},
+                                 hovertemplate=gettext("Ideal %(value)s") % {
+                                     "value": "%{y:.4~g}" + suffix} + "<extra></extra>"))
     fig.add_trace(go.Scatter(
-        x=xs, y=ys, mode="lines+markers", name="Check-ins",
+        x=xs, y=ys, mode="lines+markers", name=gettext("Check-ins"),
         line={"color": COLOURS["value"], "width": 2, "shape": "hv" if kind == "milestone"
               else "linear"},
         marker={"size": 7},
@@ -70,10 +72,11 @@ def kr_history_figure(
         cx = [x for x, c in zip(xs, confidences, strict=False) if c is not None]
         cy = [c for c in confidences if c is not None]
         fig.add_trace(go.Scatter(
-            x=cx, y=cy, mode="lines+markers", name="Confidence (0–10)", yaxis="y2",
+            x=cx, y=cy, mode="lines+markers", name=gettext("Confidence (0–10)"), yaxis="y2",
             line={"color": C.COLOURS["amber"], "width": 1.5, "dash": "dash"},
             marker={"size": 6, "symbol": "diamond"},
-            hovertemplate="%{x|%d %b %Y}: confidence %{y}/10<extra></extra>"))
+            hovertemplate=gettext("%(date)s: confidence %(value)s/10") % {
+                "date": "%{x|%d %b %Y}", "value": "%{y}"} + "<extra></extra>"))
     shapes = []
     if today is not None and cycle_start <= today <= cycle_end:
         shapes.append({"type": "line", "xref": "x", "yref": "paper", "x0": today.isoformat(),
@@ -83,7 +86,7 @@ def kr_history_figure(
     yaxis: dict = {"title": {"text": unit} if unit else None, "zeroline": False,
                    "gridcolor": "#eef0f4"}
     if kind == "milestone":
-        yaxis.update(tickvals=[0, 1], ticktext=["Not done", "Done"], range=[-0.2, 1.2])
+        yaxis.update(tickvals=[0, 1], ticktext=[gettext("Not done"), gettext("Done")], range=[-0.2, 1.2])
     fig.update_layout(
         height=height, margin={"l": 50, "r": 16, "t": 16, "b": 40},
         xaxis={"range": [axis_start, x1], "type": "date", "gridcolor": "#eef0f4"},
@@ -113,15 +116,16 @@ def completion_bars(weeks: Sequence[tuple[Any, int, int]], *, height: int = 180,
         if not expected:
             ys.append(0)
             colours.append(C.COLOURS["grey"])
-            texts.append("nothing due")
+            texts.append(gettext("nothing due"))
             continue
         share = max(0.0, min(1.0, done / expected))
         ys.append(round(share * 100, 1))
         colours.append(C.COLOURS["primary"] if share >= behind_below else C.COLOURS["amber"])
-        texts.append(f"{done} of {expected}")
+        texts.append(gettext("%(done)s of %(total)s") % {"done": done, "total": expected})
     data = [{
         "type": "bar", "x": xs, "y": ys, "marker": {"color": colours},
-        "text": texts, "hovertemplate": "Week of %{x}: %{y:.0f}% (%{text})<extra></extra>",
+        "text": texts, "hovertemplate": gettext("Week of %(week)s: %(share)s (%(text)s)") % {
+            "week": "%{x}", "share": "%{y:.0f}%", "text": "%{text}"} + "<extra></extra>",
         "textposition": "none",
     }]
     layout = C.base_layout(

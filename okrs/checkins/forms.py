@@ -22,6 +22,7 @@ from django.core.exceptions import ValidationError
 from django.forms.forms import NON_FIELD_ERRORS
 from django.utils.html import format_html_join
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext_lazy as _
 
 from core.numbers import NumberError, parse_for_reader
 from okrs.checkins.services import check_value
@@ -30,8 +31,8 @@ from okrs.models import KeyResult, Status
 MAX_VALUE_CHARS = 40
 MAX_COMMENT_CHARS = 2000
 CONFIDENCE_CHOICES = [("", "–")] + [(str(i), str(i)) for i in range(11)]
-CONFIDENCE_HELP = "0–10, optional."
-COMMENT_PLACEHOLDER = "What moved? (optional)"
+CONFIDENCE_HELP = _("0–10, optional.")
+COMMENT_PLACEHOLDER = _("What moved? (optional)")
 
 
 def asks_value(kr: KeyResult) -> bool:
@@ -45,14 +46,14 @@ def asks_done(kr: KeyResult) -> bool:
 
 
 class CheckInForm(forms.Form):
-    value = forms.CharField(label="New value", required=False, max_length=MAX_VALUE_CHARS,
+    value = forms.CharField(label=_("New value"), required=False, max_length=MAX_VALUE_CHARS,
                             strip=True)
-    done = forms.BooleanField(label="Done", required=False)
-    status = forms.ChoiceField(label="Status", choices=Status.choices)
+    done = forms.BooleanField(label=_("Done"), required=False)
+    status = forms.ChoiceField(label=_("Status"), choices=Status.choices)
     confidence = forms.TypedChoiceField(
-        label="Confidence", required=False, coerce=int, empty_value=None,
+        label=_("Confidence"), required=False, coerce=int, empty_value=None,
         choices=CONFIDENCE_CHOICES, help_text=CONFIDENCE_HELP)
-    comment = forms.CharField(label="Comment", required=False, max_length=MAX_COMMENT_CHARS,
+    comment = forms.CharField(label=_("Comment"), required=False, max_length=MAX_COMMENT_CHARS,
                               widget=forms.TextInput(attrs={"placeholder": COMMENT_PLACEHOLDER}))
     # The last check-in id the page showed (the stale-page guard); "" when absent (the API,
     # an old page): no check.
@@ -77,7 +78,7 @@ class CheckInForm(forms.Form):
         else:
             self.fields["value"].widget.attrs.update(
                 inputmode="decimal", autocomplete="off", size="8",
-                placeholder=key_result.unit or "value")
+                placeholder=key_result.unit or _("value"))
         if not self.asks_done:
             del self.fields["done"]
 
@@ -111,7 +112,7 @@ class CheckInForm(forms.Form):
     def clean_value(self):
         raw = self.cleaned_data.get("value", "")
         if raw == "":
-            raise ValidationError("Enter the new value.", code="required")
+            raise ValidationError(_("Enter the new value."), code="required")
         try:  # the one rule for typed numbers: "12,5" and "1,250" as meant; "1_000" refused
             number = parse_for_reader(raw)
         except NumberError as exc:
@@ -156,7 +157,9 @@ def _no_errors() -> dict[str, list[str]]:
     return {name: [] for name in ("value", "done", "status", "confidence", "comment")}
 
 
-_STATUS_CHOICES = tuple((str(v), str(label)) for v, label in Status.choices)
+def _status_choices() -> tuple[tuple[str, str], ...]:
+    """The statuses in the reader's language (read per page: the labels are lazy)."""
+    return tuple((str(v), str(label)) for v, label in Status.choices)
 _CONFIDENCE_CHOICES = tuple(CONFIDENCE_CHOICES)
 
 
@@ -192,7 +195,7 @@ class RowForm:
         suggested = row.suggestion.status if row is not None and row.suggestion else ""
         confidence = row.last_confidence if row is not None else None
         return cls(prefix=f"kr{kr.pk}", asks_value=asks_value(kr), asks_done=asks_done(kr),
-                   placeholder=kr.unit or "value", value=_plain(kr.current_value),
+                   placeholder=kr.unit or _("value"), value=_plain(kr.current_value),
                    done=bool(kr.done), status=suggested or kr.status or Status.ON_TRACK,
                    confidence="" if confidence is None else str(confidence),
                    seen=row.last_id if row is not None else 0, suggested=suggested)
@@ -214,7 +217,7 @@ class RowForm:
         errors = form.errors
         return cls(
             prefix=form.prefix, asks_value=form.asks_value, asks_done=form.asks_done,
-            placeholder=kr.unit or "value", value=typed("value"), done=done,
+            placeholder=kr.unit or _("value"), value=typed("value"), done=done,
             status=typed("status"), confidence=typed("confidence"), comment=typed("comment"),
             seen=seen if seen is not None else (form.cleaned_data.get("seen") or 0
                                                 if hasattr(form, "cleaned_data") else 0),
@@ -240,11 +243,12 @@ class RowForm:
 
     @property
     def status_options(self) -> SafeString:
+        statuses = _status_choices()
         if self.suggested:
-            choices = tuple((v, f"{label} (suggested)" if v == self.suggested else label)
-                            for v, label in _STATUS_CHOICES)
+            choices = tuple((v, str(_("%(status)s (suggested)") % {"status": label})
+                             if v == self.suggested else label) for v, label in statuses)
             return _options(choices, self.status)
-        return _options(_STATUS_CHOICES, self.status)
+        return _options(statuses, self.status)
 
     @property
     def confidence_options(self) -> SafeString:

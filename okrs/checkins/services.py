@@ -37,6 +37,7 @@ from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.audit import audit_record
 from accounts.models import Membership, Organization, Role
@@ -76,12 +77,12 @@ def allows_negative(kr: KeyResult) -> bool:
 def check_value(kr: KeyResult, value: float | None) -> float:
     """Validate a new value for a metric/guardrail KR; return it as a float."""
     if value is None or (isinstance(value, str) and not value.strip()):
-        raise ValidationError("Enter the new value.", code="required")
+        raise ValidationError(_("Enter the new value."), code="required")
     validate_finite(value)
     number = float(value)
     if number < 0 and not allows_negative(kr):
         raise ValidationError(
-            "This key result cannot go below zero (its start and target are not negative).",
+            _("This key result cannot go below zero (its start and target are not negative)."),
             code="negative")
     return number
 
@@ -90,13 +91,14 @@ def refusal_reason(kr: KeyResult) -> str | None:
     """Why `kr` cannot take a check-in now, or None when it can."""
     objective = kr.objective
     if kr.deleted_at is not None or objective.deleted_at is not None:
-        return "This key result was deleted."
+        return _("This key result was deleted.")
     if objective.cycle.is_closed:
-        return f"The cycle {objective.cycle.name} is closed: its key results are frozen."
+        return _("The cycle %(name)s is closed: its key results are frozen.") % {
+            "name": objective.cycle.name}
     if objective.state == Objective.State.CLOSED:
-        return "This objective is closed."
+        return _("This objective is closed.")
     if objective.state == Objective.State.DRAFT:
-        return "This objective is still a draft: check-ins start once it is active."
+        return _("This objective is still a draft: check-ins start once it is active.")
     return None
 
 
@@ -162,9 +164,9 @@ def _prepare(kr: KeyResult, *, author, status: str, value, done, comment: str,
     if reason:
         raise CheckInRefused(reason)
     if status not in Status.values:
-        raise ValidationError({"status": "Choose a status."})
+        raise ValidationError({"status": _("Choose a status.")})
     if confidence is not None and not (0 <= int(confidence) <= 10):
-        raise ValidationError({"confidence": "Confidence goes from 0 to 10."})
+        raise ValidationError({"confidence": _("Confidence goes from 0 to 10.")})
     comment = (comment or "").strip()
 
     kr_update: dict = {}
@@ -186,7 +188,7 @@ def _prepare(kr: KeyResult, *, author, status: str, value, done, comment: str,
         kr_update["current_value"] = value
 
     if status == Status.ACCOMPLISHED and kr.kind == KeyResult.Kind.MILESTONE and not done:
-        raise ValidationError({"status": "Mark the milestone done to call it accomplished."})
+        raise ValidationError({"status": _("Mark the milestone done to call it accomplished.")})
 
     checkin = CheckIn(
         organization=kr.organization, key_result=kr, value=value, done=bool(done),
@@ -397,7 +399,7 @@ def _checkin_batch(ordered: list[RowInput], outcomes: dict, author, *,
         kr = locked.get(row.key_result.pk)
         try:
             if kr is None or kr.organization_id != row.key_result.organization_id:
-                raise CheckInRefused("This key result was deleted.")
+                raise CheckInRefused(_("This key result was deleted."))
             last = lasts.get(kr.pk)
             if row.seen is not _NO_SEEN and (last.pk if last else 0) != int(row.seen or 0):
                 raise StaleCheckIn(last)
@@ -471,11 +473,11 @@ def _checkin_each(ordered: list[RowInput], outcomes: dict, author, *,
 def edit_refusal(checkin: CheckIn, user, *, now: dt.datetime | None = None) -> str | None:
     """Why `user` may not edit or undo `checkin` now, or None."""
     if checkin.author_id is None or checkin.author_id != getattr(user, "pk", None):
-        return "Only the author of a check-in can change or undo it."
+        return _("Only the author of a check-in can change or undo it.")
     if checkin.replaced_at is not None:
-        return "This check-in was already changed or undone."
+        return _("This check-in was already changed or undone.")
     if checkin.week_start != week_start_for(checkin.organization, now):
-        return "A check-in can be changed or undone only during its own week."
+        return _("A check-in can be changed or undone only during its own week.")
     return None
 
 

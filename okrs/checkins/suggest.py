@@ -23,6 +23,9 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext
 
 from okrs import progress as P
 
@@ -31,8 +34,8 @@ ATTENTION_GAP = 0.25    # up to 25 points behind: needs attention; further: off 
 MILESTONE_LATE = 0.75   # a milestone not done once 75 % of the cycle has passed
 
 
-LABELS = {P.ON_TRACK: "On track", P.NEEDS_ATTENTION: "Needs attention",
-          P.OFF_TRACK: "Off track", P.ACCOMPLISHED: "Accomplished"}
+LABELS = {P.ON_TRACK: gettext_lazy("On track"), P.NEEDS_ATTENTION: gettext_lazy("Needs attention"),
+          P.OFF_TRACK: gettext_lazy("Off track"), P.ACCOMPLISHED: gettext_lazy("Accomplished")}
 
 
 @dataclass(frozen=True)
@@ -52,35 +55,41 @@ def suggest(*, kind: str, progress: float, expected: float, done: bool = False,
     expected = P.clamp(float(expected), 0.0, 1.0)
     if kind == P.MILESTONE:
         if done:
-            return Suggestion(P.ACCOMPLISHED, "the milestone is done")
+            return Suggestion(P.ACCOMPLISHED, _("the milestone is done"))
         if expected >= 1.0:
-            result = Suggestion(P.OFF_TRACK, "the cycle's time is up and it is not done")
+            result = Suggestion(P.OFF_TRACK, _("the cycle's time is up and it is not done"))
         elif expected >= MILESTONE_LATE:
             result = Suggestion(P.NEEDS_ATTENTION,
-                                f"{round(expected * 100)} % of the cycle has passed")
+                                _("%(pct)s %% of the cycle has passed") % {
+                                    "pct": round(expected * 100)})
         else:
-            result = Suggestion(P.ON_TRACK, "not due yet")
+            result = Suggestion(P.ON_TRACK, _("not due yet"))
     elif kind == P.GUARDRAIL:
-        result = (Suggestion(P.ON_TRACK, "the guardrail holds") if progress >= 1.0
-                  else Suggestion(P.OFF_TRACK, "the guardrail is not held"))
+        result = (Suggestion(P.ON_TRACK, _("the guardrail holds")) if progress >= 1.0
+                  else Suggestion(P.OFF_TRACK, _("the guardrail is not held")))
     else:
         if progress >= 1.0:
-            return Suggestion(P.ACCOMPLISHED, "the target is reached")
+            return Suggestion(P.ACCOMPLISHED, _("the target is reached"))
         gap = round(expected - progress, 9)  # 0.67 - 0.57 is 0.1 exactly, as meant
         points = round(gap * 100)
         if gap <= TOLERANCE:
-            words = ("ahead of the expected" if gap < -TOLERANCE else "on pace with the expected")
-            result = Suggestion(P.ON_TRACK, f"{words} {round(expected * 100)} %")
+            words = (_("ahead of the expected %(pct)s %%") if gap < -TOLERANCE
+                     else _("on pace with the expected %(pct)s %%"))
+            result = Suggestion(P.ON_TRACK, words % {"pct": round(expected * 100)})
         elif gap <= ATTENTION_GAP:
-            result = Suggestion(P.NEEDS_ATTENTION,
-                                f"{points} points behind the expected {round(expected * 100)} %")
+            result = Suggestion(P.NEEDS_ATTENTION, _behind(points, expected))
         else:
-            result = Suggestion(P.OFF_TRACK,
-                                f"{points} points behind the expected {round(expected * 100)} %")
+            result = Suggestion(P.OFF_TRACK, _behind(points, expected))
     if result.status == P.ON_TRACK and (kpi_off_target or kpi_unfavourable):
-        why = "the KPI is off target" if kpi_off_target else "the KPI shows an unfavourable signal"
-        return Suggestion(P.NEEDS_ATTENTION, f"{result.reason}, but {why}")
+        sentence = (_("%(reason)s, but the KPI is off target") if kpi_off_target
+                    else _("%(reason)s, but the KPI shows an unfavourable signal"))
+        return Suggestion(P.NEEDS_ATTENTION, sentence % {"reason": result.reason})
     return result
+
+
+def _behind(points: int, expected: float) -> str:
+    return _("%(points)s points behind the expected %(pct)s %%") % {
+        "points": points, "pct": round(expected * 100)}
 
 
 def _kpi_flags(kr) -> tuple[bool, bool]:
@@ -110,7 +119,8 @@ def suggest_for_kr(kr, *, when: dt.datetime | None = None, progress: float | Non
 
 
 # Pace in words, as the hint says it.
-PACE_WORDS = {"ahead": "ahead", "on_pace": "on pace", "behind": "behind"}
+PACE_WORDS = {"ahead": gettext_lazy("pace says ahead"), "on_pace": gettext_lazy("pace says on pace"),
+              "behind": gettext_lazy("pace says behind")}
 
 
 def disagrees(status: str | None, pace: str) -> bool:
@@ -130,6 +140,15 @@ def disagreement(status: str | None, pace: str, *, label: str, author: str | Non
     """'set Off track by Mark on 23 Nov — pace says ahead', or '' when they agree."""
     if not disagrees(status, pace):
         return ""
-    who = f" by {author}" if author else ""
-    when = f" on {on.day} {on:%b}" if on else ""
-    return f"set {label}{who}{when} — pace says {PACE_WORDS.get(pace, pace)}"
+    pace_words = PACE_WORDS.get(pace, pace)
+    # One whole sentence for each of: with or without the author, with or without the day.
+    values = {"label": label, "author": author, "pace": pace_words,
+              "date": date_format(on, pgettext("date format: day and short month", "j M"))
+              if on else ""}
+    if author and on:
+        return _("set %(label)s by %(author)s on %(date)s — %(pace)s") % values
+    if author:
+        return _("set %(label)s by %(author)s — %(pace)s") % values
+    if on:
+        return _("set %(label)s on %(date)s — %(pace)s") % values
+    return _("set %(label)s — %(pace)s") % values

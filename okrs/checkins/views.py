@@ -190,7 +190,7 @@ def checkin_row(request: HttpRequest, pk: int) -> HttpResponse:
     """
     kr = get_key_result_for_checkin(request, pk, light=True)  # last check-in: see _save_row
     if not can_check_in(user=request.user, membership=request.membership, kr=kr):
-        raise PermissionDenied("Only the key result's owner, its team or a leader may check in.")
+        raise PermissionDenied(_("Only the key result's owner, its team or a leader may check in."))
     form = CheckInForm(request.POST, key_result=kr)
     no_change = bool(request.POST.get(form.add_prefix("no_change")))
     if no_change:
@@ -205,10 +205,10 @@ def checkin_row(request: HttpRequest, pk: int) -> HttpResponse:
     seen_kw = {"seen": seen} if seen is not None else {}
     if no_change:
         confidence = data.get("confidence") if "confidence" in data else None
-        return _save_row(request, kr, form, f"No change: {kr.title}", lambda: record_no_change(
+        return _save_row(request, kr, form, _("No change: %(title)s") % {"title": kr.title}, lambda: record_no_change(
             kr, request.user, comment=(data.get("comment") or "") or None,
             confidence=confidence, **seen_kw))
-    return _save_row(request, kr, form, f"Checked in: {kr.title}", lambda: checkin_create(
+    return _save_row(request, kr, form, _("Checked in: %(title)s") % {"title": kr.title}, lambda: checkin_create(
         key_result=kr, author=request.user, status=data["status"], value=data.get("value"),
         done=data.get("done"), comment=data.get("comment", ""),
         confidence=data.get("confidence"), **seen_kw))
@@ -446,7 +446,7 @@ def checkin_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
         return _row_response_stale(request, kr, form, toast=None, error_status=422,
                                    stale=None, stale_seen=False)
     data = form.cleaned_data
-    return _save_row(request, kr, form, f"Check-in changed: {kr.title}", lambda: checkin_edit(
+    return _save_row(request, kr, form, _("Check-in changed: %(title)s") % {"title": kr.title}, lambda: checkin_edit(
         _my_latest(request, kr), request.user, status=data["status"], value=data.get("value"),
         done=data.get("done"), comment=data.get("comment", ""),
         confidence=data.get("confidence"), key_result=kr))
