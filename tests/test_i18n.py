@@ -179,7 +179,6 @@ NOT_WRAPPED_YET: dict[str, str] = {
     "includes/history.html": "i18n3",
     "includes/kpi_tile.html": "i18n3",
     "includes/loop_chip.html": "i18n3",
-    "okrs/checkin.html": "i18n1",
 }
 # Names never translated: the product, standards and other products.
 NAMES = ("Headway", "OpenID Connect", "SCIM 2.0", "SCIM", "Microsoft Teams", "Slack",
