@@ -314,6 +314,45 @@ def _depths(parents: dict[int, int | None]) -> dict[int, int]:
     return depth
 
 
+def bulk_set(model, objs: list, fields: list[str]) -> None:
+    """`bulk_update(objs, fields)` in one statement without its CASE per field and row
+    (whose building was most of a 36-row check-in's Python time): on PostgreSQL, one
+    ``UPDATE ... FROM unnest(arrays)``; one object: a plain UPDATE; elsewhere bulk_update."""
+    import json
+
+    from django.db import connection
+    from django.db.models import JSONField
+
+    if not objs or not fields:
+        return
+    meta = model._meta
+    columns = [meta.get_field(f) for f in fields]
+    if len(objs) == 1:
+        model.objects.filter(pk=objs[0].pk).update(
+            **{c.name: getattr(objs[0], c.attname) for c in columns})
+        return
+    if connection.vendor != "postgresql":
+        model.objects.bulk_update(objs, fields)
+        return
+    qn = connection.ops.quote_name
+    arrays, casts, sets = [[o.pk for o in objs]], [f"%s::{meta.pk.db_type(connection)}[]"], []
+    for i, col in enumerate(columns, 1):
+        if isinstance(col, JSONField):
+            arrays.append([json.dumps(getattr(o, col.attname), cls=col.encoder) for o in objs])
+            casts.append("%s::text[]")
+            sets.append(f"{qn(col.column)} = v.c{i}::jsonb")
+        else:
+            arrays.append([col.get_db_prep_save(getattr(o, col.attname), connection)
+                           for o in objs])
+            casts.append(f"%s::{col.db_type(connection)}[]")
+            sets.append(f"{qn(col.column)} = v.c{i}")
+    names = ", ".join(["id"] + [f"c{i}" for i in range(1, len(columns) + 1)])
+    sql = (f"UPDATE {qn(meta.db_table)} AS t SET {', '.join(sets)} "  # noqa: S608 (model's columns; values bound)
+           f"FROM unnest({', '.join(casts)}) AS v({names}) WHERE t.{qn(meta.pk.column)} = v.id")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, arrays)
+
+
 def refresh_many(objective_ids: Iterable[int | None]) -> None:
     """`refresh` for a batch of writes ("check in all", issue 19): the same figures, in a
     number of queries that does not grow with the objectives or their depth (about eight,
@@ -417,11 +456,8 @@ def refresh_many(objective_ids: Iterable[int | None]) -> None:
                 changed_fields.update("figure_cycle" if k == "figure_cycle_id" else k
                                       for k in moved)
                 changed_objectives.append(o)
-        if changed_krs:
-            KeyResult.objects.bulk_update(changed_krs, ["progress"])
-        if changed_objectives:
-            Objective.objects.bulk_update(changed_objectives,
-                                          [f for f in FIGURE_FIELDS if f in changed_fields])
+        bulk_set(KeyResult, changed_krs, ["progress"])
+        bulk_set(Objective, changed_objectives, [f for f in FIGURE_FIELDS if f in changed_fields])
         for organization_id, org_deltas in sorted(deltas.items()):
             _apply_deltas(organization_id, org_deltas)
         seen_down: set[int] = set()

@@ -435,9 +435,8 @@ def _checkin_batch(ordered: list[RowInput], outcomes: dict, author, *,
             setattr(row.key_result, name, new)
         outcomes[id(row)].checkin = checkin
     emit_many([_event(c) for c in checkins])
-    KeyResult.objects.bulk_update([kr for _, kr, _, _ in done],
-                                  ["status", "last_checkin_at", "current_value", "done",
-                                   "updated_at"])
+    figures.bulk_set(KeyResult, [kr for _, kr, _, _ in done],
+                     ["status", "last_checkin_at", "current_value", "done", "updated_at"])
     figures.refresh_many({kr.objective_id for _, kr, _, _ in done})
 
 
