@@ -11,6 +11,7 @@ signal entry, for the pages."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 from django.conf import settings
 from django.utils import formats, translation
@@ -46,10 +47,30 @@ def periods_word(frequency: str, n: int) -> str:
     return one if n == 1 else many
 
 
+def _per_language(fn):
+    """Keep a template function's answers per active language. The health sweep words every
+    current signal in the site's language, and each template function looks up all its
+    variants (pgettext through the catalogue's fallbacks): that was a quarter of a sweep
+    chunk's CPU. The answers depend only on the language and the arguments."""
+    cache: dict[tuple, str] = {}
+
+    @functools.wraps(fn)
+    def cached(*args):
+        key = (translation.get_language(), *args)
+        try:
+            return cache[key]
+        except KeyError:
+            answer = cache[key] = fn(*args)
+            return answer
+
+    return cached
+
+
 def _unit(frequency: str) -> str:
     return {"weekly": "week", "monthly": "month", "quarterly": "quarter"}.get(frequency, "period")
 
 
+@_per_language
 def _jump(unit: str) -> str:
     return {"week": pgettext("signal", "A sudden jump from one week to the next"),
             "month": pgettext("signal", "A sudden jump from one month to the next"),
@@ -57,6 +78,7 @@ def _jump(unit: str) -> str:
             "period": pgettext("signal", "A sudden jump from one period to the next")}[unit]
 
 
+@_per_language
 def _jump_on(unit: str) -> str:
     return {"week": pgettext("signal", "A sudden jump from one week to the next (%(day)s)"),
             "month": pgettext("signal", "A sudden jump from one month to the next (%(day)s)"),
@@ -65,6 +87,7 @@ def _jump_on(unit: str) -> str:
             }[unit]
 
 
+@_per_language
 def _beyond(unit: str, above: bool) -> str:
     """Rule 1, with the value and the period (the two optional parts are filled or cut)."""
     if above:
@@ -80,6 +103,7 @@ def _beyond(unit: str, above: bool) -> str:
             }[unit]
 
 
+@_per_language
 def _beyond_no_value(unit: str, above: bool) -> str:
     if above:
         return {"week": pgettext("signal", "One week above the usual range (week of %(day)s)"),
@@ -94,6 +118,7 @@ def _beyond_no_value(unit: str, above: bool) -> str:
             }[unit]
 
 
+@_per_language
 def _run(unit: str, above: bool, n: int) -> str:
     if above:
         return {"week": ngettext("%(n)s week in a row above the usual level, since %(day)s",
@@ -116,6 +141,7 @@ def _run(unit: str, above: bool, n: int) -> str:
             }[unit]
 
 
+@_per_language
 def _near(unit: str, above: bool) -> str:
     if above:
         return {"week": pgettext("signal", "3 of 4 weeks near the top of the usual range, since %(day)s"),
