@@ -31,9 +31,9 @@ from core.admin_scoping import (
     is_superadmin,
 )
 
-admin.site.site_header = "Headway administration"
-admin.site.site_title = "Headway admin"
-admin.site.index_title = "Configuration"
+admin.site.site_header = _("Headway administration")
+admin.site.site_title = _("Headway admin")
+admin.site.index_title = _("Configuration")
 
 TOP_ROLES = (Role.ADMIN, Role.OWNER)
 

@@ -241,8 +241,8 @@ class ApiToken(models.Model):
     """A per-user API token scoped to one organisation. Only a hash is stored."""
 
     class Scope(models.TextChoices):
-        READ = "read", "Read only"
-        READ_WRITE = "read_write", "Read and write"
+        READ = "read", _("Read only")
+        READ_WRITE = "read_write", _("Read and write")
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE,
                                      related_name="api_tokens")

@@ -162,7 +162,6 @@ NOT_WRAPPED_YET: dict[str, str] = {
     "admin/actions.html": "i18n3 (Django's: our models' names)",
     "admin/app_list.html": "i18n3 (Django's: our models' names)",
     "admin/base.html": "i18n3 (Django's: our models' names)",
-    "admin/base_site.html": "i18n3",
     "admin/change_form.html": "i18n3 (Django's: our models' names)",
     "admin/change_list.html": "i18n3 (Django's: our models' names)",
     "admin/change_list_results.html": "i18n3 (Django's: our models' names)",
@@ -172,13 +171,13 @@ NOT_WRAPPED_YET: dict[str, str] = {
     "admin/login.html": "i18n3 (Django's: our models' names)",
     "admin/pagination.html": "i18n3 (Django's: our models' names)",
     "admin/search_form.html": "i18n3 (Django's: our models' names)",
-    "api/docs.html": "i18n3",
-    "api/tokens.html": "i18n3",
     "emails/_layout.html": "i18n3",
     "emails/digest.html": "i18n3",
-    "includes/history.html": "i18n3",
-    "includes/kpi_tile.html": "i18n3",
-    "includes/loop_chip.html": "i18n3",
+}
+# Pages that stay English on purpose (crawled, not judged), with the reason.
+ENGLISH_ONLY: dict[str, str] = {
+    "api/docs.html": "the API reference: it mirrors the OpenAPI schema and the JSON error texts, "
+                     "which stay English for the scripts that read them (<html lang=en>)",
 }
 # Names never translated: the product, standards and other products.
 NAMES = ("Headway", "OpenID Connect", "SCIM 2.0", "SCIM", "Microsoft Teams", "Slack",
@@ -303,8 +302,11 @@ def charged_unwrapped(html: str, data: list[str]) -> list[tuple[str, str]]:
     for owner, text in parser.charged:
         seen.add(owner)
         rest = text.replace("\x00", "")
+        if rest.strip() in data:  # a whole text that is data (a one-letter token name too)
+            continue
         for value in data:
-            rest = rest.replace(value, "")
+            if len(value) > 2:
+                rest = rest.replace(value, "")
         rest = re.sub(r"(?:https?://\S+|/[\w./?=&#-]*)", "", rest)  # URLs and paths
         for name in NAMES:
             rest = rest.replace(name, "")
@@ -328,7 +330,7 @@ def world_data() -> list[str]:
         if not fields:
             continue
         for row in model._default_manager.values_list(*fields):
-            values.update(v for v in row if isinstance(v, str) and len(v.strip()) > 1)
+            values.update(v for v in row if isinstance(v, str) and v.strip())
     from accounts.models import User
     for user in User.objects.all():
         values.update({user.display_name, user.initials, user.email})
@@ -396,7 +398,7 @@ def _crawl_one(world, route, who, headers, path=None):
 
 
 def _verdict(path, html, bad):
-    bad = [(t, text) for t, text in bad if t not in NOT_WRAPPED_YET]
+    bad = [(t, text) for t, text in bad if t not in NOT_WRAPPED_YET and t not in ENGLISH_ONLY]
     assert not bad, f"{path}: unwrapped text (template: text):\n" + "\n".join(
         f"  {t}: {text[:100]}" for t, text in sorted(set(bad)))
 

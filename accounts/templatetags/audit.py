@@ -13,12 +13,39 @@ from typing import Any
 from django import template
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.audit import history_for, value_words
 
 register = template.Library()
 
 EMPTY = "—"
+# What an entry's action code reads as (an unknown code reads as itself, underscores spaced).
+ACTIONS = {
+    "created": gettext_lazy("created"),
+    "updated": gettext_lazy("updated"),
+    "deleted": gettext_lazy("deleted"),
+    "revoked": gettext_lazy("revoked"),
+    "removed": gettext_lazy("removed"),
+    "added": gettext_lazy("added"),
+    "joined": gettext_lazy("joined"),
+    "invited": gettext_lazy("invited"),
+    "closed": gettext_lazy("closed"),
+    "commented": gettext_lazy("commented"),
+    "rebased": gettext_lazy("rebased"),
+    "reactivated": gettext_lazy("reactivated"),
+    "role_changed": gettext_lazy("role changed"),
+    "break_glass": gettext_lazy("break glass"),
+    "limits_locked": gettext_lazy("limits locked"),
+    "limits_unlocked": gettext_lazy("limits unlocked"),
+    "limit_period_added": gettext_lazy("limit period added"),
+    "limit_period_removed": gettext_lazy("limit period removed"),
+    "limit_period_declined": gettext_lazy("limit period declined"),
+    "limit_method_changed": gettext_lazy("limit method changed"),
+    "point_excluded": gettext_lazy("point excluded"),
+    "point_included": gettext_lazy("point included"),
+}
 
 
 def _field(model: type[models.Model], name: str) -> models.Field | None:
@@ -68,7 +95,7 @@ def history_rows(obj: models.Model, limit: int = 50) -> list[dict[str, Any]]:
                                                             field.flatchoices})
             return str(choices.get(str(value), value))
         if isinstance(value, bool):
-            return "yes" if value else "no"
+            return _("yes") if value else _("no")
         return str(value)
 
     rows = []
@@ -81,11 +108,13 @@ def history_rows(obj: models.Model, limit: int = 50) -> list[dict[str, Any]]:
             changes.append({"field": _label(field, name), "old": show(field, pair[0]),
                             "new": show(field, pair[1])})
         rows.append({"entry": entry, "actor": entry.actor.display_name if entry.actor else
-                     "Headway", "action": entry.action.replace("_", " "), "changes": changes})
+                     "Headway", "action": str(ACTIONS.get(entry.action, entry.action.replace("_", " "))),
+                     "changes": changes})
     return rows
 
 
 @register.inclusion_tag("includes/history.html")
-def history(obj: models.Model, limit: int = 50, title: str = "History") -> dict[str, Any]:
+def history(obj: models.Model, limit: int = 50, title: str = "") -> dict[str, Any]:
+    """`title`: the card's heading, already translated by the page ({% translate … as t %})."""
     return {"rows": history_rows(obj, limit=limit) if obj is not None else [],
-            "title": title, "limit": limit}
+            "title": title or _("History"), "limit": limit}

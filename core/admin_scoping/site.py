@@ -11,14 +11,15 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.admin.apps import AdminConfig
+from django.utils.translation import gettext_lazy as _
 
 from core.admin_scoping.rules import can_enter
 
 
 class HeadwayAdminSite(admin.AdminSite):
-    site_header = "Headway administration"
-    site_title = "Headway admin"
-    index_title = "Configuration"
+    site_header = _("Headway administration")
+    site_title = _("Headway admin")
+    index_title = _("Configuration")
 
     def has_permission(self, request) -> bool:
         return can_enter(request)
