@@ -221,7 +221,9 @@ class CheckIn(models.Model):
             models.Index(fields=["key_result", "-created_at"]),
             models.Index(fields=["organization", "week_start"]),
             # The dashboard's feed: an organisation's newest check-ins (issue 16).
-            models.Index(fields=["organization", "-created_at"], name="okrs_checkin_org_feed"),
+            # (With -id, the feed's whole order: no sort step when many share a moment.)
+            models.Index(fields=["organization", "-created_at", "-id"],
+                         name="okrs_checkin_org_feed2"),
         ]
         constraints = [
             finite_check("value", "checkin_value_finite"),
