@@ -90,3 +90,24 @@ def test_kpi_and_source_pages_in_german_at_both_widths(open_page):
         assert any("Mär" in m or "Jan" in m or "Feb" in m for m in chart["months"]), chart
         # The signal sentence in German with the German number (1.234,5 min).
         assert "Eine Woche über dem üblichen Bereich: 1.234,5 min" in w.page.inner_text("main")
+
+
+@pytest.mark.parametrize("lang,words", [("fr", "Graphique du comportement du processus"),
+                                        ("es", "Gráfico de comportamiento del proceso")])
+def test_kpi_pages_in_french_and_spanish_at_390(open_page, lang, words):
+    """The same pages at phone width in French and Spanish: nothing wider than the screen."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    world, admin, kpi = _world()
+    admin.language = lang
+    admin.save()
+    w = open_page(viewport={"width": 390, "height": 844})
+    w.enter_as(admin)
+    w.page.set_default_timeout(90000)
+    for name, path, _german in _pages(world, kpi):
+        w.goto(path)
+        assert w.page.locator("html").get_attribute("lang") == lang
+        w.page.screenshot(path=str(SHOTS / f"{name}-{lang}-390.png"), full_page=True)
+        wide = w.page.evaluate("() => document.scrollingElement.scrollWidth - window.innerWidth")
+        assert wide <= 1, f"{path} in {lang} at 390 px: {wide} px wider than the screen"
+    w.goto(f"/o/acme/kpis/{kpi.pk}/")
+    assert words in w.page.inner_text("main")
