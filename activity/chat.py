@@ -17,6 +17,10 @@ Both platforms take a JSON POST to an incoming-webhook URL the admin pastes in:
 tests/schemas/ holds the JSON Schemas of the parts used; tests/test_chat.py checks every
 message against them.
 
+Texts are in the organisation's language (accounts.locale.language_for(organization=...)):
+``payload_for`` renders under ``translation.override``; the weekly digest's title and lines are
+written in it when the event is emitted.
+
 What a connection can choose (ChatConnection.EVENT_CHOICES) and the event kinds behind it are
 in ``CHAT_EVENTS``. A connection for a team gets only the events of that team's objectives,
 key results and KPIs (the event data's ``team_id``).
@@ -31,7 +35,10 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import NoReverseMatch, reverse
+from django.utils import formats, translation
+from django.utils.translation import gettext as _
 
+from accounts.locale import language_for
 from accounts.models import Organization
 from activity.models import ChatConnection, Delivery
 from activity.webhooks import clean_outbound_url
@@ -88,7 +95,7 @@ class Message:
     text: str
     facts: list[tuple[str, str]] = field(default_factory=list)
     link: str = ""
-    link_label: str = "Open in Headway"
+    link_label: str = ""  # "Open in Headway" (in the active language) when empty
 
 
 def _link(name: str, org_slug: str, **kwargs) -> str:
@@ -104,55 +111,94 @@ def _num(value) -> str:
     return str(value) if value is not None else "—"
 
 
+def _kr_status(code) -> str:
+    from okrs.models import Status
+
+    return str(dict(Status.choices).get(code, str(code or "").replace("_", " ")))
+
+
+def _kpi_status(code) -> str:
+    from kpis.models import KpiHealth
+
+    return str(dict(KpiHealth.Status.choices).get(code, str(code or "").replace("_", " ")))
+
+
+def _and_more(text: str, more) -> str:
+    return _("%(list)s and %(count)s more") % {"list": text, "count": more} if more else text
+
+
+def _week_label(data: dict) -> str:
+    import datetime as dt
+
+    try:
+        return formats.date_format(dt.date.fromisoformat(data["week_start"]), "DATE_FORMAT")
+    except (KeyError, TypeError, ValueError):
+        return str(data.get("week_label", ""))
+
+
 def message_for(event: OutboxEvent, org: Organization) -> Message:
+    """The event as a platform-neutral message, in the active language (payload_for sets the
+    organisation's). Names and notes from people are kept as written."""
     data = event.data or {}
     slug = org.slug
     if event.kind == "kpi.candidate_flagged":
         return Message(
-            title=f"New improvement candidate: {data.get('kpi_name', 'a KPI')}",
-            text=data.get("reason") or "A KPI was flagged for improvement.",
-            facts=[("Organisation", org.name)],
-            link=_link("kpis:detail", slug, pk=data.get("kpi_id", 0)), link_label="Open the KPI")
+            title=_("New improvement candidate: %(kpi)s") % {
+                "kpi": data.get("kpi_name") or _("a KPI")},
+            text=data.get("reason") or _("A KPI was flagged for improvement."),
+            facts=[(_("Organisation"), org.name)],
+            link=_link("kpis:detail", slug, pk=data.get("kpi_id", 0)),
+            link_label=_("Open the KPI"))
     if event.kind == "kpi.health_changed":
-        status = str(data.get("status", "")).replace("_", " ")
+        kpi = data.get("kpi_name") or _("A KPI")
+        title = (_("%(kpi)s: %(status)s") % {"kpi": kpi, "status": _kpi_status(data["status"])}
+                 if data.get("status") else _("%(kpi)s: its health changed") % {"kpi": kpi})
         return Message(
-            title=f"{data.get('kpi_name', 'A KPI')} is {status or 'changed'}",
-            text=data.get("message") or "Its health changed.",
-            facts=[("Latest value", _num(data.get("latest_value"))),
-                   ("Previous status", str(data.get("previous_status", "")).replace("_", " "))],
-            link=_link("kpis:detail", slug, pk=data.get("kpi_id", 0)), link_label="Open the KPI")
+            title=title,
+            text=data.get("message") or _("Its health changed."),
+            facts=[(_("Latest value"), _num(data.get("latest_value"))),
+                   (_("Previous status"), _kpi_status(data.get("previous_status")))],
+            link=_link("kpis:detail", slug, pk=data.get("kpi_id", 0)),
+            link_label=_("Open the KPI"))
     if event.kind == "checkin.created":
-        facts = [("Value", _num(data.get("value")))]
+        facts = [(_("Value"), _num(data.get("value")))]
         if data.get("confidence"):
-            facts.append(("Confidence", str(data["confidence"])))
+            facts.append((_("Confidence"), str(data["confidence"])))
         return Message(
-            title=f"Check-in: {data.get('key_result_title', 'a key result')}",
-            text=(data.get("note") or "").strip() or f"{data.get('author_name', 'Someone')} checked in.",
-            facts=[("By", str(data.get("author_name", "")))] + facts,
+            title=_("Check-in: %(kr)s") % {"kr": data.get("key_result_title") or _("a key result")},
+            text=(data.get("note") or "").strip() or _("%(name)s checked in.") % {
+                "name": data.get("author_name") or _("Someone")},
+            facts=[(_("Checked in by"), str(data.get("author_name", "")))] + facts,
             link=_link("okrs:objective", slug, pk=data.get("objective_id", 0)),
-            link_label="Open the objective")
+            link_label=_("Open the objective"))
     if event.kind == "checkins.summary":
         done, total = data.get("done", 0), data.get("total", 0)
-        lines = [f"{done} of {total} key results checked in."]
+        lines = [_("%(done)s of %(total)s key results checked in.") % {"done": done,
+                                                                        "total": total}]
         if data.get("checked"):
-            lines.append("Checked in: " + "; ".join(
-                f"{c.get('title', '')} ({str(c.get('status', '')).replace('_', ' ')})"
-                for c in data["checked"][:10])
-                + (f" and {data['checked_more']} more" if data.get("checked_more") else ""))
+            lines.append(_("Checked in: %(list)s") % {"list": _and_more("; ".join(
+                f"{c.get('title', '')} ({_kr_status(c.get('status'))})"
+                for c in data["checked"][:10]), data.get("checked_more"))})
         if data.get("missing"):
-            lines.append("Not checked in: " + "; ".join(data["missing"][:10])
-                         + (f" and {data['missing_more']} more" if data.get("missing_more") else ""))
+            lines.append(_("Not checked in: %(list)s") % {"list": _and_more(
+                "; ".join(data["missing"][:10]), data.get("missing_more"))})
         return Message(
-            title=f"{data.get('team_name', 'A team')}: check-ins, week of {data.get('week_label', '')}",
+            title=_("%(team)s: check-ins, week of %(week)s") % {
+                "team": data.get("team_name") or _("A team"), "week": _week_label(data)},
             text="\n".join(lines),
-            facts=[("Checked in", f"{done}/{total}")],
-            link=data.get("url") or settings.SITE_URL + "/", link_label="Open the team")
+            facts=[(_("Checked in"), f"{done}/{total}")],
+            link=data.get("url") or settings.SITE_URL + "/", link_label=_("Open the team"))
     if event.kind == "digest.weekly":
-        return Message(title=data.get("title") or f"{org.name}: the week in Headway",
-                       text="\n".join(str(x) for x in data.get("lines", [])) or "Nothing new.",
-                       link=data.get("url") or settings.SITE_URL + "/")
+        return Message(
+            title=data.get("title") or _("%(org)s: the week in Headway") % {"org": org.name},
+            text="\n".join(str(x) for x in data.get("lines", [])) or _("Nothing new."),
+            link=data.get("url") or settings.SITE_URL + "/")
     return Message(title=f"Headway: {event.kind}", text=data.get("message", ""),
                    link=settings.SITE_URL + "/")
+
+
+def _label(message: Message) -> str:
+    return message.link_label or _("Open in Headway")
 
 
 # --- Slack Block Kit ---------------------------------------------------------------------------
@@ -180,7 +226,7 @@ def slack_payload(message: Message) -> dict:
     if message.link:
         blocks.append({"type": "actions", "elements": [
             {"type": "button", "text": {"type": "plain_text",
-                                        "text": _cut(_slack_escape(message.link_label), 75)},
+                                        "text": _cut(_slack_escape(_label(message)), 75)},
              "url": _cut(message.link, 3000), "action_id": "open"}]})
     fallback = _slack_escape(f"{message.title}: {message.text}")
     return {"text": _cut(fallback, 3000), "blocks": blocks}
@@ -200,7 +246,7 @@ def teams_payload(message: Message) -> dict:
     card = {"$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
             "type": "AdaptiveCard", "version": "1.4", "body": body}
     if message.link:
-        card["actions"] = [{"type": "Action.OpenUrl", "title": _cut(message.link_label, 75),
+        card["actions"] = [{"type": "Action.OpenUrl", "title": _cut(_label(message), 75),
                             "url": message.link}]
     return {"type": "message", "attachments": [
         {"contentType": "application/vnd.microsoft.card.adaptive", "contentUrl": None,
@@ -208,15 +254,19 @@ def teams_payload(message: Message) -> dict:
 
 
 def payload_for(connection: ChatConnection, event: OutboxEvent) -> dict:
-    if event.kind == "webhook.test":
-        message = Message(title="Headway is connected",
-                          text=f"This channel will get {connection.organization.name}'s chosen events.",
-                          link=settings.SITE_URL + "/")
-    else:
-        message = message_for(event, connection.organization)
-    if connection.platform == ChatConnection.SLACK:
-        return slack_payload(message)
-    return teams_payload(message)
+    """The message for the connection's platform, in its organisation's language."""
+    org = connection.organization
+    with translation.override(language_for(organization=org)):
+        if event.kind == "webhook.test":
+            message = Message(
+                title=_("Headway is connected"),
+                text=_("This channel will get the events %(org)s chose.") % {"org": org.name},
+                link=settings.SITE_URL + "/")
+        else:
+            message = message_for(event, org)
+        if connection.platform == ChatConnection.SLACK:
+            return slack_payload(message)
+        return teams_payload(message)
 
 
 def send(delivery: Delivery):
@@ -240,9 +290,9 @@ def clean_events(raw) -> list[str]:
     valid = dict(ChatConnection.EVENT_CHOICES)
     chosen = [str(c) for c in (raw or [])]
     if any(c not in valid for c in chosen):
-        raise ValidationError("Unknown event choice.")
+        raise ValidationError(_("Unknown event choice."))
     if not chosen:
-        raise ValidationError("Choose at least one kind of message.")
+        raise ValidationError(_("Choose at least one kind of message."))
     return [c for c in valid if c in chosen]
 
 
@@ -293,24 +343,26 @@ def connection_set_enabled(*, connection: ChatConnection, enabled: bool) -> Chat
 # --- The weekly digest in chat -----------------------------------------------------------------
 
 def digest_lines(data) -> list[str]:
-    """activity.digest's weekly figures as short lines for a chat message."""
+    """activity.digest's weekly figures as short lines for a chat message (in the active
+    language: chat_digest_emit sets the organisation's)."""
     lines = []
     if data.goal_pct is not None:
-        lines.append(f"Goal: {data.goal_pct} %"
-                     + (f" (expected {data.expected_pct} %)" if data.expected_pct is not None else ""))
+        lines.append(_("Goal: %(pct)s %% (expected %(expected)s %%)") % {
+            "pct": data.goal_pct, "expected": data.expected_pct}
+            if data.expected_pct is not None else _("Goal: %(pct)s %%") % {"pct": data.goal_pct})
     if data.behind:
-        more = f" and {data.behind_more} more" if data.behind_more else ""
-        lines.append("Behind pace: " + ", ".join(f"{t} ({p} %)" for t, p, _e, _u in data.behind[:5])
-                     + more)
+        lines.append(_("Behind pace: %(list)s") % {"list": _and_more(", ".join(
+            f"{t} ({p} %)" for t, p, _e, _u in data.behind[:5]), data.behind_more)})
     if data.signals:
-        lines.append("KPI signals: " + ", ".join(f"{n} ({w})" for n, w, _u in data.signals[:5]))
+        lines.append(_("KPI signals: %(list)s") % {
+            "list": ", ".join(f"{n} ({w})" for n, w, _u in data.signals[:5])})
     new = [n for n, _r, _u, is_new in data.candidates if is_new]
     if new:
-        lines.append("New improvement candidates: " + ", ".join(new[:5]))
+        lines.append(_("New improvement candidates: %(list)s") % {"list": ", ".join(new[:5])})
     if data.teams:
-        lines.append("Check-ins this week: " + ", ".join(
-            f"{name} {done}/{total}" for name, done, total, _p in data.teams[:10]))
-    return lines or ["Nothing needs attention this week."]
+        lines.append(_("Check-ins this week: %(list)s") % {"list": ", ".join(
+            f"{name} {done}/{total}" for name, done, total, _p in data.teams[:10])})
+    return lines or [_("Nothing needs attention this week.")]
 
 
 def chat_digest_emit(*, organization_id: int, now=None) -> bool:
@@ -336,9 +388,13 @@ def chat_digest_emit(*, organization_id: int, now=None) -> bool:
                 data__week_start=week.isoformat()).exists():
             return False
         data = digest.build(org, now=now)
+        with translation.override(language_for(organization=org)):
+            title = _("%(org)s: the week of %(week)s") % {
+                "org": org.name, "week": formats.date_format(week, "DATE_FORMAT")}
+            lines = digest_lines(data)
         emit(org.pk, "digest.weekly", {
-            "week_start": week.isoformat(), "title": f"{org.name}: the week of {week:%-d %B}",
-            "lines": digest_lines(data), "url": f"{settings.SITE_URL}/o/{org.slug}/"})
+            "week_start": week.isoformat(), "title": title,
+            "lines": lines, "url": f"{settings.SITE_URL}/o/{org.slug}/"})
     return True
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from core import secrets
 
@@ -67,11 +68,11 @@ class ChatConnection(models.Model):
     PLATFORMS = [(SLACK, "Slack"), (TEAMS, "Microsoft Teams")]
     # What a connection can choose (activity.chat.CHAT_EVENTS maps them to event kinds).
     EVENT_CHOICES = [
-        ("candidate", "New improvement candidate"),
-        ("kpi_off", "KPI off target or with an unfavourable signal"),
-        ("digest", "Weekly digest"),
-        ("checkin_summary", "The team's weekly check-in summary"),
-        ("checkins", "Each check-in as it happens (one message per check-in)"),
+        ("candidate", gettext_lazy("New improvement candidate")),
+        ("kpi_off", gettext_lazy("KPI off target or with an unfavourable signal")),
+        ("digest", gettext_lazy("Weekly digest")),
+        ("checkin_summary", gettext_lazy("The team's weekly check-in summary")),
+        ("checkins", gettext_lazy("Each check-in as it happens (one message per check-in)")),
     ]
 
     organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE,
