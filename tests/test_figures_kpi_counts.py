@@ -42,7 +42,7 @@ def test_stored_counts_equal_the_counted_ones_with_stale_kpis(org):
     _points(no_target, [5, 6])
     health.evaluate_kpis([k.pk for k in (fresh_on, fresh_off, stale_on, stale_off, no_target)])
     counted = kpi_status_counts(org)
-    assert dict((k, n) for k, _l, n in counted)["stale"] == 2
+    assert {k: n for k, _l, n in counted}["stale"] == 2
     with count_queries() as queries:
         stored = stored_status_counts(org)
     assert queries == 1
