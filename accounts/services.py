@@ -9,11 +9,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from accounts.audit import audit_record
+from accounts.locale import language_for
 from accounts.models import Invitation, Membership, Organization, Role, Team, User
 
 
@@ -76,12 +77,15 @@ def invitation_create(*, organization: Organization, email: str, role: str, invi
 def _send_invitation(invitation: Invitation, raw: str, sender: User) -> None:
     organization, email = invitation.organization, invitation.email
     link = invitation_url(raw)
-    subject = f"{sender.display_name} invited you to {organization.name} on Headway"
-    body = (
-        f"{sender.display_name} invited you to join {organization.name} on Headway "
-        f"as {Role(invitation.role).label.lower()}.\n\nAccept the invitation (valid for "
-        f"{settings.INVITATION_DAYS} days, usable once):\n{link}\n"
-    )
+    # The invitee has no account yet: the organisation's default language (else the site's).
+    with translation.override(language_for(None, organization)):
+        role = Role(invitation.role).label
+        words = {"person": sender.display_name, "org": organization.name, "link": link,
+                 "role": str(role) if translation.get_language() == "de" else str(role).lower(),
+                 "days": settings.INVITATION_DAYS}
+        subject = _("%(person)s invited you to %(org)s on Headway") % words
+        body = _("%(person)s invited you to join %(org)s on Headway as %(role)s.\n\n"
+                 "Accept the invitation (valid for %(days)s days, usable once):\n%(link)s\n") % words
     transaction.on_commit(lambda: send_mail(subject, body, None, [email], fail_silently=True))
 
 

@@ -21,6 +21,7 @@ from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.formats import date_format
 
 from accounts.locale import language_for
 from accounts.models import Membership, Organization, Role
@@ -146,7 +147,9 @@ def digests_send(*, organization_id: int, now: dt.datetime | None = None) -> int
     sent = 0
     for user in todo:
         html, text = render(org, user, data)
-        subject = f"Weekly digest, week of {week:%-d %B %Y} ({org.name})"
+        with translation.override(language_for(user, org)):  # the recipient's language
+            subject = translation.gettext("Weekly digest, week of %(week)s (%(org)s)") % {
+                "week": date_format(week, "j F Y"), "org": org.name}
         try:
             with transaction.atomic():
                 DigestLog.objects.create(organization=org, user=user, week_start=week)

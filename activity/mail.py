@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.utils import translation
+from django.utils.translation import gettext_lazy
 
 from accounts.locale import language_for
 from accounts.models import Organization
@@ -33,7 +34,8 @@ def send(*, template: str, to: str, context: dict) -> None:
 
 
 def _comment_context(org: Organization, comment, target: Target, user, verb: str) -> dict:
-    who = comment.author.display_name if comment.author else "Someone"
+    # Lazy: "Someone" is rendered inside send()'s override, in the recipient's language.
+    who = comment.author.display_name if comment.author else gettext_lazy("Someone")
     return {"org": org, "user": user, "who": who, "verb": verb, "target": target,
             "url": absolute(target.url), "body": comment.body,
             "body_html": render_body(comment.body),
