@@ -171,8 +171,6 @@ NOT_WRAPPED_YET: dict[str, str] = {
     "admin/login.html": "i18n3 (Django's: our models' names)",
     "admin/pagination.html": "i18n3 (Django's: our models' names)",
     "admin/search_form.html": "i18n3 (Django's: our models' names)",
-    "emails/_layout.html": "i18n3",
-    "emails/digest.html": "i18n3",
 }
 # Pages that stay English on purpose (crawled, not judged), with the reason.
 ENGLISH_ONLY: dict[str, str] = {
