@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Avg, Count, Exists, OuterRef, Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts.models import Organization, Team, User
 from goals import selectors as goal_selectors
@@ -359,7 +360,7 @@ class TeamGroup:
 def group_by_team(rows: list[ObjectiveRow]) -> list[TeamGroup]:
     """Company-level objectives first, then each team by name."""
     groups: OrderedDict[str, TeamGroup] = OrderedDict()
-    groups["company"] = TeamGroup("company", "Company", None, [])
+    groups["company"] = TeamGroup("company", gettext("Company"), None, [])
     for row in sorted(rows, key=lambda r: (r.objective.team.name.lower()
                                            if r.objective.team else "", r.objective.order,
                                            r.objective.id)):
@@ -406,7 +407,7 @@ def list_summaries(organization: Organization, cycle: Cycle, teams: list[Team]
         if team_id is not None and team is None:
             continue
         groups.append(TeamGroup(f"team-{team_id}" if team else "company",
-                                team.name if team else "Company", team, [],
+                                team.name if team else gettext("Company"), team, [],
                                 summary=(n, P.clamp(avg or 0.0))))
     groups.sort(key=lambda g: (g.team is not None, g.name.lower()))
     return groups
