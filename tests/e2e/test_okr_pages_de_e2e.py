@@ -75,3 +75,24 @@ def test_okr_pages_in_german_at_both_widths(open_page):
             if wide > 1:
                 problems.append(f"{path} at {width} px: {wide} px wider: {culprits}")
     assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("lang", ["fr", "es"])
+def test_okr_pages_in_french_and_spanish_at_390(open_page, lang):
+    """French and Spanish at the phone width: nothing wider than the screen either."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    world, owner = _world()
+    owner.language = lang
+    owner.save()
+    w = open_page(viewport={"width": 390, "height": 844})
+    w.enter_as(owner)
+    w.page.set_default_timeout(90000)
+    problems = []
+    for name, path, _words in _pages(world):
+        w.goto(path)
+        assert w.page.locator("html").get_attribute("lang") == lang
+        w.page.screenshot(path=str(SHOTS / f"{name}-{lang}-390.png"), full_page=True)
+        wide = w.page.evaluate("() => document.scrollingElement.scrollWidth - window.innerWidth")
+        if wide > 1:
+            problems.append(f"{path}: {wide} px wider")
+    assert not problems, "\n".join(problems)
