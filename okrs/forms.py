@@ -157,6 +157,13 @@ class KeyResultForm(forms.ModelForm):
             if name in self.fields:
                 self.fields[name].widget.attrs["data-kr-kinds"] = " ".join(kinds)
         self.fields["target_value"].widget.attrs["data-label-guardrail"] = _("Threshold")
+        # Each kind that shows these asks for them (clean() says so): never "(optional)".
+        for name in ("start_value", "target_value", "guard"):
+            self.fields[name].asked_by_kind = True
+        if not self.instance.pk and not self.is_bound:
+            # A new form's target is the model's default (100): kr-kind.js empties it for
+            # a guardrail, whose threshold is never guessed (and puts it back for a metric).
+            self.fields["target_value"].widget.attrs["data-guardrail-blank"] = ""
         self.fields["kind"].widget.attrs["data-kr-kind"] = ""
         if not with_current or self.instance.pk:
             del self.fields["current_value"]

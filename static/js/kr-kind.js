@@ -26,6 +26,24 @@
       text.nodeValue = kind === "guardrail" ? el.dataset.labelGuardrail + " "
                                             : el.dataset.labelDefault;
     });
+    blankThreshold(box, kind);
+  }
+
+  // A new form's target (the model's default) is no guardrail threshold: emptied while
+  // the kind is guardrail, put back when it is not, unless the person typed one.
+  function blankThreshold(box, kind) {
+    box.querySelectorAll("[data-guardrail-blank]").forEach(function (el) {
+      if ((el.closest("fieldset") || el.form) !== box || el.dataset.typed) return;
+      if (kind === "guardrail") {
+        if (el.value !== "" && el.value === el.defaultValue) {
+          el.dataset.guardrailBlank = el.value;
+          el.value = "";
+        }
+      } else if (el.dataset.guardrailBlank && el.value === "") {
+        el.value = el.dataset.guardrailBlank;
+        el.dataset.guardrailBlank = "";
+      }
+    });
   }
 
   function applyAll(root) {
@@ -34,6 +52,9 @@
 
   document.addEventListener("DOMContentLoaded", function () { applyAll(document); });
   document.addEventListener("htmx:afterSettle", function (evt) { applyAll(evt.target); });
+  document.addEventListener("input", function (evt) {
+    if (evt.target.matches && evt.target.matches("[data-guardrail-blank]")) evt.target.dataset.typed = "1";
+  });
   document.addEventListener("change", function (evt) {
     if (evt.target.matches && evt.target.matches("select[data-kr-kind]")) apply(evt.target);
   });

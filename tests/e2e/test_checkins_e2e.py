@@ -244,7 +244,15 @@ def test_the_key_result_form_and_the_check_in_row_fit_the_kind(open_page, width)
     page.select_option("#id_kind", "guardrail")
     assert shown() == {"unit", "target_value", "current_value", "guard"}
     assert page.locator("label[for=id_target_value]").inner_text().startswith("Threshold")
-    page.screenshot(path=f"/tmp/checkin/kr-form-guardrail-{width}.png", full_page=True)
+    # checkin2: side and threshold are required (no "(optional)"), no threshold prefilled.
+    assert "(optional)" not in page.locator("label[for=id_target_value]").inner_text()
+    assert "(optional)" not in page.locator("label[for=id_guard]").inner_text()
+    assert page.input_value("#id_target_value") == ""
+    page.select_option("#id_kind", "metric")  # the metric's default target comes back
+    assert page.input_value("#id_target_value") == "100"
+    page.select_option("#id_kind", "guardrail")
+    assert page.input_value("#id_target_value") == ""
+    page.screenshot(path=f"/tmp/checkin2/kr-form-guardrail-{width}.png", full_page=True)
     page.fill("#id_title", "Keep CSAT up")
     page.fill("#id_current_value", "90")
     page.fill("#id_target_value", "")  # no threshold, no side: both are asked for
