@@ -211,6 +211,9 @@ def build_report(args, info, counts, pages, mixed, ev, commands, started, seed_s
                      f"< {TARGET_POINT_TO_HEALTH_S:.0f} s {verdict(worst < TARGET_POINT_TO_HEALTH_S)}"))
     w(f"{ev.kpis:,} KPIs.")
     w("")
+    if getattr(ev, "sweep_detail", ""):  # issue 20: the limit periods' share and every run
+        w(ev.sweep_detail)
+        w("")
     w("| Measure | Time | Rate / figure | Target / note |")
     w("|---|---:|---:|---|")
     for r in rows:
