@@ -68,9 +68,6 @@ def _page_form(html: str) -> tuple[dict, dict[int, str], str]:
         raise SystemExit("no 'check in all' form on the team page")
     fields = dict(forms[0]["fields"])
     fields.pop("untouched", None)
-    for name, value in fields.items():  # a ticked checkbox without value= sends "on"
-        if name.endswith("-done") and value == "":
-            fields[name] = "on"
     rows = {int(pk): url for url, pk in _ROW_URL.findall(html)}
     return fields, rows, forms[0]["action"]
 

@@ -74,7 +74,10 @@ class FormParser(HTMLParser):
                 return
             if kind in ("submit", "button"):
                 return
-            self._form["fields"][a["name"]] = a.get("value") or ""
+            value = a.get("value")
+            if value is None:  # a ticked checkbox or radio without value= sends "on"
+                value = "on" if kind in ("checkbox", "radio") else ""
+            self._form["fields"][a["name"]] = value
         elif tag == "select" and a.get("name"):
             self._select = a["name"]
             self._form["selects"][self._select] = []
