@@ -246,18 +246,22 @@ def signal_text(entry: dict, *, frequency: str, unit: str = "", decimals: int = 
 
 def off_target(periods: int, value, rule: str, low=None, high=None, unit: str = "",
                decimals: int = 0) -> str:
-    """ "Off target for 3 periods: 52 min against at most 30 min"."""
+    """ "Off target for 3 periods: 52 min against at most 30 min" (stored: the site's
+    language and number format, whoever's request ran the evaluation)."""
     plural = "period" if periods == 1 else "periods"
-    return (f"Off target for {periods} {plural}: {R.format_value(value, unit, decimals)} "
-            f"against {R.describe_target(rule, low, high, unit, decimals)}")
+    with translation.override(settings.LANGUAGE_CODE):
+        return (f"Off target for {periods} {plural}: {R.format_value(value, unit, decimals)} "
+                f"against {R.describe_target(rule, low, high, unit, decimals)}")
 
 
 def capability(lower_limit, upper_limit, rule: str, low=None, high=None, unit: str = "",
                decimals: int = 0) -> str:
-    """ "Usual range 45–54 min: it will consistently miss at most 30 min"."""
-    return (f"Usual range {R.format_value(lower_limit, '', decimals)}–"
-            f"{R.format_value(upper_limit, unit, decimals)}: it will consistently miss "
-            f"{R.describe_target(rule, low, high, unit, decimals)}")
+    """ "Usual range 45–54 min: it will consistently miss at most 30 min" (stored, as
+    off_target)."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return (f"Usual range {R.format_value(lower_limit, '', decimals)}–"
+                f"{R.format_value(upper_limit, unit, decimals)}: it will consistently miss "
+                f"{R.describe_target(rule, low, high, unit, decimals)}")
 
 
 def variation(health) -> str:

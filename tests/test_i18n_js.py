@@ -23,6 +23,16 @@ from tests.conftest import client_for, url
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.fixture(autouse=True)
+def _site_language_afterwards():
+    """A German reader's request leaves German active in this thread (the middleware activates
+    it, nothing deactivates): put the site's language back so later tests are not German."""
+    yield
+    from django.conf import settings
+
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 def test_every_page_loads_its_languages_catalogue_before_our_scripts(org, member_of):
     user = member_of(Role.MEMBER, name="Pat Person", language="de")
     html = client_for(user).get(url("kpis:list", org)).content.decode()
