@@ -57,10 +57,15 @@ class PersonLocaleMiddleware:
         code = code or settings.LANGUAGE_CODE
         translation.activate(code)
         request.LANGUAGE_CODE = code
-        response = self.get_response(request)
-        patch_vary_headers(response, ("Accept-Language",))
-        response.headers.setdefault("Content-Language", translation.get_language())
-        return response
+        try:
+            response = self.get_response(request)
+            patch_vary_headers(response, ("Accept-Language",))
+            response.headers.setdefault("Content-Language", translation.get_language())
+            return response
+        finally:
+            # The thread goes back to the site's language: work done after this request in the
+            # same thread (a test's next lines, an eager task) never inherits a reader's choice.
+            translation.deactivate()
 
 
 def javascript_catalog(request, lang: str):
