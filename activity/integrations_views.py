@@ -12,7 +12,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts.access import get_in_org, org_url, org_view
@@ -49,21 +49,21 @@ class WebhookForm(forms.Form):
 
 
 class ChatForm(forms.Form):
-    platform = forms.ChoiceField(label="Platform", choices=ChatConnection.PLATFORMS,
+    platform = forms.ChoiceField(label=gettext_lazy("Platform"), choices=ChatConnection.PLATFORMS,
                                  widget=forms.RadioSelect)
-    name = forms.CharField(label="Name", max_length=100,
-                           help_text="The channel, e.g. “#okrs” (shown on this page only).")
+    name = forms.CharField(label=gettext_lazy("Name"), max_length=100,
+                           help_text=gettext_lazy("The channel, e.g. “#okrs” (shown on this page only)."))
     url = forms.CharField(
-        label="Incoming-webhook URL", max_length=3000,
-        error_messages={"required": "Paste the channel’s incoming-webhook URL."},
+        label=gettext_lazy("Incoming-webhook URL"), max_length=3000,
+        error_messages={"required": gettext_lazy("Paste the channel’s incoming-webhook URL.")},
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
-        help_text="Slack: an app's incoming webhook (https://hooks.slack.com/services/…). "
-                  "Teams: the channel's Incoming Webhook or Workflows URL. Stored encrypted; "
-                  "never shown again.")
-    team = forms.ModelChoiceField(label="Team", required=False, queryset=Team.objects.none(),
-                                  empty_label="The whole organisation",
-                                  help_text="A team's connection gets only that team's events.")
-    events = forms.MultipleChoiceField(label="Messages", widget=forms.CheckboxSelectMultiple,
+        help_text=gettext_lazy("Slack: an app's incoming webhook (https://hooks.slack.com/services/…). "
+                        "Teams: the channel's Incoming Webhook or Workflows URL. Stored "
+                        "encrypted; never shown again."))
+    team = forms.ModelChoiceField(label=gettext_lazy("Team"), required=False, queryset=Team.objects.none(),
+                                  empty_label=gettext_lazy("The whole organisation"),
+                                  help_text=gettext_lazy("A team's connection gets only that team's events."))
+    events = forms.MultipleChoiceField(label=gettext_lazy("Messages"), widget=forms.CheckboxSelectMultiple,
                                        choices=ChatConnection.EVENT_CHOICES)
 
     def __init__(self, *args, organization, editing: bool = False, **kwargs):
@@ -72,14 +72,14 @@ class ChatForm(forms.Form):
         if editing:
             self.fields["platform"].disabled = True
             self.fields["url"].required = False
-            self.fields["url"].help_text = "Leave empty to keep the stored URL."
+            self.fields["url"].help_text = gettext("Leave empty to keep the stored URL.")
 
     def clean_name(self):
         name = self.cleaned_data["name"].strip()
         if "\x00" in name:
-            raise ValidationError("The name contains a NUL character.")
+            raise ValidationError(gettext("The name contains a NUL character."))
         if not name:
-            raise ValidationError("Give the connection a name.")
+            raise ValidationError(gettext("Give the connection a name."))
         return name
 
     def clean_events(self):

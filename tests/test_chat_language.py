@@ -76,3 +76,15 @@ def test_the_event_choices_are_translated():
     with translation.override("fr"):
         labels = dict(ChatConnection.EVENT_CHOICES)
         assert str(labels["digest"]) == "Synthèse hebdomadaire"
+
+
+def test_the_chat_form_is_in_the_readers_language(as_user, admin_user, org):
+    admin_user.language = "es"
+    admin_user.save(update_fields=["language"])
+    page = as_user(admin_user).get(f"/o/{org.slug}/integrations/chat/new/").content.decode()
+    for text in ("Plataforma", "Toda la organización", "Resumen semanal", "Mensajes"):
+        assert text in page
+    response = as_user(admin_user).post(f"/o/{org.slug}/integrations/chat/new/", {
+        "platform": "slack", "name": "#x", "url": "", "events": []})
+    assert response.status_code in (200, 400, 422)
+    assert "Pegue la URL del webhook entrante del canal." in response.content.decode()
