@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class UserManager(BaseUserManager["User"]):
@@ -128,7 +129,7 @@ class Role(models.TextChoices):
     MEMBER = "member", _("Member")
     LEADER = "leader", _("Leader")
     ADMIN = "admin", _("Admin")
-    OWNER = "owner", _("Owner")
+    OWNER = "owner", pgettext_lazy("role", "Owner")  # not an objective's owner (a person)
 
 
 ROLE_RANK = {Role.VIEWER: 0, Role.MEMBER: 1, Role.LEADER: 2, Role.ADMIN: 3, Role.OWNER: 4}
