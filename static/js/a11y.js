@@ -163,7 +163,7 @@
       toggle.setAttribute("aria-expanded", isOpen() ? "true" : "false");
     }
     function open() {
-      sidebar.classList.add("sidebar--open");
+      sidebar.classList.add("sidebar--open", "sidebar--animate");  // closing slides out
       sync();
       var first = sidebar.querySelector("a[href], button, summary");
       if (first) first.focus();
@@ -278,25 +278,29 @@
         if (!item.matches || !item.matches("[role=treeitem]") || event.altKey || event.ctrlKey || event.metaKey) return;
         var items = visibleItems(tree), i = items.indexOf(item), details = detailsOf(item);
         var li = item.closest("li"), move = null;
+        function setOpen(value) {  // aria-expanded at once (the toggle event comes later)
+          details.open = value;
+          item.setAttribute("aria-expanded", value ? "true" : "false");
+        }
         switch (event.key) {
           case "ArrowDown": move = items[i + 1]; break;
           case "ArrowUp": move = items[i - 1]; break;
           case "Home": move = items[0]; break;
           case "End": move = items[items.length - 1]; break;
           case "ArrowRight":
-            if (details && !details.open) details.open = true;
+            if (details && !details.open) setOpen(true);
             else if (items[i + 1] && li.contains(items[i + 1])) move = items[i + 1];
             break;
           case "ArrowLeft":
-            if (details && details.open) details.open = false;
+            if (details && details.open) setOpen(false);
             else move = parentItem(item);
             break;
           case " ":
-            if (details) details.open = !details.open;
+            if (details) setOpen(!details.open);
             break;
           case "Enter":
             var link = li.querySelector(":scope > .tree-open") || item.querySelector("a[href]");
-            if (link) link.click(); else if (details) details.open = !details.open;
+            if (link) link.click(); else if (details) setOpen(!details.open);
             break;
           default: return;
         }
