@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.text import format_lazy
 from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.http import require_POST
 
@@ -27,16 +28,31 @@ LOG_ROWS = 50
 
 # --- Forms -----------------------------------------------------------------------------------
 
+# The webhook kinds' descriptions in the reader's language (core.events.PUBLIC_KINDS stays English:
+# the API docs and the JSON payloads use it).
+KIND_TEXTS = {
+    "checkin.created": gettext_lazy("A check-in was recorded on a key result."),
+    "kpi.point_recorded": gettext_lazy("A data point was recorded on a KPI."),
+    "kpi.health_changed": gettext_lazy("A KPI's health changed (on target, off target, signal)."),
+    "kpi.candidate_flagged": gettext_lazy("A KPI was flagged as an improvement candidate."),
+    "objective.created": gettext_lazy("An objective was created."),
+    "objective.updated": gettext_lazy("An objective was changed."),
+    "objective.closed": gettext_lazy("An objective was closed."),
+    "cycle.closed": gettext_lazy("A cycle (quarter or year) was closed."),
+}
+
+
 class WebhookForm(forms.Form):
-    url = forms.CharField(label="Endpoint URL", max_length=webhooks.URL_MAX_LENGTH + 1000,
+    url = forms.CharField(label=gettext_lazy("Endpoint URL"), max_length=webhooks.URL_MAX_LENGTH + 1000,
                           widget=forms.URLInput(attrs={"placeholder": "https://example.com/hooks/headway"}),
-                          help_text="Events are POSTed here as JSON, signed by the Standard "
-                                    "Webhooks specification.")
-    description = forms.CharField(label="Description", required=False,
+                          help_text=gettext_lazy("Events are POSTed here as JSON, signed by the Standard "
+                                                 "Webhooks specification."))
+    description = forms.CharField(label=gettext_lazy("Description"), required=False,
                                   max_length=webhooks.DESCRIPTION_MAX_LENGTH + 1000)
     events = forms.MultipleChoiceField(
-        label="Events", widget=forms.CheckboxSelectMultiple,
-        choices=[(k, f"{k} — {v}") for k, v in PUBLIC_KINDS.items()])
+        label=gettext_lazy("Events"), widget=forms.CheckboxSelectMultiple,
+        choices=[(k, format_lazy(gettext_lazy("{kind} — {text}"), kind=k, text=KIND_TEXTS.get(k, v)))
+                 for k, v in PUBLIC_KINDS.items()])
 
     def clean_url(self):
         return webhooks.clean_url(self.cleaned_data["url"])

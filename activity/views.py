@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dates import WEEKDAYS
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -206,15 +207,14 @@ def preferences(request: HttpRequest) -> HttpResponse:
         values = {kind: (f"{kind}-in_app" in request.POST, f"{kind}-email" in request.POST)
                   for kind in choices}
         preferences_save(user=request.user, organization_id=request.org.pk, values=values)
-        messages.success(request, "Your notification choices are saved.")
+        messages.success(request, _("Your notification choices are saved."))
         return redirect(org_url("activity:preferences", request))
     schedule = DigestSchedule.objects.filter(organization=request.org).first()
     return render(request, "activity/preferences.html", {
         "choices": list(choices.values()), "schedule": schedule or DigestSchedule(),
         "is_admin": request.membership.has_role(Role.ADMIN),
         "is_leader": request.membership.has_role(Role.LEADER),
-        "weekdays": list(enumerate(["Monday", "Tuesday", "Wednesday", "Thursday", "Friday",
-                                    "Saturday", "Sunday"])),
+        "weekdays": list(WEEKDAYS.items()),  # Django's own, translated: 0 = Monday
         "hours": range(24)})
 
 

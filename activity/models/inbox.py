@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 __all__ = ["Comment", "Mention", "Notification", "NotificationPreference", "NoChangeUse",
            "DigestSchedule", "DigestLog", "COMMENT_MAX_LENGTH"]
@@ -102,10 +103,10 @@ class NotificationPreference(models.Model):
     """A person's choice for one kind of event in one organisation (no row: the default)."""
 
     class Kind(models.TextChoices):
-        MENTION = "mention", "Someone mentions you"
-        REPLY = "reply", "Someone comments on a thread you take part in"
-        WEBHOOK_DISABLED = "webhook_disabled", "A webhook is disabled after failures (admins)"
-        DIGEST = "digest", "The weekly leader digest (leaders and above)"
+        MENTION = "mention", _("Someone mentions you")
+        REPLY = "reply", _("Someone comments on a thread you take part in")
+        WEBHOOK_DISABLED = "webhook_disabled", _("A webhook is disabled after failures (admins)")
+        DIGEST = "digest", _("The weekly leader digest (leaders and above)")
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
                              related_name="+")
