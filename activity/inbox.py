@@ -13,7 +13,9 @@ from dataclasses import dataclass
 
 from django.db.models import Q
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from accounts.models import Invitation, Membership, Organization, Role
 from activity.models import Notification
@@ -61,8 +63,8 @@ def _due_checkins(org: Organization, user, membership: Membership, now) -> list[
         return []
     rows = [r for r in my_checkin_rows(org, user, now=now)
             if not r.kr.checked_this_week and r.kr.status != Status.ACCOMPLISHED]
-    return [Entry("checkin", f"Check in on “{r.kr.title}” this week",
-                  _url(org, "checkins:kr", pk=r.kr.pk), "Check in")
+    return [Entry("checkin", _("Check in on “%(title)s” this week") % {"title": r.kr.title},
+                  _url(org, "checkins:kr", pk=r.kr.pk), _("Check in"))
             for r in rows[:LIST_LIMIT]]
 
 
@@ -72,8 +74,8 @@ def _candidates(org: Organization, membership: Membership) -> list[Entry]:
         return []
     kpis = (Kpi.objects.filter(organization=org, health__candidate=KpiHealth.Candidate.CANDIDATE)
             .only("id", "name").order_by("name")[:LIST_LIMIT])
-    return [Entry("candidate", f"“{k.name}” is an improvement candidate: promote or dismiss it",
-                  _url(org, "kpis:detail", pk=k.pk), "Decide") for k in kpis]
+    return [Entry("candidate", _("“%(name)s” is an improvement candidate: promote or dismiss it")
+                  % {"name": k.name}, _url(org, "kpis:detail", pk=k.pk), _("Decide")) for k in kpis]
 
 
 def _my_kpis(org: Organization, user, membership: Membership) -> list[Entry]:
@@ -95,16 +97,17 @@ def _my_kpis(org: Organization, user, membership: Membership) -> list[Entry]:
         source = feed.source if feed is not None else None
         if source is not None and source.failing_since is not None:
             if admin:
-                entries.append(Entry("source", f"The data source “{source.name}” of "
-                                     f"“{kpi.name}” fails", _url(org, "sources:detail",
-                                                                 pk=source.pk), "Fix the source"))
+                entries.append(Entry("source", _("The data source “%(source)s” of “%(kpi)s” fails")
+                                     % {"source": source.name, "kpi": kpi.name},
+                                     _url(org, "sources:detail", pk=source.pk), _("Fix the source")))
             else:
-                entries.append(Entry("source", f"The data source of “{kpi.name}” fails: an "
-                                     "admin can fix it", _url(org, "kpis:detail", pk=kpi.pk),
-                                     "See the KPI"))
+                entries.append(Entry("source", _("The data source of “%(kpi)s” fails: an admin "
+                                                 "can fix it") % {"kpi": kpi.name},
+                                     _url(org, "kpis:detail", pk=kpi.pk), _("See the KPI")))
         elif kpi.health.is_stale:
-            entries.append(Entry("stale", f"“{kpi.name}” has no value for its last period",
-                                 _url(org, "kpis:detail", pk=kpi.pk), "Add the value"))
+            entries.append(Entry("stale", _("“%(kpi)s” has no value for its last period")
+                                 % {"kpi": kpi.name}, _url(org, "kpis:detail", pk=kpi.pk),
+                                 _("Add the value")))
     return entries
 
 
@@ -117,8 +120,8 @@ def _invitations(org: Organization, membership: Membership, now) -> list[Entry]:
                                          expires_at__gte=now - dt.timedelta(days=30))
                .only("email").order_by("-expires_at")[:LIST_LIMIT])
     url = _url(org, "accounts:members")
-    return [Entry("invitation", f"The invitation of {inv.email} expired unaccepted", url,
-                  "Invite again") for inv in expired]
+    return [Entry("invitation", _("The invitation of %(email)s expired unaccepted")
+                  % {"email": inv.email}, url, _("Invite again")) for inv in expired]
 
 
 def _invitations_to_me(org: Organization, user, now) -> list[Entry]:
@@ -137,16 +140,21 @@ def _invitations_to_me(org: Organization, user, now) -> list[Entry]:
                .order_by("-created_at")[:LIST_LIMIT])
     return [Entry("invitation_to_me",
                   _invitation_text(inv),
-                  _url(org, "activity:invitation_send", pk=inv.pk), "Send me the link again",
+                  _url(org, "activity:invitation_send", pk=inv.pk), _("Send me the link again"),
                   invitation=inv)
             for inv in pending]
 
 
 def _invitation_text(inv: Invitation) -> str:
-    who = inv.invited_by.display_name if inv.invited_by else "Someone"
-    return (f"{who} invited you to join {inv.organization.name} as "
-            f"{Role(inv.role).label.lower()} (the link in the e-mail to {inv.email} works "
-            f"until {timezone.localtime(inv.expires_at):%-d %b %Y})")
+    who = inv.invited_by.display_name if inv.invited_by else _("Someone")
+    role = str(Role(inv.role).label)  # inside a sentence: lower case, German keeps its noun's capital
+    if translation.get_language() != "de":
+        role = role.lower()
+    until = formats.date_format(timezone.localtime(inv.expires_at), "j M Y")
+    return _("%(who)s invited you to join %(org)s as %(role)s (the link in the e-mail to "
+             "%(email)s works until %(until)s)") % {
+        "who": who, "org": inv.organization.name, "role": role, "email": inv.email,
+        "until": until}
 
 
 def _stored(org: Organization, user) -> tuple[list[Entry], list[Entry]]:
@@ -158,7 +166,8 @@ def _stored(org: Organization, user) -> tuple[list[Entry], list[Entry]]:
                   reverse=True)[:RECENT_READ]
 
     def entry(n: Notification) -> Entry:
-        action = {"mention": "Reply", "reply": "Read the thread"}.get(n.kind, "Open")
+        action = {"mention": _("Reply"), "reply": _("Read the thread")}.get(
+            n.kind, pgettext("verb", "Open"))
         return Entry(n.kind, n.text, n.url, action, n)
 
     return [entry(n) for n in unread], [entry(n) for n in read]
