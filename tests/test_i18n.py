@@ -609,14 +609,25 @@ def test_makemessages_finds_nothing_new(tmp_path):
         f"LOCALE_PATHS = [{str(tmp_path / 'locale')!r}]\n")
     env = {**__import__("os").environ, "DJANGO_SETTINGS_MODULE": "i18n_copy_settings",
            "PYTHONPATH": f"{tmp_path}:{ROOT}"}
+    # makemessages writes each file's strings to the locale directory that shares the file's
+    # parent, and it adds ./locale when it exists: run it from a tree of links to the sources
+    # beside the copy (tmp_path/src → tmp_path/locale), so the real locale/ is never written.
+    src = tmp_path / "src"
+    src.mkdir()
+    for entry in ROOT.iterdir():
+        if not entry.name.startswith(".") and entry.name not in {"locale", "tests", "docs",
+                                                                  "staticfiles", "node_modules"}:
+            (src / entry.name).symlink_to(entry)
     ignore = [f"--ignore={path}" for path in fill.IGNORE]
+    before = {path: path.read_bytes() for path in (ROOT / "locale").rglob("*.po")}
     for domain in ("django", "djangojs"):
-        subprocess.run([sys.executable, "manage.py", "makemessages", "-d", domain, "-lde",
-                        "--no-obsolete", "--no-location", *ignore],
-                       cwd=ROOT, env=env, check=True, capture_output=True)
+        subprocess.run([sys.executable, "-m", "django", "makemessages", "-d", domain, "-lde",
+                        "--no-obsolete", "--no-location", "--symlinks", *ignore],
+                       cwd=src, env=env, check=True, capture_output=True)
         ours = ROOT / "locale" / "de" / "LC_MESSAGES" / f"{domain}.po"
         fresh = tmp_path / "locale" / "de" / "LC_MESSAGES" / f"{domain}.po"
         if not fresh.exists():
+            assert domain == "djangojs", "makemessages wrote no catalogue into the copy"
             continue
         known = {(e.msgctxt, e.msgid) for e in polib.pofile(str(ours))} if ours.exists() else set()
         new = sorted(e.msgid for e in polib.pofile(str(fresh)) if not e.obsolete
@@ -624,3 +635,5 @@ def test_makemessages_finds_nothing_new(tmp_path):
         assert new == [], (f"{domain}: wrapped strings not in the catalogues — add their "
                            f"translations to /work/notes/i18n/<you>.json and run locale/fill.py: "
                            f"{new[:15]}")
+    after = {path: path.read_bytes() for path in (ROOT / "locale").rglob("*.po")}
+    assert after == before, "makemessages wrote to the real locale/, not to the copy"
