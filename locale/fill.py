@@ -70,7 +70,7 @@ def fill(words: dict[str, dict]) -> list[str]:
                     continue
                 if entry.msgid_plural:
                     forms = given if isinstance(given, list) else [given, given]
-                    entry.msgstr_plural = {i: form for i, form in enumerate(forms)}
+                    entry.msgstr_plural = dict(enumerate(forms))
                 else:
                     entry.msgstr = given if isinstance(given, str) else given[0]
                 if "fuzzy" in entry.flags:
